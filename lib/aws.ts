@@ -1,0 +1,25 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { Config } from "./config.ts";
+
+/** Local services accept any credentials; DynamoDB Local wants them alphanumeric. */
+const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
+
+function clientOptions(endpoint: string | undefined, config: Pick<Config, "awsRegion">) {
+  return endpoint
+    ? { endpoint, region: config.awsRegion, credentials: localCredentials }
+    : { region: config.awsRegion };
+}
+
+/** The DynamoDB document client: DynamoDB Local when `DYNAMODB_ENDPOINT` is set, else AWS. */
+export function createDocumentClient(config: Pick<Config, "dynamodbEndpoint" | "awsRegion">): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions(config.dynamodbEndpoint, config)), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}
+
+/** The SQS client: the local emulator when `SQS_ENDPOINT` is set, else AWS. */
+export function createSqsClient(config: Pick<Config, "sqsEndpoint" | "awsRegion">): SQSClient {
+  return new SQSClient(clientOptions(config.sqsEndpoint, config));
+}

@@ -1,0 +1,20 @@
+/**
+ * Every Lambda function of the product, by name. CDK builds one NodejsFunction per entry and the
+ * local stack loads the same modules, so a handler is always named by its module path and no
+ * bundle ever imports another handler.
+ */
+const definitions = {
+  health: { entry: "functions/health.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 256 },
+  fallback: { entry: "functions/fallback.ts", trigger: "http", timeoutSeconds: 5, memoryMb: 128 },
+} as const satisfies Record<string, FunctionDefinition>;
+
+export type FunctionName = keyof typeof definitions;
+export const functionTable: Record<FunctionName, FunctionDefinition> = definitions;
+
+export interface FunctionDefinition {
+  /** Module path from the repository root; it exports `handler`, `makeHandler` and `createDeps`. */
+  entry: string;
+  trigger: "http" | "queue" | "schedule";
+  timeoutSeconds: number;
+  memoryMb: number;
+}

@@ -1,0 +1,11 @@
+/** CORS headers for an allow-listed `Origin`; none for any other origin. */
+export function corsHeaders(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
+  if (!origin || !allowed.includes(origin)) return {};
+  return {
+    "access-control-allow-origin": origin,
+    "access-control-allow-methods": "GET,POST,OPTIONS",
+    "access-control-allow-headers": "content-type,if-none-match",
+    "access-control-max-age": "600",
+    vary: "Origin",
+  };
+}

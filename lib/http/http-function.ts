@@ -1,0 +1,82 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import middy from "@middy/core";
+import type { Context } from "aws-lambda";
+import { type RouteDefinition, routeByKey } from "../routes.ts";
+import { assertAdmin, assertSystemToken } from "./auth.ts";
+import { assertBodyLimit, parseJsonBody, rawBodyOf, validate } from "./body.ts";
+import { corsHeaders } from "./cors.ts";
+import { HttpError } from "./errors.ts";
+import { errorResult, jsonResult } from "./respond.ts";
+import type { HttpEvent, HttpResult, RouteInput, RouteOutput } from "./types.ts";
+
+export type RouteHandler = (input: RouteInput<any, any, any>) => Promise<RouteOutput>;
+
+export interface HttpFunctionOptions {
+  logger: Logger;
+  /** Tokens for the `admin` and `system` auth kinds. */
+  tokens?: { admin?: string | undefined; system?: string | undefined };
+  corsAllowedOrigins?: string[];
+}
+
+/**
+ * Builds the Lambda handler of an HTTP function from its route handlers (keyed by API Gateway
+ * `routeKey`, e.g. `GET /health`). The shared middy stack, in order: find the route → body limit
+ * (413) → auth (401/403) → JSON parsing unless raw (400) → schema validation (400 with details)
+ * → the route handler → JSON response; any error is mapped once, in the route's error format.
+ */
+export function httpFunction(handlers: Record<string, RouteHandler>, options: HttpFunctionOptions) {
+  const { logger } = options;
+  return middy<HttpEvent, HttpResult, Error, Context>()
+    .before(async (request) => {
+      logger.appendKeys({ requestId: request.event.requestContext?.requestId });
+    })
+    .handler(async (event, context) => {
+      const route = routeByKey(event.routeKey);
+      const handle = handlers[event.routeKey];
+      if (!route || !handle) throw new HttpError(404, "not_found", `No route for ${event.routeKey}.`);
+      (context as Context & { route?: RouteDefinition }).route = route;
+      const headers = lowerCaseHeaders(event.headers);
+      const raw = rawBodyOf(event);
+      assertBodyLimit(raw, route.bodyLimit);
+      if (route.auth === "admin") assertAdmin(headers, options.tokens?.admin);
+      if (route.auth === "system") assertSystemToken(headers, options.tokens?.system);
+      const body = route.rawBody ? undefined : parseJsonBody(raw, headers["content-type"]);
+      const input: RouteInput = {
+        body: route.rawBody ? undefined : validate(route.request.body, body, "body"),
+        query: validate(route.request.query, event.queryStringParameters ?? {}, "query") as Record<string, string>,
+        params: validate(route.request.params, event.pathParameters ?? {}, "path") as Record<string, string>,
+        headers,
+        rawBody: raw.toString("utf8"),
+        requestId: event.requestContext?.requestId ?? context.awsRequestId,
+        event,
+      };
+      const output = await handle(input);
+      const cors = route.cors ? corsHeaders(headers.origin, options.corsAllowedOrigins ?? []) : {};
+      return jsonResult(output.status ?? 200, output.body, { ...cors, ...output.headers });
+    })
+    .onError(async (request) => {
+      const route = (request.context as Context & { route?: RouteDefinition }).route ?? routeByKey(request.event.routeKey);
+      const error = request.error;
+      if (!(error instanceof HttpError) || error.status >= 500) {
+        logger.error("request failed", { routeKey: request.event.routeKey, error: describeError(error) });
+      } else {
+        logger.info("request refused", { routeKey: request.event.routeKey, status: error.status, code: error.code });
+      }
+      const result = errorResult(error, route?.errorFormat ?? "api");
+      if (route?.cors) {
+        Object.assign(result.headers ?? {}, corsHeaders(lowerCaseHeaders(request.event.headers).origin, options.corsAllowedOrigins ?? []));
+      }
+      request.response = result;
+    });
+}
+
+export function lowerCaseHeaders(headers: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) out[name.toLowerCase()] = value;
+  return out;
+}
+
+/** Error name and message only: never the request, its headers or a token. */
+export function describeError(error: unknown): { name: string; message: string } {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: "Unknown", message: String(error) };
+}

@@ -1,0 +1,29 @@
+import type { ErrorFormat, HttpResult } from "./types.ts";
+import { HttpError } from "./errors.ts";
+
+const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
+
+export function jsonResult(status: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode: status,
+    headers: { ...jsonHeaders, ...headers },
+    body: body === undefined ? "" : JSON.stringify(body),
+  };
+}
+
+/**
+ * The one place an error becomes an HTTP response, in the route's error format. Only
+ * `HttpError`s show their message; anything else is a 500 without internals.
+ */
+export function errorResult(error: unknown, format: ErrorFormat): HttpResult {
+  const known = error instanceof HttpError ? error : undefined;
+  const status = known?.status ?? 500;
+  const code = known?.code ?? "internal_error";
+  const message = known && status < 500 ? known.message : "Internal error.";
+  const details = known && status < 500 ? known.details : undefined;
+  const body =
+    format === "integrator"
+      ? { errors: [{ code, message }] }
+      : { error: { code, message, ...(details ? { details } : {}) } };
+  return jsonResult(status, body, known?.headers);
+}

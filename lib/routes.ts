@@ -1,0 +1,104 @@
+import { z } from "zod/mini";
+import type { FunctionName } from "./functions.ts";
+import type { AuthKind, ErrorFormat, HttpMethod } from "./http/types.ts";
+
+/**
+ * The single route table: the local gateway, CDK's HTTP API routes and the OpenAPI document are
+ * all built from it. Handlers are named by function (see lib/functions.ts), never imported here.
+ */
+export interface RouteDefinition {
+  method: HttpMethod;
+  /** API Gateway path template, e.g. `/admin/customers/{customerId}`. */
+  path: string;
+  function: FunctionName;
+  auth: AuthKind;
+  /** Largest accepted body in bytes (after base64 decoding); more → 413. */
+  bodyLimit: number;
+  /** Keep the body as received (no JSON parsing): signature checks need the exact bytes. */
+  rawBody: boolean;
+  errorFormat: ErrorFormat;
+  /** Answer browsers from `CORS_ALLOWED_ORIGINS`. */
+  cors: boolean;
+  summary: string;
+  request: { body?: z.ZodMiniType; query?: z.ZodMiniType; params?: z.ZodMiniType };
+  responses: Record<number, { description: string; schema?: z.ZodMiniType }>;
+}
+
+export const KB = 1024;
+export const MB = 1024 * KB;
+const DEFAULT_BODY_LIMIT = 1 * MB;
+
+const healthResponse = z.object({
+  status: z.enum(["ok", "degraded"]),
+  checks: z.record(z.string(), z.enum(["ok", "failing"])),
+});
+
+type RouteInputDefinition = Partial<RouteDefinition> & Pick<RouteDefinition, "method" | "path" | "function" | "summary" | "responses">;
+
+function route(definition: RouteInputDefinition): RouteDefinition {
+  return {
+    auth: "public",
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    rawBody: false,
+    errorFormat: "api",
+    cors: false,
+    request: {},
+    ...definition,
+  };
+}
+
+export const routes: readonly RouteDefinition[] = [
+  route({
+    method: "GET",
+    path: "/health",
+    function: "health",
+    summary: "Liveness with dependency checks (DynamoDB, queue).",
+    responses: {
+      200: { description: "Every dependency answers.", schema: healthResponse },
+      503: { description: "A dependency is failing; the failing check is named.", schema: healthResponse },
+    },
+  }),
+];
+
+export const routeKey = (r: Pick<RouteDefinition, "method" | "path">) => `${r.method} ${r.path}`;
+
+const byKey = new Map(routes.map((r) => [routeKey(r), r]));
+
+/** The route behind an API Gateway `routeKey` such as `GET /health`. */
+export function routeByKey(key: string): RouteDefinition | undefined {
+  return byKey.get(key);
+}
+
+const compiled = routes.map((r) => ({
+  route: r,
+  pattern: new RegExp(
+    `^${r.path.replace(/[.*+?^${}()|[\]\\]/g, (c) => (c === "{" || c === "}" ? c : `\\${c}`)).replace(/\{(\w+)\+?\}/g, "(?<$1>[^/]+)")}$`,
+  ),
+}));
+
+export type RouteMatch =
+  | { kind: "found"; route: RouteDefinition; params: Record<string, string> }
+  | { kind: "method_not_allowed"; allowed: HttpMethod[] }
+  | { kind: "not_found" };
+
+/** Matches a method and path against the table (path parameters are URL-decoded). */
+export function matchRoute(method: string, path: string): RouteMatch {
+  const allowed: HttpMethod[] = [];
+  for (const { route: r, pattern } of compiled) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    if (r.method === method.toUpperCase()) {
+      const params: Record<string, string> = {};
+      for (const [name, value] of Object.entries(match.groups ?? {})) {
+        try {
+          params[name] = decodeURIComponent(value);
+        } catch {
+          params[name] = value;
+        }
+      }
+      return { kind: "found", route: r, params };
+    }
+    allowed.push(r.method);
+  }
+  return allowed.length > 0 ? { kind: "method_not_allowed", allowed } : { kind: "not_found" };
+}

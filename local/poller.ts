@@ -1,0 +1,198 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+
+export interface PollerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  /** The queue-triggered function module, e.g. `functions/provision-worker.ts`. */
+  entry: string;
+  /** The worker process's environment (its configuration). */
+  env: Record<string, string | undefined>;
+  /** Concurrent batches, one worker process each (Lambda's maxConcurrency). */
+  concurrency?: number;
+  batchSize?: number;
+  /** Long-poll wait; short in tests so `stop()` is quick. */
+  waitTimeSeconds?: number;
+  log?: (line: string) => void;
+}
+
+const workerScript = fileURLToPath(new URL("./worker-process.ts", import.meta.url));
+
+/** One worker process: a Lambda execution environment that handles one batch at a time. */
+class WorkerSlot {
+  private child: ChildProcess | undefined;
+  private ready: Promise<void> | undefined;
+  private pending = new Map<number, { resolve: (r: SQSBatchResponse) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+
+  constructor(private readonly options: PollerOptions) {}
+
+  private spawn(): Promise<void> {
+    const child = fork(workerScript, [this.options.entry], {
+      execArgv: ["--import", "tsx"],
+      env: this.options.env as NodeJS.ProcessEnv,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    this.child = child;
+    this.ready = new Promise((resolve, reject) => {
+      child.once("error", reject);
+      child.on("message", (message: { ready?: boolean; id?: number; ok?: boolean; result?: SQSBatchResponse; error?: string }) => {
+        if (message.ready) return resolve();
+        const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
+        if (!waiter || message.id === undefined) return;
+        this.pending.delete(message.id);
+        if (message.ok && message.result) waiter.resolve(message.result);
+        else waiter.reject(new Error(message.error ?? "worker failed"));
+      });
+      child.once("exit", (code, signal) => {
+        if (this.child === child) this.child = undefined;
+        reject(new Error(`worker exited before ready (${signal ?? code})`));
+        for (const waiter of this.pending.values()) waiter.reject(new Error(`worker process died (${signal ?? code})`));
+        this.pending.clear();
+      });
+    });
+    return this.ready;
+  }
+
+  async invoke(event: SQSEvent): Promise<SQSBatchResponse> {
+    if (!this.child) await this.spawn();
+    else await this.ready;
+    const child = this.child;
+    if (!child) throw new Error("worker process not running");
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      child.send({ id, event });
+    });
+  }
+
+  /** Kills the worker process as a crash would (SIGKILL); the next batch starts a new one. */
+  kill(): boolean {
+    if (!this.child) return false;
+    this.child.kill("SIGKILL");
+    return true;
+  }
+
+  stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 2000).unref();
+    });
+  }
+
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+}
+
+/** An SQS message as the record Lambda's event source mapping hands the function. */
+export function toSqsRecord(message: Message, queueArn: string, region: string): SQSRecord {
+  const a = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? "",
+    receiptHandle: message.ReceiptHandle ?? "",
+    body: message.Body ?? "",
+    attributes: {
+      ApproximateReceiveCount: a.ApproximateReceiveCount ?? "1",
+      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
+      SenderId: a.SenderId ?? "local",
+      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(a.SequenceNumber ? { SequenceNumber: a.SequenceNumber } : {}),
+      ...(a.MessageGroupId ? { MessageGroupId: a.MessageGroupId } : {}),
+      ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? "",
+    eventSource: "aws:sqs",
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+/**
+ * Lambda's SQS event source mapping, locally: long-polls the queue, hands batches to worker
+ * processes, deletes the records that succeeded and leaves `batchItemFailures` (or a whole failed
+ * batch) to come back after the visibility timeout — and to the DLQ after maxReceiveCount.
+ */
+export class QueuePoller {
+  private readonly slots: WorkerSlot[];
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private readonly abort = new AbortController();
+  private readonly queueArn: string;
+
+  constructor(private readonly options: PollerOptions) {
+    this.slots = Array.from({ length: options.concurrency ?? 2 }, () => new WorkerSlot(options));
+    const name = options.queueUrl.split("/").pop() ?? "queue";
+    this.queueArn = `arn:aws:sqs:local:000000000000:${name}`;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = this.slots.map((slot) => this.loop(slot));
+  }
+
+  /** Kills one busy worker process mid-batch (or any, when none is busy); true if one was killed. */
+  killWorker(): boolean {
+    const target = this.slots.find((s) => s.busy) ?? this.slots[0];
+    return target?.kill() ?? false;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    await Promise.all(this.slots.map((s) => s.stop()));
+  }
+
+  private async loop(slot: WorkerSlot): Promise<void> {
+    const { sqs, queueUrl } = this.options;
+    while (this.running) {
+      let messages: Message[] = [];
+      try {
+        const output = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: this.options.batchSize ?? 10,
+            WaitTimeSeconds: this.options.waitTimeSeconds ?? 1,
+            MessageSystemAttributeNames: ["All"],
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        messages = output.Messages ?? [];
+      } catch (error) {
+        if (!this.running) return;
+        this.options.log?.(`poller: receive failed: ${error instanceof Error ? error.message : error}`);
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      const region = (await sqs.config.region()) ?? "us-east-1";
+      const records = messages.map((m) => toSqsRecord(m, this.queueArn, region));
+      let failed = new Set(records.map((r) => r.messageId));
+      try {
+        const result = await slot.invoke({ Records: records });
+        failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+      } catch (error) {
+        this.options.log?.(`poller: batch of ${records.length} failed: ${error instanceof Error ? error.message : error}`);
+      }
+      const done = records.filter((r) => !failed.has(r.messageId));
+      if (done.length > 0) {
+        await sqs
+          .send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+            }),
+          )
+          .catch((error: unknown) => this.options.log?.(`poller: delete failed: ${error instanceof Error ? error.message : error}`));
+      }
+    }
+  }
+}

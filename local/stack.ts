@@ -1,0 +1,213 @@
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { createSqsClient } from "#lib/aws.ts";
+import { type Config, LOCAL_DEFAULTS, loadConfig, portOf } from "#lib/config.ts";
+import { functionTable } from "#lib/functions.ts";
+import type { Environment } from "#lib/runtime.ts";
+import { resolveSecrets } from "#lib/secrets.ts";
+import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
+import { type HttpLambda, startGateway } from "./gateway.ts";
+import { QueuePoller } from "./poller.ts";
+import { type LocalQueues, startLocalQueues } from "./queues.ts";
+import { LocalScheduler } from "./scheduler.ts";
+
+export interface LocalStackOptions {
+  /** Queue timings: short in tests so a failed record comes back in seconds, not minutes. */
+  visibilityTimeoutSeconds?: number;
+  pollWaitSeconds?: number;
+  workerConcurrency?: number;
+  /** How often scheduled functions run (default 15 min). */
+  scheduleIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  urls: { api: string; integrator: string; stripe: string; dynamodb: string; sqs: string };
+  /** The environment every function of this stack runs with (secrets included). */
+  env: Record<string, string>;
+  config: Config;
+  queueUrl: string;
+  dlqUrl: string;
+  poller: QueuePoller | undefined;
+  stop(): Promise<void>;
+}
+
+type Stoppable = { stop(): Promise<void> };
+
+/** A URL with its port replaced (for a service bound on port 0). */
+const withPort = (url: string, port: number) => {
+  const parsed = new URL(url);
+  parsed.port = String(port);
+  return parsed.toString().replace(/\/$/, "");
+};
+
+/**
+ * The whole backend on loopback: DynamoDB Local, the SQS emulator, the simulators, the real
+ * handlers behind the local gateway, the queue poller and the scheduler. `overrides` are
+ * environment variables (any port may be 0). Resolves once everything answers.
+ */
+export async function startLocalStack(
+  overrides: Record<string, string | undefined> = {},
+  options: LocalStackOptions = {},
+): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const baseEnv = { ...overrides };
+  const requested = loadConfig(baseEnv);
+  const started: Stoppable[] = [];
+  const stopAll = async () => {
+    for (const service of started.reverse()) await service.stop().catch(() => undefined);
+    started.length = 0;
+  };
+  try {
+    let dynamo: DynamoDbLocal | undefined;
+    if (!requested.dynamodbEndpoint) {
+      dynamo = await startDynamoDbLocal();
+      started.push(dynamo);
+    }
+    const dynamodbEndpoint = requested.dynamodbEndpoint ?? dynamo?.endpoint ?? "";
+    await createTable(dynamodbEndpoint, requested.tableName);
+
+    const queues: LocalQueues = await startLocalQueues({
+      ...(options.visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } : {}),
+    });
+    started.push(queues);
+
+    const simulators = await startSimulators(requested, baseEnv, started);
+
+    const env: Record<string, string> = Object.fromEntries(
+      Object.entries({
+        ...baseEnv,
+        TABLE_NAME: requested.tableName,
+        DYNAMODB_ENDPOINT: dynamodbEndpoint,
+        SQS_ENDPOINT: queues.endpoint,
+        QUEUE_URL: queues.queueUrl,
+        DLQ_URL: queues.dlqUrl,
+        INTEGRATOR_API_URL: simulators.integratorUrl,
+        STRIPE_API_URL: simulators.stripeUrl,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    const config = loadConfig(env);
+    const secrets = await resolveSecrets(config);
+    const environment: Environment = { config, secrets };
+
+    const handlers = await loadHttpHandlers(environment);
+    const gateway = await startGateway({ port: requested.port, handlers });
+    started.push({ stop: () => new Promise<void>((r) => gateway.server.close(() => r())) });
+    gateway.server.closeIdleConnections?.();
+    const api = `http://127.0.0.1:${gateway.port}`;
+    env.PORT = String(gateway.port);
+
+    await simulators.seed?.(api, environment);
+
+    const workerEnv = { ...process.env, ...env, ...secretEnv(secrets) };
+    let poller: QueuePoller | undefined;
+    const queueFunction = Object.values(functionTable).find((f) => f.trigger === "queue");
+    if (queueFunction) {
+      poller = new QueuePoller({
+        sqs: createSqsClient(config),
+        queueUrl: queues.queueUrl,
+        entry: resolve(queueFunction.entry),
+        env: workerEnv,
+        concurrency: options.workerConcurrency ?? 2,
+        waitTimeSeconds: options.pollWaitSeconds ?? 1,
+        log,
+      });
+      poller.start();
+      started.push(poller);
+    }
+    const scheduler = new LocalScheduler(await loadScheduledJobs(environment), options.scheduleIntervalMs ?? 15 * 60_000, log);
+    scheduler.start();
+    started.push(scheduler);
+
+    // The queue must answer before we call the stack ready.
+    await createSqsClient(config).send(new GetQueueAttributesCommand({ QueueUrl: queues.queueUrl, AttributeNames: ["QueueArn"] }));
+
+    return {
+      urls: { api, integrator: simulators.integratorUrl, stripe: simulators.stripeUrl, dynamodb: dynamodbEndpoint, sqs: queues.endpoint },
+      env: { ...env, ...secretEnv(secrets) },
+      config,
+      queueUrl: queues.queueUrl,
+      dlqUrl: queues.dlqUrl,
+      poller,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function secretEnv(secrets: Environment["secrets"]): Record<string, string> {
+  return Object.fromEntries(Object.entries(secrets).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+interface FunctionModule {
+  makeHandler(deps: unknown): HttpLambda | ((event: unknown, context: unknown) => Promise<unknown>);
+  createDeps(environment: Environment): unknown;
+}
+
+async function importFunction(entry: string): Promise<FunctionModule> {
+  return (await import(pathToFileURL(resolve(entry)).href)) as FunctionModule;
+}
+
+async function loadHttpHandlers(environment: Environment): Promise<Record<string, HttpLambda>> {
+  const handlers: Record<string, HttpLambda> = {};
+  for (const [name, definition] of Object.entries(functionTable)) {
+    if (definition.trigger !== "http") continue;
+    const module = await importFunction(definition.entry);
+    handlers[name] = module.makeHandler(await module.createDeps(environment)) as HttpLambda;
+  }
+  return handlers;
+}
+
+async function loadScheduledJobs(environment: Environment) {
+  const jobs: { name: string; run: () => Promise<unknown> }[] = [];
+  for (const [name, definition] of Object.entries(functionTable)) {
+    if (definition.trigger !== "schedule") continue;
+    const module = await importFunction(definition.entry);
+    const handler = module.makeHandler(await module.createDeps(environment)) as (event: unknown, context: unknown) => Promise<unknown>;
+    jobs.push({ name, run: () => handler({ source: "local.scheduler", "detail-type": "Scheduled Event", detail: {} }, {}) });
+  }
+  return jobs;
+}
+
+/**
+ * Starts the integrator.io simulator while INTEGRATOR_API_URL is unset, its default or on port 0,
+ * and the Stripe simulator while the Stripe key is the local one; returns the URLs the functions
+ * use and a seeding step to run once the gateway's URL is known.
+ */
+async function startSimulators(requested: Config, env: Record<string, string | undefined>, started: Stoppable[]) {
+  const integratorIsLocal =
+    env.INTEGRATOR_API_URL === undefined ||
+    env.INTEGRATOR_API_URL === LOCAL_DEFAULTS.INTEGRATOR_API_URL ||
+    portOf(requested.integratorApiUrl) === 0;
+  let integratorUrl = requested.integratorApiUrl;
+  let stripeUrl = requested.stripeApiUrl;
+  const simulatorModules = {
+    integrator: "#local/sim/integrator/index.ts",
+    stripe: "#local/sim/stripe/index.ts",
+  };
+  if (integratorIsLocal) {
+    const { startIntegratorSimulator } = await import(simulatorModules.integrator);
+    const sim = await startIntegratorSimulator({
+      port: portOf(requested.integratorApiUrl),
+      vendorToken: requested.secrets.INTEGRATOR_TOKEN,
+      quiet: true,
+    });
+    started.push(sim);
+    integratorUrl = withPort(requested.integratorApiUrl, sim.port);
+  }
+  if (requested.stripeIsLocal) {
+    const { startStripeSimulator } = await import(simulatorModules.stripe);
+    const sim = await startStripeSimulator({ port: portOf(requested.stripeApiUrl), quiet: true });
+    started.push(sim);
+    stripeUrl = withPort(requested.stripeApiUrl, sim.port);
+  }
+  return {
+    integratorUrl,
+    stripeUrl,
+    seed: undefined as undefined | ((apiUrl: string, environment: Environment) => Promise<void>),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * `npm start`: the whole backend on this machine. Prints every URL it serves, and a token only
+ * while it is the built-in local default; Ctrl-C or SIGTERM stops every child process.
+ */
+import { LOCAL_DEFAULTS, SECRET_SETTINGS } from "#lib/config.ts";
+import { startLocalStack } from "./stack.ts";
+
+const started = Date.now();
+let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
+let stopping = false;
+
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the local stack…`);
+  await stack?.stop();
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+try {
+  stack = await startLocalStack(process.env, { log: (line) => console.log(line) });
+} catch (error) {
+  console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+const { urls, env } = stack;
+const lines = [
+  `integrator-licensing local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  `  API                  ${urls.api}`,
+  `    health             ${urls.api}/health`,
+  `    Stripe webhooks    ${urls.api}/webhooks/stripe`,
+  `    integrator.io stack ${urls.api}/integrator`,
+  `  integrator.io API    ${urls.integrator}`,
+  `  Stripe API           ${urls.stripe}`,
+  `  DynamoDB Local       ${urls.dynamodb}`,
+  `  SQS emulator         ${urls.sqs}`,
+];
+const shown = SECRET_SETTINGS.filter((name) => env[name] === LOCAL_DEFAULTS[name]);
+if (shown.length > 0) {
+  lines.push("  local default tokens (set the variables to replace them):");
+  for (const name of shown) lines.push(`    ${name.padEnd(24)} ${LOCAL_DEFAULTS[name]}`);
+}
+const hidden = SECRET_SETTINGS.filter((name) => env[name] !== undefined && env[name] !== LOCAL_DEFAULTS[name]);
+if (hidden.length > 0) lines.push(`  configured secrets (not shown): ${hidden.join(", ")}`);
+lines.push("Ctrl-C stops everything.");
+console.log(lines.join("\n"));

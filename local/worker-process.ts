@@ -1,0 +1,43 @@
+/**
+ * A Lambda "execution environment" for queue-triggered functions: the poller forks this process,
+ * sends it SQS events over IPC and gets the handler's result back, so a test can kill the worker
+ * mid-batch exactly as Lambda would lose one. Its environment is the function's configuration.
+ */
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import type { Context, SQSEvent, SQSBatchResponse } from "aws-lambda";
+
+type Invoke = { id: number; event: SQSEvent };
+type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
+
+const entry = process.argv[2];
+if (!entry) throw new Error("usage: worker-process <function entry>");
+const module = (await import(pathToFileURL(resolve(entry)).href)) as { handler: Handler };
+
+function context(id: number): Context {
+  const deadline = Date.now() + 60_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: "provision-worker",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:local:000000000000:function:provision-worker",
+    memoryLimitInMB: "512",
+    awsRequestId: `local-${process.pid}-${id}`,
+    logGroupName: "/aws/lambda/provision-worker",
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+process.on("message", (message: Invoke) => {
+  module
+    .handler(message.event, context(message.id))
+    .then((result) => process.send?.({ id: message.id, ok: true, result: result ?? { batchItemFailures: [] } }))
+    .catch((error: unknown) =>
+      process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+    );
+});
+process.send?.({ ready: true });
