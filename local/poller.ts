@@ -138,10 +138,9 @@ export class QueuePoller {
     this.loops = this.slots.map((slot) => this.loop(slot));
   }
 
-  /** Kills one busy worker process mid-batch (or any, when none is busy); true if one was killed. */
+  /** Kills one worker process in the middle of a batch, as a crash would; false when none is busy. */
   killWorker(): boolean {
-    const target = this.slots.find((s) => s.busy) ?? this.slots[0];
-    return target?.kill() ?? false;
+    return this.slots.find((s) => s.busy)?.kill() ?? false;
   }
 
   async stop(): Promise<void> {

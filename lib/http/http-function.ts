@@ -16,6 +16,8 @@ export interface HttpFunctionOptions {
   /** Tokens for the `admin` and `system` auth kinds. */
   tokens?: { admin?: string | undefined; system?: string | undefined };
   corsAllowedOrigins?: string[];
+  /** Route lookup by `routeKey`; the project's table unless a test brings its own routes. */
+  findRoute?: (routeKey: string) => RouteDefinition | undefined;
 }
 
 /**
@@ -26,12 +28,13 @@ export interface HttpFunctionOptions {
  */
 export function httpFunction(handlers: Record<string, RouteHandler>, options: HttpFunctionOptions) {
   const { logger } = options;
+  const findRoute = options.findRoute ?? routeByKey;
   return middy<HttpEvent, HttpResult, Error, Context>()
     .before(async (request) => {
       logger.appendKeys({ requestId: request.event.requestContext?.requestId });
     })
     .handler(async (event, context) => {
-      const route = routeByKey(event.routeKey);
+      const route = findRoute(event.routeKey);
       const handle = handlers[event.routeKey];
       if (!route || !handle) throw new HttpError(404, "not_found", `No route for ${event.routeKey}.`);
       (context as Context & { route?: RouteDefinition }).route = route;
@@ -55,7 +58,7 @@ export function httpFunction(handlers: Record<string, RouteHandler>, options: Ht
       return jsonResult(output.status ?? 200, output.body, { ...cors, ...output.headers });
     })
     .onError(async (request) => {
-      const route = (request.context as Context & { route?: RouteDefinition }).route ?? routeByKey(request.event.routeKey);
+      const route = (request.context as Context & { route?: RouteDefinition }).route ?? findRoute(request.event.routeKey);
       const error = request.error;
       if (!(error instanceof HttpError) || error.status >= 500) {
         logger.error("request failed", { routeKey: request.event.routeKey, error: describeError(error) });

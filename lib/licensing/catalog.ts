@@ -1,0 +1,234 @@
+import { z } from "zod/mini";
+
+/**
+ * The catalog: which integrator.io connectors the vendor sells, the editions and add-ons of
+ * each, the Stripe prices that buy them, and the licensing policy (DESIGN §5).
+ *
+ * ```json
+ * { "connectors": [ { "key": "shopify-netsuite", "connectorId": "65f1c0a2b7d94e3a1c8b7d20",
+ *       "name": "Shopify ↔ NetSuite", "trialDays": 30,
+ *       "editions": [ { "key": "standard", "prices": ["price_std_month", "std_yearly"] },
+ *                     { "key": "premium",  "prices": ["price_prem_month", "prem_yearly"] } ],
+ *       "addons": [ { "key": "store", "type": "store", "addOnEdition": "standard", "prices": ["price_store_month"] } ] } ],
+ *   "policy": { "renewalBufferDays": 3, "pastDueGraceDays": 14, "onEnd": "expire" } }
+ * ```
+ *
+ * - A price reference that starts with `price_` is a Stripe price **id**; anything else is a
+ *   price **lookup key** (so yearly prices can be swapped in Stripe without a deploy).
+ * - Every price reference appears once in the whole catalog: a price buys exactly one thing.
+ * - Connector keys (used in URLs) and connector ids are unique; edition and add-on keys are
+ *   unique within their connector.
+ * - Editions are listed lowest first: if one subscription ever holds two editions of a
+ *   connector, the one listed last counts.
+ * - Unknown fields are rejected (a typo like `trialdays` must not pass silently).
+ *
+ * `parseCatalog` is pure; reading the file is `loadCatalogFile` in `catalog-file.ts`.
+ */
+
+const slug = z
+  .string()
+  .check(z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "must be lowercase letters, digits and single dashes"));
+const text = z.string().check(z.trim(), z.minLength(1, "must not be empty"));
+const priceRef = z
+  .string()
+  .check(
+    z.regex(/^[A-Za-z0-9_.:-]+$/, "must be a Stripe price id (price_...) or a lookup key, without spaces"),
+  );
+const prices = z.array(priceRef).check(z.minLength(1, "must list at least one price"));
+const days = z.number().check(z.int("must be a whole number of days"), z.nonnegative("must not be negative"));
+
+const editionSchema = z.strictObject({
+  key: slug,
+  /** Display name for listings and checkout; defaults to the key. */
+  name: z.optional(text),
+  prices,
+});
+
+const addonSchema = z.strictObject({
+  key: slug,
+  name: z.optional(text),
+  /** `opts.addonLicenses[].type` in the integrator.io license. */
+  type: text,
+  /** `opts.addonLicenses[].licenses[].addOnEdition` in the integrator.io license. */
+  addOnEdition: text,
+  prices,
+});
+
+const connectorSchema = z.strictObject({
+  key: slug,
+  connectorId: z
+    .string()
+    .check(z.regex(/^[0-9a-f]{24}$/, "must be an integrator.io _connectorId (24 lowercase hex characters)")),
+  name: text,
+  description: z.optional(z.string()),
+  trialDays: z.optional(days),
+  editions: z.array(editionSchema).check(z.minLength(1, "must list at least one edition")),
+  addons: z._default(z.array(addonSchema), []),
+});
+
+const policySchema = z.strictObject({
+  /** Days an active license outlives its paid period, so a renewal webhook may arrive late. */
+  renewalBufferDays: days,
+  /** Days a past_due subscription keeps its license after the period end. */
+  pastDueGraceDays: days,
+  /** What ended subscriptions do to their license: expire it now, or delete it. */
+  onEnd: z.enum(["expire", "delete"]),
+});
+
+const catalogSchema = z
+  .strictObject({
+    connectors: z.array(connectorSchema),
+    policy: policySchema,
+  })
+  .check(
+    z.superRefine((catalog, ctx) => {
+      const duplicate = (path: (string | number)[], message: string) =>
+        ctx.addIssue({ code: "custom", path, message, input: catalog });
+      const connectorKeys = new Map<string, number>();
+      const connectorIds = new Map<string, number>();
+      const priceRefs = new Map<string, string>();
+      catalog.connectors.forEach((connector, c) => {
+        const keyAt = connectorKeys.get(connector.key);
+        if (keyAt !== undefined)
+          duplicate(["connectors", c, "key"], `duplicate key (also connectors[${keyAt}])`);
+        else connectorKeys.set(connector.key, c);
+        const idAt = connectorIds.get(connector.connectorId);
+        if (idAt !== undefined) {
+          duplicate(["connectors", c, "connectorId"], `duplicate connectorId (also connectors[${idAt}])`);
+        } else connectorIds.set(connector.connectorId, c);
+
+        const uniqueKeys = (list: "editions" | "addons") => {
+          const seen = new Map<string, number>();
+          connector[list].forEach((entry, i) => {
+            const at = seen.get(entry.key);
+            if (at !== undefined)
+              duplicate(["connectors", c, list, i, "key"], `duplicate key (also ${list}[${at}])`);
+            else seen.set(entry.key, i);
+            entry.prices.forEach((ref, p) => {
+              const here = `connectors[${c}].${list}[${i}].prices[${p}]`;
+              const firstAt = priceRefs.get(ref);
+              if (firstAt !== undefined) {
+                duplicate(
+                  ["connectors", c, list, i, "prices", p],
+                  `price "${ref}" is already used at ${firstAt}`,
+                );
+              } else priceRefs.set(ref, here);
+            });
+          });
+        };
+        uniqueKeys("editions");
+        uniqueKeys("addons");
+      });
+    }),
+  );
+
+export type Catalog = z.infer<typeof catalogSchema>;
+export type CatalogConnector = Catalog["connectors"][number];
+export type CatalogEdition = CatalogConnector["editions"][number];
+export type CatalogAddon = CatalogConnector["addons"][number];
+export type LicensePolicy = Catalog["policy"];
+
+/** Thrown when a catalog does not validate; `issues` holds one `path: message` line per problem. */
+export class CatalogError extends Error {
+  override name = "CatalogError";
+  readonly issues: string[];
+  constructor(message: string, issues: string[], options?: ErrorOptions) {
+    super(message, options);
+    this.issues = issues;
+  }
+}
+
+/** `["connectors", 0, "editions", 1, "key"]` → `connectors[0].editions[1].key`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out || "catalog";
+}
+
+/**
+ * Validates catalog JSON (already parsed from text) into a `Catalog`.
+ * @throws CatalogError naming every bad field, e.g. `connectors[0].editions[1].key: duplicate key (also editions[0])`.
+ */
+export function parseCatalog(json: unknown): Catalog {
+  const result = catalogSchema.safeParse(json);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const path = [...issue.path];
+    // "Unrecognized key" issues name the key in `keys`, not in the path.
+    if (issue.code === "unrecognized_keys")
+      return `${formatPath(path)}: unknown field(s) ${issue.keys.join(", ")}`;
+    return `${formatPath(path)}: ${issue.message}`;
+  });
+  throw new CatalogError(`Invalid catalog: ${issues.join("; ")}`, issues);
+}
+
+/** True when a catalog price reference is a Stripe price id; otherwise it is a lookup key. */
+export function isPriceIdRef(ref: string): boolean {
+  return ref.startsWith("price_");
+}
+
+/** What a Stripe price buys, found by `lookupPrice`. */
+export type PriceMatch =
+  | { kind: "edition"; connector: CatalogConnector; edition: CatalogEdition; ref: string }
+  | { kind: "addon"; connector: CatalogConnector; addon: CatalogAddon; ref: string };
+
+/**
+ * What a Stripe price buys: the catalog entry whose reference is the price's id or its lookup
+ * key. A match by id wins over a match by lookup key (an id is the more specific reference).
+ * `undefined` for a price the catalog does not know — record it, never guess.
+ *
+ * @example lookupPrice(catalog, { id: "price_1Q...", lookup_key: "std_yearly" })
+ *   // → { kind: "edition", connector: {key: "shopify-netsuite", ...}, edition: {key: "standard", ...}, ref: "std_yearly" }
+ */
+export function lookupPrice(
+  catalog: Catalog,
+  price: { id: string; lookup_key?: string | null | undefined },
+): PriceMatch | undefined {
+  return (
+    findRef(catalog, price.id) ?? (price.lookup_key ? findRef(catalog, price.lookup_key, false) : undefined)
+  );
+}
+
+/** The catalog entry that lists exactly this price reference (a price id or a lookup key). */
+export function lookupPriceRef(catalog: Catalog, ref: string): PriceMatch | undefined {
+  return findRef(catalog, ref);
+}
+
+function findRef(catalog: Catalog, ref: string, asId = isPriceIdRef(ref)): PriceMatch | undefined {
+  // A lookup key that happens to start with `price_` cannot be listed (it would read as an id).
+  if (isPriceIdRef(ref) !== asId) return undefined;
+  for (const connector of catalog.connectors) {
+    for (const edition of connector.editions) {
+      if (edition.prices.includes(ref)) return { kind: "edition", connector, edition, ref };
+    }
+    for (const addon of connector.addons) {
+      if (addon.prices.includes(ref)) return { kind: "addon", connector, addon, ref };
+    }
+  }
+  return undefined;
+}
+
+/** The connector with this integrator.io `_connectorId`. */
+export function connectorById(catalog: Catalog, connectorId: string): CatalogConnector | undefined {
+  return catalog.connectors.find((connector) => connector.connectorId === connectorId);
+}
+
+/** The connector with this catalog key (the `{key}` of the marketplace and admin routes). */
+export function connectorByKey(catalog: Catalog, key: string): CatalogConnector | undefined {
+  return catalog.connectors.find((connector) => connector.key === key);
+}
+
+/** Every price reference in the catalog with what it buys (seeding the Stripe simulator, listings). */
+export function catalogPriceRefs(catalog: Catalog): PriceMatch[] {
+  return catalog.connectors.flatMap((connector) => [
+    ...connector.editions.flatMap((edition) =>
+      edition.prices.map((ref): PriceMatch => ({ kind: "edition", connector, edition, ref })),
+    ),
+    ...connector.addons.flatMap((addon) =>
+      addon.prices.map((ref): PriceMatch => ({ kind: "addon", connector, addon, ref })),
+    ),
+  ]);
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "#lib/config.ts";
+
+describe("loadConfig", () => {
+  it("gives the local defaults of DESIGN §7 when nothing is set", () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.integratorApiUrl).toBe("http://127.0.0.1:3100/v1");
+    expect(config.stripeApiUrl).toBe("http://127.0.0.1:3200");
+    expect(config.stripeIsLocal).toBe(true);
+    expect(config.secrets).toEqual({
+      STRIPE_SECRET_KEY: "sk_test_local",
+      STRIPE_WEBHOOK_SECRET: "whsec_local",
+      INTEGRATOR_TOKEN: "local-integrator-token",
+      INTEGRATOR_SYSTEM_TOKEN: "local-system-token",
+      ADMIN_TOKEN: "local-admin-token",
+    });
+    expect(config.rateLimit).toEqual({ capacity: 1000, refillPerSecond: 300, share: 1 });
+    expect(config.corsAllowedOrigins).toEqual(["http://localhost:3000"]);
+  });
+
+  it("reads overrides and splits origin lists", () => {
+    const config = loadConfig({
+      PORT: "0",
+      CHECKOUT_ALLOWED_ORIGINS: "https://shop.example.com, https://www.example.com",
+      INTEGRATOR_RATE_SHARE: "0.5",
+      INTEGRATOR_API_URL: "https://api.eu.integrator.io/v1/",
+    });
+    expect(config.port).toBe(0);
+    expect(config.checkoutAllowedOrigins).toEqual(["https://shop.example.com", "https://www.example.com"]);
+    expect(config.rateLimit.share).toBe(0.5);
+    expect(config.integratorApiUrl).toBe("https://api.eu.integrator.io/v1");
+  });
+
+  it("points Stripe at Stripe itself once a real key is set", () => {
+    const config = loadConfig({ STRIPE_SECRET_KEY: "sk_live_abc" });
+    expect(config.stripeIsLocal).toBe(false);
+    expect(config.stripeLivemode).toBe(true);
+    expect(config.stripeApiUrl).toBe("https://api.stripe.com");
+  });
+
+  it.each([
+    [{ PORT: "http" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ INTEGRATOR_RATE_SHARE: "2" }, "INTEGRATOR_RATE_SHARE"],
+    [{ CORS_ALLOWED_ORIGINS: "not an origin" }, "CORS_ALLOWED_ORIGINS"],
+    [{ INTEGRATOR_API_URL: "ftp://x" }, "INTEGRATOR_API_URL"],
+    [{ LOG_LEVEL: "LOUD" }, "LOG_LEVEL"],
+    [{ STRIPE_SECRET_KEY: "pk_test_123" }, "STRIPE_SECRET_KEY"],
+  ])("fails naming the variable for %o", (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+
+  it("never applies local secret defaults inside Lambda", () => {
+    const config = loadConfig({ AWS_LAMBDA_FUNCTION_NAME: "fn", ADMIN_TOKEN_SECRET_ID: "arn:secret:admin" });
+    expect(config.inLambda).toBe(true);
+    expect(config.secrets).toEqual({});
+    expect(config.secretIds).toEqual({ ADMIN_TOKEN: "arn:secret:admin" });
+  });
+});
