@@ -4,8 +4,10 @@ import type { Integration, Owned } from "./store.ts";
 
 /** Connectors, templates, stacks and licenses are the partner API: the vendor token only. */
 export function requireVendor(principal: Principal): void {
-  if (principal.kind === "user") throw accessRestricted("This API needs the partner account that owns the connectors.");
-  if (principal.kind === "one-time") throw accessRestricted("A one-time token reaches only its connector's resources.");
+  if (principal.kind === "user")
+    throw accessRestricted("This API needs the partner account that owns the connectors.");
+  if (principal.kind === "one-time")
+    throw accessRestricted("A one-time token reaches only its connector's resources.");
 }
 
 /** The vendor, or a one-time token issued for this connector. */
@@ -16,7 +18,8 @@ export function requireConnectorAccess(principal: Principal, connectorId: string
 
 /** Actions a person takes (install, uninstall, settings, update) are not open to one-time tokens. */
 export function requireAccountToken(principal: Principal): void {
-  if (principal.kind === "one-time") throw accessRestricted("A one-time token cannot start integration app actions.");
+  if (principal.kind === "one-time")
+    throw accessRestricted("A one-time token cannot start integration app actions.");
 }
 
 /** Which integration a record belongs to: its `_integrationId` (an integration: itself). */
@@ -42,12 +45,20 @@ export function visibleRecord<T extends Owned>(
   return record;
 }
 
-export function visibleIntegration(principal: Principal, integration: Integration | undefined, id: string): Integration {
+export function visibleIntegration(
+  principal: Principal,
+  integration: Integration | undefined,
+  id: string,
+): Integration {
   return visibleRecord(principal, integration, "Integration", id, itself);
 }
 
 /** Whether a record belongs in the caller's lists. */
-export function inScope(principal: Principal, record: Owned, integrationOf: IntegrationOf = byField): boolean {
+export function inScope(
+  principal: Principal,
+  record: Owned,
+  integrationOf: IntegrationOf = byField,
+): boolean {
   if (record.owner !== principal.accountId) return false;
   return principal.kind !== "one-time" || integrationOf(record) === principal.integrationId;
 }

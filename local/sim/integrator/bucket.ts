@@ -25,7 +25,10 @@ export class TokenBucket {
   /** Takes one token; answers how many seconds to wait when there is none. */
   take(now: number): { admitted: true } | { admitted: false; retryAfterSeconds: number } {
     const elapsedSeconds = Math.max(0, now - this.updatedAt) / 1000;
-    this.tokens = Math.min(this.settings.capacity, this.tokens + elapsedSeconds * this.settings.refillPerSecond);
+    this.tokens = Math.min(
+      this.settings.capacity,
+      this.tokens + elapsedSeconds * this.settings.refillPerSecond,
+    );
     this.updatedAt = now;
     if (this.tokens >= 1) {
       this.tokens -= 1;

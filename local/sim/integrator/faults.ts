@@ -52,4 +52,5 @@ const faultCodes: Record<number, string> = {
 };
 
 /** The error code an injected failure carries: the one integrator.io uses for that status. */
-export const faultCode = (status: number) => faultCodes[status] ?? (status >= 500 ? "internal_server_error" : "error");
+export const faultCode = (status: number) =>
+  faultCodes[status] ?? (status >= 500 ? "internal_server_error" : "error");

@@ -9,12 +9,19 @@ export interface Page {
   limit: number;
 }
 
-function integerParam(query: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
+function integerParam(
+  query: URLSearchParams,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   const raw = query.get(name);
   if (raw === null) return fallback;
   if (!/^\d+$/.test(raw)) throw invalidQueryParams(name, `${name} must be an integer from ${min} to ${max}.`);
   const value = Number(raw);
-  if (value < min || value > max) throw invalidQueryParams(name, `${name} must be an integer from ${min} to ${max}.`);
+  if (value < min || value > max)
+    throw invalidQueryParams(name, `${name} must be an integer from ${min} to ${max}.`);
   return value;
 }
 

@@ -39,7 +39,8 @@ export class Router<C> {
     for (const route of this.routes) {
       const params = matchSegments(route.segments, segments);
       if (params === undefined) continue;
-      if (route.method === method) return { kind: "route", template: route.template, handler: route.handler, params };
+      if (route.method === method)
+        return { kind: "route", template: route.template, handler: route.handler, params };
       allowed.push(route.method);
     }
     return allowed.length > 0 ? { kind: "wrong-method", allowed } : { kind: "none" };

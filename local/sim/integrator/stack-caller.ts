@@ -38,7 +38,11 @@ export class StackCaller {
     if (stackId === undefined || stackId === null || stackId === "") return false;
     if (typeof stackId !== "string" || !this.deps.store.stacks.has(stackId)) {
       throw new SimError(422, [
-        { code: "invalid_ref", message: `The connector's stack ${String(stackId)} does not exist.`, field: "_stackId" },
+        {
+          code: "invalid_ref",
+          message: `The connector's stack ${String(stackId)} does not exist.`,
+          field: "_stackId",
+        },
       ]);
     }
     return true;
@@ -53,7 +57,11 @@ export class StackCaller {
     const connectorId = String(call.connector._id);
     const integrationId = String(call.integration.doc._id);
     const license = store.findLicense(call.integration.licenseId);
-    const bearerToken = oneTimeTokens.issue({ connectorId, integrationId, accountId: call.integration.owner });
+    const bearerToken = oneTimeTokens.issue({
+      connectorId,
+      integrationId,
+      accountId: call.integration.owner,
+    });
     const options: JsonObject = {
       ...call.extraOptions,
       bearerToken,
@@ -62,7 +70,12 @@ export class StackCaller {
       opts: license ? structuredClone(license.opts) : {},
     };
     if (license) options.license = licenseView(license, store);
-    const body: JsonObject = { _connectorId: connectorId, function: call.function, options, maxResponseSize: MAX_RESPONSE_SIZE };
+    const body: JsonObject = {
+      _connectorId: connectorId,
+      function: call.function,
+      options,
+      maxResponseSize: MAX_RESPONSE_SIZE,
+    };
     if (call.type !== undefined) body.type = call.type;
     try {
       const response = await fetch(`${stack.server.hostURI.replace(/\/+$/, "")}/function`, {
@@ -75,14 +88,24 @@ export class StackCaller {
       if (!response.ok) throw new SimError(422, stackErrors(response.status, text, call.function));
       if (text.length > MAX_RESPONSE_SIZE) {
         throw new SimError(422, [
-          { code: "response_size_exceeded", message: `${call.function} answered more than ${MAX_RESPONSE_SIZE} bytes.` },
+          {
+            code: "response_size_exceeded",
+            message: `${call.function} answered more than ${MAX_RESPONSE_SIZE} bytes.`,
+          },
         ]);
       }
       return { called: true, result: parseResult(text, call.function) };
     } catch (error) {
       if (error instanceof SimError) throw error;
-      const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-      throw new SimError(422, [{ code: "stack_unreachable", message: `Calling ${call.function} on the stack failed: ${reason}` }]);
+      const reason =
+        error instanceof Error
+          ? error.cause instanceof Error
+            ? error.cause.message
+            : error.message
+          : String(error);
+      throw new SimError(422, [
+        { code: "stack_unreachable", message: `Calling ${call.function} on the stack failed: ${reason}` },
+      ]);
     } finally {
       oneTimeTokens.revoke(bearerToken);
     }

@@ -23,7 +23,10 @@ export class Stats {
   }
 
   snapshot(): StatsSnapshot {
-    return { ...this.total, byRoute: Object.fromEntries([...this.byRoute].map(([route, c]) => [route, { ...c }])) };
+    return {
+      ...this.total,
+      byRoute: Object.fromEntries([...this.byRoute].map(([route, c]) => [route, { ...c }])),
+    };
   }
 
   reset(): void {

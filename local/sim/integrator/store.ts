@@ -63,7 +63,9 @@ export class SimStore {
   readonly integrations = new Map<string, Integration>();
   /** State namespace (`account:<id>` or `integrations:<id>`) → key → value. */
   readonly state = new Map<string, Map<string, unknown>>();
-  readonly plain = new Map<PlainResource, Map<string, Owned>>(PLAIN_RESOURCES.map((kind) => [kind, new Map()]));
+  readonly plain = new Map<PlainResource, Map<string, Owned>>(
+    PLAIN_RESOURCES.map((kind) => [kind, new Map()]),
+  );
   readonly jobs = new Map<string, Owned>();
 
   constructor(readonly vendorId: string) {}

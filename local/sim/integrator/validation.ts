@@ -11,7 +11,8 @@ export function objectBody(body: unknown): JsonObject {
 
 function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
   let value = body;
-  for (const key of path) value = isObject(value) || Array.isArray(value) ? (value as JsonObject)[String(key)] : undefined;
+  for (const key of path)
+    value = isObject(value) || Array.isArray(value) ? (value as JsonObject)[String(key)] : undefined;
   return value;
 }
 

@@ -46,7 +46,10 @@ function rejectEmailChange(body: unknown, license: License): void {
   for (const [field, value] of candidates) {
     if (value === undefined) continue;
     if (typeof value !== "string" || normalizeEmail(value) !== license.email) {
-      throw invalidField(field, "A license's email cannot be changed; expire it and create one for the new email.");
+      throw invalidField(
+        field,
+        "A license's email cannot be changed; expire it and create one for the new email.",
+      );
     }
   }
 }
@@ -58,7 +61,9 @@ export function registerLicenses(router: ApiRouter): void {
       const connectorId = params.connectorId ?? "";
       requireConnectorAccess(principal, connectorId);
       connectorOrNotFound(store, connectorId);
-      const licenses = [...store.licensesOf(connectorId).values()].map((license) => licenseView(license, store));
+      const licenses = [...store.licensesOf(connectorId).values()].map((license) =>
+        licenseView(license, store),
+      );
       return pageReply(licenses, query, url);
     })
     .add("POST", base, ({ principal, store, params, body }) => {
@@ -86,7 +91,10 @@ export function registerLicenses(router: ApiRouter): void {
       const connectorId = params.connectorId ?? "";
       requireConnectorAccess(principal, connectorId);
       connectorOrNotFound(store, connectorId);
-      return { status: 200, body: licenseView(licenseOrNotFound(store, connectorId, params.licenseId ?? ""), store) };
+      return {
+        status: 200,
+        body: licenseView(licenseOrNotFound(store, connectorId, params.licenseId ?? ""), store),
+      };
     })
     .add("PUT", `${base}/:licenseId`, ({ principal, store, params, body }) => {
       const connectorId = params.connectorId ?? "";

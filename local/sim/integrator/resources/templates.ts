@@ -51,7 +51,12 @@ export function registerTemplates(router: ApiRouter): void {
       requireVendor(principal);
       const id = params.templateId ?? "";
       const current = templateOrNotFound(store, id);
-      const template = { _id: id, ...writableFields(body), published: current.published === true, lastModified: nowIso() };
+      const template = {
+        _id: id,
+        ...writableFields(body),
+        published: current.published === true,
+        lastModified: nowIso(),
+      };
       store.templates.set(id, template);
       return { status: 200, body: clone(template) };
     })

@@ -1,0 +1,64 @@
+import { requireAccountToken, visibleIntegration } from "../access.ts";
+import type { ApiContext, ApiRouter } from "../context.ts";
+import { missingField } from "../errors.ts";
+import { isObject, type JsonObject, nowIso } from "../json.ts";
+import { objectBody } from "../validation.ts";
+import { integrationView, licenseView } from "../views.ts";
+import { connectorOfIntegration } from "./install.ts";
+
+/**
+ * `PUT /v1/integrations/{id}/settings/{function}`: a `setting` call on the stack. `persistSettings`
+ * gets the body as `pending` and saves what the stack answers as pending (or the body); a
+ * `changeEdition` moves the integration from its edition to the license's (or `toEdition`); any
+ * other function gets the body's fields in its options.
+ */
+async function runSetting({
+  principal,
+  store,
+  stack,
+  params,
+  body,
+}: ApiContext & { params: Record<string, string> }) {
+  requireAccountToken(principal);
+  const id = params.integrationId ?? "";
+  const fn = params.function ?? "";
+  const integration = visibleIntegration(principal, store.integrations.get(id), id);
+  const connector = connectorOfIntegration(store, integration);
+  const input = objectBody(body);
+  const license = store.findLicense(integration.licenseId);
+  let extraOptions: JsonObject;
+  let toEdition: string | undefined;
+  if (fn === "persistSettings") {
+    extraOptions = { pending: input };
+  } else if (fn === "changeEdition") {
+    const licensed = license?.opts.connectorEdition;
+    toEdition =
+      typeof input.toEdition === "string"
+        ? input.toEdition
+        : typeof licensed === "string"
+          ? licensed
+          : undefined;
+    if (toEdition === undefined) throw missingField("toEdition");
+    extraOptions = { fromEdition: integration.edition, toEdition, integration: integrationView(integration) };
+    if (license) extraOptions.license = licenseView(license, store);
+  } else {
+    extraOptions = { ...input };
+  }
+  const outcome = await stack.call({ connector, type: "setting", function: fn, integration, extraOptions });
+  const result = outcome.called
+    ? outcome.result
+    : { success: true, ...(fn === "persistSettings" ? { pending: input } : {}) };
+  const succeeded = !(isObject(result) && result.success === false);
+  if (fn === "persistSettings" && succeeded) {
+    const pending = isObject(result) && isObject(result.pending) ? result.pending : input;
+    const settings = isObject(integration.doc.settings) ? integration.doc.settings : {};
+    integration.doc.settings = { ...settings, ...pending };
+  }
+  if (fn === "changeEdition" && succeeded) integration.edition = toEdition;
+  integration.doc.lastModified = nowIso();
+  return { status: 200, body: result };
+}
+
+export function registerIntegrationSettings(router: ApiRouter): void {
+  router.add("PUT", "/v1/integrations/:integrationId/settings/:function", runSetting);
+}
