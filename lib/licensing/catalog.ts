@@ -138,6 +138,18 @@ export class CatalogError extends Error {
   }
 }
 
+/** Readable messages for zod/mini's built-in issues (it ships no locale; field checks carry their own). */
+function messageFor(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === "invalid_type") {
+    if (issue.input === undefined) return "is required";
+    const article = /^[aeiou]/.test(issue.expected) ? "an" : "a";
+    return `must be ${article} ${issue.expected === "int" ? "whole number" : issue.expected}`;
+  }
+  if (issue.code === "invalid_value")
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  return undefined;
+}
+
 /** `["connectors", 0, "editions", 1, "key"]` → `connectors[0].editions[1].key`. */
 function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -153,7 +165,7 @@ function formatPath(path: readonly PropertyKey[]): string {
  * @throws CatalogError naming every bad field, e.g. `connectors[0].editions[1].key: duplicate key (also editions[0])`.
  */
 export function parseCatalog(json: unknown): Catalog {
-  const result = catalogSchema.safeParse(json);
+  const result = catalogSchema.safeParse(json, { error: messageFor });
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => {
     const path = [...issue.path];

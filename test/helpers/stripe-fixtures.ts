@@ -83,7 +83,13 @@ export type PriceInterval = "day" | "week" | "month" | "year";
  */
 export type PriceInput =
   | string
-  | { id?: string; lookup_key?: string | null; interval?: PriceInterval; unit_amount?: number; product?: string };
+  | {
+      id?: string;
+      lookup_key?: string | null;
+      interval?: PriceInterval;
+      unit_amount?: number;
+      product?: string;
+    };
 
 /** A Stripe price from the fixture; the interval defaults to `year` when the reference mentions "year". */
 export function makePrice(input: PriceInput): StripePrice {
@@ -105,7 +111,9 @@ export function makePrice(input: PriceInput): StripePrice {
 
 function priceSpecFromRef(ref: string): Exclude<PriceInput, string> {
   const interval: PriceInterval = /year/i.test(ref) ? "year" : "month";
-  return ref.startsWith("price_") ? { id: ref, interval } : { id: `price_1TESTlk_${ref}`, lookup_key: ref, interval };
+  return ref.startsWith("price_")
+    ? { id: ref, interval }
+    : { id: `price_1TESTlk_${ref}`, lookup_key: ref, interval };
 }
 
 export interface SubscriptionItemInput {
@@ -136,7 +144,10 @@ export interface SubscriptionInput {
   ended_at?: number | null;
   metadata?: Record<string, string>;
   livemode?: boolean;
-  pause_collection?: { behavior: "keep_as_draft" | "mark_uncollectible" | "void"; resumes_at: number | null } | null;
+  pause_collection?: {
+    behavior: "keep_as_draft" | "mark_uncollectible" | "void";
+    resumes_at: number | null;
+  } | null;
 }
 
 /**
@@ -150,18 +161,35 @@ export function makeSubscription(input: SubscriptionInput = {}): StripeSubscript
   const status = input.status ?? "active";
   const id = input.id ?? testId("sub");
   const trialing = status === "trialing";
-  const trialStart = input.trial_start !== undefined ? input.trial_start : trialing ? daysAfter(now, -5) : null;
+  const trialStart =
+    input.trial_start !== undefined ? input.trial_start : trialing ? daysAfter(now, -5) : null;
   const trialEnd =
-    input.trial_end !== undefined ? input.trial_end : trialing && trialStart !== null ? daysAfter(trialStart, 30) : null;
-  const defaultStart = trialing && trialStart !== null ? trialStart : status === "incomplete" ? daysAfter(now, -1 / 24) : daysAfter(now, -10);
+    input.trial_end !== undefined
+      ? input.trial_end
+      : trialing && trialStart !== null
+        ? daysAfter(trialStart, 30)
+        : null;
+  const defaultStart =
+    trialing && trialStart !== null
+      ? trialStart
+      : status === "incomplete"
+        ? daysAfter(now, -1 / 24)
+        : daysAfter(now, -10);
   const created = input.created ?? Math.min(defaultStart, input.current_period_start ?? defaultStart);
   const endedNow = status === "canceled" || status === "incomplete_expired";
   const endedAt = input.ended_at !== undefined ? input.ended_at : endedNow ? daysAfter(now, -1 / 24) : null;
   const canceledAt =
-    input.canceled_at !== undefined ? input.canceled_at : status === "canceled" ? endedAt : input.cancel_at ? daysAfter(now, -1) : null;
+    input.canceled_at !== undefined
+      ? input.canceled_at
+      : status === "canceled"
+        ? endedAt
+        : input.cancel_at
+          ? daysAfter(now, -1)
+          : null;
 
   const template = loadStripeFixture("subscription");
-  const itemTemplate = ((template.items as { data: Json[] }).data[0] ?? loadStripeFixture("subscription_item")) as Json;
+  const itemTemplate = ((template.items as { data: Json[] }).data[0] ??
+    loadStripeFixture("subscription_item")) as Json;
   const items = (input.items ?? [{ price: "price_std_month" }]).map((item) => {
     const price = makePrice(item.price);
     const interval = price.recurring?.interval ?? "month";
@@ -231,7 +259,12 @@ export function makeSubscription(input: SubscriptionInput = {}): StripeSubscript
     cancellation_details: {
       comment: null,
       feedback: null,
-      reason: status === "canceled" ? "cancellation_requested" : status === "incomplete_expired" ? "payment_failed" : null,
+      reason:
+        status === "canceled"
+          ? "cancellation_requested"
+          : status === "incomplete_expired"
+            ? "payment_failed"
+            : null,
     },
   });
   return stripeSubscriptionSchema.parse(template);
@@ -309,7 +342,12 @@ export function makeCheckoutSession(input: CheckoutSessionInput = {}): StripeChe
               label: { custom: "integrator.io account email", type: "custom" },
               optional: false,
               type: "text",
-              text: { default_value: null, maximum_length: null, minimum_length: null, value: input.integratorEmail },
+              text: {
+                default_value: null,
+                maximum_length: null,
+                minimum_length: null,
+                value: input.integratorEmail,
+              },
             },
           ],
     payment_intent: null,
@@ -344,7 +382,11 @@ export function makeInvoice(input: InvoiceInput = {}): StripeInvoice {
     parent:
       subscription === null
         ? null
-        : { quote_details: null, subscription_details: { metadata: {}, subscription }, type: "subscription_details" },
+        : {
+            quote_details: null,
+            subscription_details: { metadata: {}, subscription },
+            type: "subscription_details",
+          },
     status: input.status ?? "paid",
     billing_reason: input.billing_reason ?? (subscription === null ? "manual" : "subscription_cycle"),
     created: input.created ?? unix(FIXED_NOW),
@@ -378,7 +420,9 @@ export function makeEvent<T extends object>(
     pending_webhooks: 1,
     data: {
       object,
-      ...(options.previous_attributes !== undefined ? { previous_attributes: options.previous_attributes } : {}),
+      ...(options.previous_attributes !== undefined
+        ? { previous_attributes: options.previous_attributes }
+        : {}),
     },
   });
   const event = stripeEventSchema.parse(raw);

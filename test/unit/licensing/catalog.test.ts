@@ -15,11 +15,26 @@ import { catalog, catalogJson } from "./test-catalog.ts";
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 
-type CatalogInput = typeof catalogJson;
+interface Draft {
+  json: Record<string, unknown> & { policy: Record<string, unknown> };
+  /** connectors[0] and [1] */
+  shopify: Record<string, unknown>;
+  amazon: Record<string, unknown>;
+  /** shopify's editions[0] and [1], addons[0] */
+  standard: { key: string; prices: string[] };
+  premium: { key: string; prices: string[] };
+  store: Record<string, unknown>;
+}
+
 /** The test catalog JSON with one change applied (a deep copy; the original stays intact). */
-function variant(change: (json: CatalogInput & Record<string, unknown>) => void): unknown {
-  const json = structuredClone(catalogJson) as CatalogInput & Record<string, unknown>;
-  change(json);
+function variant(change: (draft: Draft) => void): unknown {
+  const json = structuredClone(catalogJson);
+  const [shopify, amazon] = json.connectors;
+  const [standard, premium] = shopify?.editions ?? [];
+  const store = shopify?.addons?.[0];
+  if (!shopify || !amazon || !standard || !premium || !store)
+    throw new Error("the test catalog changed shape");
+  change({ json: json as Draft["json"], shopify, amazon, standard, premium, store });
   return json;
 }
 
@@ -52,7 +67,11 @@ describe("local/catalog.json", () => {
     const seed = JSON.parse(await readFile(repoFile("local/stripe-seed.json"), "utf8")) as {
       prices: Record<string, { unit_amount: number; currency: string; interval: string }>;
     };
-    expect(Object.keys(seed.prices).sort()).toEqual(catalogPriceRefs(local).map((match) => match.ref).sort());
+    expect(Object.keys(seed.prices).sort()).toEqual(
+      catalogPriceRefs(local)
+        .map((match) => match.ref)
+        .sort(),
+    );
     for (const price of Object.values(seed.prices)) {
       expect(price.unit_amount).toBeGreaterThan(0);
       expect(price.currency).toBe("usd");
@@ -84,125 +103,128 @@ describe("parseCatalog", () => {
   it.each([
     {
       name: "an edition key that is not a slug",
-      json: variant((j) => {
-        j.connectors[0]!.editions[1]!.key = "Premium Plan";
+      json: variant((d) => {
+        d.premium.key = "Premium Plan";
       }),
       issue: "connectors[0].editions[1].key: must be lowercase letters, digits and single dashes",
     },
     {
       name: "a duplicate connector key",
-      json: variant((j) => {
-        j.connectors[1]!.key = "shopify-netsuite";
+      json: variant((d) => {
+        d.amazon.key = "shopify-netsuite";
       }),
       issue: "connectors[1].key: duplicate key (also connectors[0])",
     },
     {
       name: "a duplicate connector id",
-      json: variant((j) => {
-        j.connectors[1]!.connectorId = j.connectors[0]!.connectorId;
+      json: variant((d) => {
+        d.amazon.connectorId = d.shopify.connectorId;
       }),
       issue: "connectors[1].connectorId: duplicate connectorId (also connectors[0])",
     },
     {
       name: "a connector id that is not an integrator.io id",
-      json: variant((j) => {
-        j.connectors[0]!.connectorId = "shopify";
+      json: variant((d) => {
+        d.shopify.connectorId = "shopify";
       }),
       issue: "connectors[0].connectorId: must be an integrator.io _connectorId (24 lowercase hex characters)",
     },
     {
       name: "a duplicate edition key",
-      json: variant((j) => {
-        j.connectors[0]!.editions[1]!.key = "standard";
+      json: variant((d) => {
+        d.premium.key = "standard";
       }),
       issue: "connectors[0].editions[1].key: duplicate key (also editions[0])",
     },
     {
       name: "a price used by an edition and an add-on",
-      json: variant((j) => {
-        j.connectors[0]!.addons[0]!.prices = ["price_std_month"];
+      json: variant((d) => {
+        d.store.prices = ["price_std_month"];
       }),
-      issue: 'connectors[0].addons[0].prices[0]: price "price_std_month" is already used at connectors[0].editions[0].prices[0]',
+      issue:
+        'connectors[0].addons[0].prices[0]: price "price_std_month" is already used at connectors[0].editions[0].prices[0]',
     },
     {
       name: "a lookup key used by two connectors",
-      json: variant((j) => {
-        j.connectors[1]!.editions[0]!.prices.push("std_yearly");
+      json: variant((d) => {
+        (d.amazon.editions as { prices: string[] }[])[0]?.prices.push("std_yearly");
       }),
-      issue: 'connectors[1].editions[0].prices[1]: price "std_yearly" is already used at connectors[0].editions[0].prices[1]',
+      issue:
+        'connectors[1].editions[0].prices[1]: price "std_yearly" is already used at connectors[0].editions[0].prices[1]',
     },
     {
       name: "a price reference with a space",
-      json: variant((j) => {
-        j.connectors[0]!.editions[0]!.prices[1] = "std yearly";
+      json: variant((d) => {
+        d.standard.prices[1] = "std yearly";
       }),
-      issue: "connectors[0].editions[0].prices[1]: must be a Stripe price id (price_...) or a lookup key, without spaces",
+      issue:
+        "connectors[0].editions[0].prices[1]: must be a Stripe price id (price_...) or a lookup key, without spaces",
     },
     {
       name: "an edition without prices",
-      json: variant((j) => {
-        j.connectors[0]!.editions[0]!.prices = [];
+      json: variant((d) => {
+        d.standard.prices = [];
       }),
       issue: "connectors[0].editions[0].prices: must list at least one price",
     },
     {
       name: "a connector without editions",
-      json: variant((j) => {
-        j.connectors[1]!.editions = [];
+      json: variant((d) => {
+        d.amazon.editions = [];
       }),
       issue: "connectors[1].editions: must list at least one edition",
     },
     {
       name: "an add-on without addOnEdition",
-      json: variant((j) => {
-        delete (j.connectors[0]!.addons[0] as { addOnEdition?: string }).addOnEdition;
+      json: variant((d) => {
+        delete d.store.addOnEdition;
       }),
-      issue: "connectors[0].addons[0].addOnEdition:",
+      issue: "connectors[0].addons[0].addOnEdition: is required",
     },
     {
       name: "a misspelled field",
-      json: variant((j) => {
-        Object.assign(j.connectors[0]!, { trialdays: 14 });
+      json: variant((d) => {
+        d.shopify.trialdays = 14;
       }),
       issue: "connectors[0]: unknown field(s) trialdays",
     },
     {
       name: "negative trial days",
-      json: variant((j) => {
-        j.connectors[0]!.trialDays = -1;
+      json: variant((d) => {
+        d.shopify.trialDays = -1;
       }),
       issue: "connectors[0].trialDays: must not be negative",
     },
     {
       name: "fractional grace days",
-      json: variant((j) => {
-        j.policy.pastDueGraceDays = 1.5;
+      json: variant((d) => {
+        d.json.policy.pastDueGraceDays = 1.5;
       }),
       issue: "policy.pastDueGraceDays: must be a whole number of days",
     },
     {
       name: "an unknown onEnd",
-      json: variant((j) => {
-        j.policy.onEnd = "archive";
+      json: variant((d) => {
+        d.json.policy.onEnd = "archive";
       }),
-      issue: "policy.onEnd:",
+      issue: 'policy.onEnd: must be one of "expire", "delete"',
     },
     {
       name: "a missing policy",
-      json: variant((j) => {
-        delete (j as { policy?: unknown }).policy;
+      json: variant((d) => {
+        delete (d.json as { policy?: unknown }).policy;
       }),
-      issue: "policy:",
+      issue: "policy: is required",
     },
-    { name: "not an object", json: [], issue: "catalog:" },
+    { name: "not an object", json: [], issue: "catalog: must be an object" },
   ])("rejects $name, naming the field", ({ json, issue }) => {
     expect(issuesOf(json).join("\n")).toContain(issue);
   });
 
   it("reports every problem at once in one CatalogError", () => {
-    const json = variant((j) => {
-      j.connectors[0]!.editions[1]!.key = "Premium";
-      j.policy.onEnd = "archive";
+    const json = variant((d) => {
+      d.premium.key = "Premium";
+      d.json.policy.onEnd = "archive";
     });
     const error = (() => {
       try {
@@ -214,19 +236,33 @@ describe("parseCatalog", () => {
     expect(error).toBeInstanceOf(CatalogError);
     expect((error as CatalogError).name).toBe("CatalogError");
     expect((error as CatalogError).issues).toHaveLength(2);
-    expect((error as CatalogError).message).toMatch(/^Invalid catalog: connectors\[0\]\.editions\[1\]\.key: .*; policy\.onEnd: /);
+    expect((error as CatalogError).message).toMatch(
+      /^Invalid catalog: connectors\[0\]\.editions\[1\]\.key: .*; policy\.onEnd: /,
+    );
   });
 });
 
 describe("catalog lookups", () => {
   it.each([
     { price: { id: "price_std_month", lookup_key: null }, expected: { kind: "edition", key: "standard" } },
-    { price: { id: "price_1QyearlyXyz", lookup_key: "std_yearly" }, expected: { kind: "edition", key: "standard" } },
+    {
+      price: { id: "price_1QyearlyXyz", lookup_key: "std_yearly" },
+      expected: { kind: "edition", key: "standard" },
+    },
     { price: { id: "price_prem_month" }, expected: { kind: "edition", key: "premium" } },
-    { price: { id: "price_store_month", lookup_key: "something_else" }, expected: { kind: "addon", key: "store" } },
-    { price: { id: "price_1Qsub", lookup_key: "subsidiary_monthly" }, expected: { kind: "addon", key: "subsidiary" } },
+    {
+      price: { id: "price_store_month", lookup_key: "something_else" },
+      expected: { kind: "addon", key: "store" },
+    },
+    {
+      price: { id: "price_1Qsub", lookup_key: "subsidiary_monthly" },
+      expected: { kind: "addon", key: "subsidiary" },
+    },
     // An id match wins over a lookup-key match.
-    { price: { id: "price_prem_month", lookup_key: "std_yearly" }, expected: { kind: "edition", key: "premium" } },
+    {
+      price: { id: "price_prem_month", lookup_key: "std_yearly" },
+      expected: { kind: "edition", key: "premium" },
+    },
     // A catalog reference starting with price_ is an id, never a lookup key.
     { price: { id: "price_1Qother", lookup_key: "price_std_month" }, expected: undefined },
     { price: { id: "price_unknown", lookup_key: "unknown_key" }, expected: undefined },
@@ -249,7 +285,10 @@ describe("catalog lookups", () => {
   });
 
   it("finds a catalog reference and lists them all", () => {
-    expect(lookupPriceRef(catalog, "prem_yearly")).toMatchObject({ kind: "edition", edition: { key: "premium" } });
+    expect(lookupPriceRef(catalog, "prem_yearly")).toMatchObject({
+      kind: "edition",
+      edition: { key: "premium" },
+    });
     expect(catalogPriceRefs(catalog).map((match) => match.ref)).toEqual([
       "price_std_month",
       "std_yearly",
