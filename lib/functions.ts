@@ -6,6 +6,8 @@
 const definitions = {
   health: { entry: "functions/health.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 256 },
   fallback: { entry: "functions/fallback.ts", trigger: "http", timeoutSeconds: 5, memoryMb: 128 },
+  "stripe-webhook": { entry: "functions/stripe-webhook.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 512 },
+  "provision-worker": { entry: "functions/provision-worker.ts", trigger: "queue", timeoutSeconds: 60, memoryMb: 512 },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof definitions;

@@ -47,7 +47,30 @@ function route(definition: RouteInputDefinition): RouteDefinition {
   };
 }
 
+const webhookReceipt = z.object({
+  received: z.literal(true),
+  eventId: z.string(),
+  outcome: z.enum(["enqueued", "duplicate", "ignored"]),
+});
+const apiError = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.array(z.unknown())) }),
+});
+
 export const routes: readonly RouteDefinition[] = [
+  route({
+    method: "POST",
+    path: "/webhooks/stripe",
+    function: "stripe-webhook",
+    auth: "stripe",
+    bodyLimit: 256 * KB,
+    rawBody: true,
+    summary: "Receives Stripe events: verifies the signature on the raw body, records the event once and queues it.",
+    responses: {
+      200: { description: "Recorded (or a duplicate, or ignored).", schema: webhookReceipt },
+      400: { description: "Missing, forged or stale signature, or not a Stripe event.", schema: apiError },
+      413: { description: "Body over 256 KB.", schema: apiError },
+    },
+  }),
   route({
     method: "GET",
     path: "/health",

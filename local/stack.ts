@@ -11,6 +11,8 @@ import { type HttpLambda, startGateway } from "./gateway.ts";
 import { QueuePoller } from "./poller.ts";
 import { type LocalQueues, startLocalQueues } from "./queues.ts";
 import { LocalScheduler } from "./scheduler.ts";
+import { seedIntegratorSimulator, seedStripeSimulator } from "./seed.ts";
+import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 
 export interface LocalStackOptions {
   /** Queue timings: short in tests so a failed record comes back in seconds, not minutes. */
@@ -99,7 +101,7 @@ export async function startLocalStack(
     const api = `http://127.0.0.1:${gateway.port}`;
     env.PORT = String(gateway.port);
 
-    await simulators.seed?.(api, environment);
+    await simulators.seed(api, environment);
 
     const workerEnv = { ...process.env, ...env, ...secretEnv(secrets) };
     let poller: QueuePoller | undefined;
@@ -185,12 +187,9 @@ async function startSimulators(requested: Config, env: Record<string, string | u
     portOf(requested.integratorApiUrl) === 0;
   let integratorUrl = requested.integratorApiUrl;
   let stripeUrl = requested.stripeApiUrl;
-  const simulatorModules = {
-    integrator: "#local/sim/integrator/index.ts",
-    stripe: "#local/sim/stripe/index.ts",
-  };
+  const seeds: ((apiUrl: string, environment: Environment) => Promise<void>)[] = [];
   if (integratorIsLocal) {
-    const { startIntegratorSimulator } = await import(simulatorModules.integrator);
+    const { startIntegratorSimulator } = await import("#local/sim/integrator/index.ts");
     const sim = await startIntegratorSimulator({
       port: portOf(requested.integratorApiUrl),
       vendorToken: requested.secrets.INTEGRATOR_TOKEN,
@@ -198,16 +197,35 @@ async function startSimulators(requested: Config, env: Record<string, string | u
     });
     started.push(sim);
     integratorUrl = withPort(requested.integratorApiUrl, sim.port);
+    seeds.push(async (apiUrl, { config, secrets }) =>
+      seedIntegratorSimulator({
+        simulatorUrl: integratorUrl,
+        vendorToken: secrets.INTEGRATOR_TOKEN ?? "",
+        apiUrl,
+        systemToken: secrets.INTEGRATOR_SYSTEM_TOKEN ?? "",
+        catalog: await loadCatalogFile(config.catalogPath),
+      }),
+    );
   }
   if (requested.stripeIsLocal) {
-    const { startStripeSimulator } = await import(simulatorModules.stripe);
+    const { startStripeSimulator } = await import("#local/sim/stripe/index.ts");
     const sim = await startStripeSimulator({ port: portOf(requested.stripeApiUrl), quiet: true });
     started.push(sim);
     stripeUrl = withPort(requested.stripeApiUrl, sim.port);
+    seeds.push(async (apiUrl, { config, secrets }) =>
+      seedStripeSimulator({
+        simulatorUrl: stripeUrl,
+        apiUrl,
+        webhookSecret: secrets.STRIPE_WEBHOOK_SECRET ?? "",
+        catalog: await loadCatalogFile(config.catalogPath),
+      }),
+    );
   }
   return {
     integratorUrl,
     stripeUrl,
-    seed: undefined as undefined | ((apiUrl: string, environment: Environment) => Promise<void>),
+    seed: async (apiUrl: string, environment: Environment) => {
+      for (const seed of seeds) await seed(apiUrl, environment);
+    },
   };
 }

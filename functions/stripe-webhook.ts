@@ -1,0 +1,43 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { createSqsClient } from "#lib/aws.ts";
+import { httpFunction } from "#lib/http/http-function.ts";
+import { createLogger } from "#lib/observability/logger.ts";
+import { ProductMetrics } from "#lib/observability/metrics.ts";
+import { createTable } from "#lib/provisioning/wiring.ts";
+import { lambdaHandler, type Environment } from "#lib/runtime.ts";
+import { Inbox } from "#lib/store/inbox.ts";
+import { createStripe } from "#lib/stripe/client.ts";
+import { receiveStripeEvent, type WebhookDeps } from "#lib/webhook/receive.ts";
+
+export type Deps = WebhookDeps & { logger: Logger };
+
+export const createDeps = ({ config, secrets }: Environment): Deps => ({
+  // Verification needs no API key; the SDK only wants one to construct.
+  stripe: createStripe(config, secrets.STRIPE_SECRET_KEY ?? "sk_test_verification_only"),
+  webhookSecret: secrets.STRIPE_WEBHOOK_SECRET,
+  livemode: config.stripeLivemode,
+  inbox: new Inbox(createTable(config)),
+  sqs: createSqsClient(config),
+  queueUrl: config.queueUrl,
+  metrics: new ProductMetrics("stripe-webhook"),
+  logger: createLogger("stripe-webhook", config),
+});
+
+/** POST /webhooks/stripe: verify → inbox → queue → 200. Never calls integrator.io. */
+export const makeHandler = (deps: Deps) =>
+  httpFunction(
+    {
+      "POST /webhooks/stripe": async ({ rawBody, headers }) => {
+        try {
+          const receipt = await receiveStripeEvent(rawBody, headers["stripe-signature"], deps);
+          deps.logger.info("stripe event received", { ...receipt });
+          return { status: 200, body: { received: true, ...receipt } };
+        } finally {
+          deps.metrics.flush();
+        }
+      },
+    },
+    { logger: deps.logger },
+  );
+
+export const handler = lambdaHandler(createDeps, makeHandler);

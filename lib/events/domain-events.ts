@@ -1,0 +1,74 @@
+import { randomUUID } from "node:crypto";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Table } from "#lib/store/dynamo.ts";
+import { withoutKeys } from "#lib/store/dynamo.ts";
+
+/** The outcomes the vendor's systems subscribe to (DESIGN §1). */
+export type DomainEventType =
+  | "license.provisioned"
+  | "license.updated"
+  | "license.expired"
+  | "license.pending_user"
+  | "install.completed"
+  | "install.removed"
+  | "price.unknown";
+
+export interface DomainEvent {
+  id: string;
+  type: DomainEventType;
+  at: string;
+  detail: Record<string, unknown>;
+}
+
+export const DOMAIN_EVENT_SOURCE = "integrator-licensing";
+
+export interface DomainEvents {
+  publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void>;
+}
+
+/** Publishes to the stack's EventBridge bus (`detail-type` = the event type). */
+export class EventBridgeDomainEvents implements DomainEvents {
+  constructor(
+    private readonly busName: string,
+    private readonly client: EventBridgeClient = new EventBridgeClient({}),
+  ) {}
+
+  async publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void> {
+    const output = await this.client.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: this.busName, Source: DOMAIN_EVENT_SOURCE, DetailType: type, Detail: JSON.stringify(detail) }],
+      }),
+    );
+    if (output.FailedEntryCount) throw new Error(`EventBridge refused ${type}: ${output.Entries?.[0]?.ErrorCode ?? "unknown"}`);
+  }
+}
+
+/** Locally (no bus): each event is recorded in the table for 30 days and logged. */
+export class RecordedDomainEvents implements DomainEvents {
+  constructor(
+    private readonly table: Table,
+    private readonly logger: Logger,
+  ) {}
+
+  async publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void> {
+    const at = new Date(this.table.now()).toISOString();
+    const id = randomUUID();
+    await this.table.put({
+      pk: "DOMAIN_EVENTS",
+      sk: `${at}#${id}`,
+      ttl: Math.floor(this.table.now() / 1000) + 30 * 86400,
+      id,
+      type,
+      at,
+      detail,
+    });
+    this.logger.info("domain event", { domainEvent: type, detail });
+  }
+
+  /** The recorded events, oldest first. */
+  async list(): Promise<DomainEvent[]> {
+    const items = await this.table.queryAll({ KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": "DOMAIN_EVENTS" } });
+    return items.map((item) => withoutKeys<DomainEvent>(item));
+  }
+}

@@ -1,0 +1,35 @@
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+
+/** The metric names of DESIGN §9; CloudWatch alarms are built on them. */
+export type MetricName =
+  | "EventsReceived"
+  | "EventsProcessed"
+  | "EventsIgnored"
+  | "EventsFailed"
+  | "LicensesCreated"
+  | "LicensesUpdated"
+  | "LicensesExpired"
+  | "PendingUsers"
+  | "UnknownPrices"
+  | "IntegratorRateLimited"
+  | "IntegratorRetries"
+  | "DriftFound";
+
+export const METRICS_NAMESPACE = "IntegratorLicensing";
+
+/** Powertools Metrics (EMF) for one function; `count` is the only kind we emit. */
+export class ProductMetrics {
+  readonly metrics: Metrics;
+  constructor(service: string) {
+    this.metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: `integrator-licensing.${service}` });
+  }
+
+  count(name: MetricName, value = 1): void {
+    this.metrics.addMetric(name, MetricUnit.Count, value);
+  }
+
+  /** Writes what was counted (once per invocation). */
+  flush(): void {
+    this.metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,151 @@
+import { emailFromCheckoutSession } from "#lib/licensing/email.ts";
+import { sameJson } from "#lib/licensing/license.ts";
+import { TERMINAL_STATUSES } from "#lib/store/customers.ts";
+import {
+  invoiceSubscriptionId,
+  type StripeEvent,
+  type StripeSubscription,
+  stripeCheckoutSessionSchema,
+  stripeCustomerSchema,
+  stripeId,
+  stripeInvoiceSchema,
+  stripeSubscriptionSchema,
+} from "#lib/stripe/schemas.ts";
+import type { ProvisioningContext } from "./context.ts";
+
+/** The Stripe event types the product acts on; any other type is recorded as ignored. */
+export const HANDLED_EVENT_TYPES = new Set([
+  "customer.created",
+  "customer.updated",
+  "customer.deleted",
+  "checkout.session.completed",
+  "customer.subscription.created",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "customer.subscription.paused",
+  "customer.subscription.resumed",
+  "customer.subscription.trial_will_end",
+  "invoice.paid",
+  "invoice.payment_failed",
+]);
+
+/** The Stripe customer an event is about (its FIFO group), when it names one. */
+export function eventCustomerId(event: Pick<StripeEvent, "type" | "data">): string | undefined {
+  const object = event.data.object as { id?: unknown; customer?: unknown };
+  if (event.type.startsWith("customer.") && !event.type.startsWith("customer.subscription.")) {
+    return typeof object.id === "string" ? object.id : undefined;
+  }
+  const customer = object.customer;
+  if (typeof customer === "string") return customer;
+  if (customer && typeof customer === "object" && typeof (customer as { id?: unknown }).id === "string") {
+    return (customer as { id: string }).id;
+  }
+  return undefined;
+}
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/**
+ * Applies one Stripe event to the stored customer state, never letting an older snapshot
+ * overwrite a newer one (DESIGN §5). Returns the customer whose licenses may have changed.
+ */
+export async function applyStripeEvent(event: StripeEvent, ctx: ProvisioningContext): Promise<string | undefined> {
+  const customerId = eventCustomerId(event);
+  switch (event.type) {
+    case "customer.created":
+    case "customer.updated":
+    case "customer.deleted": {
+      const customer = stripeCustomerSchema.parse(event.data.object);
+      await ctx.customers.saveProfile({
+        customerId: customer.id,
+        email: customer.email ?? null,
+        metadata: customer.metadata,
+        ...(event.type === "customer.deleted" || customer.deleted ? { deleted: true } : {}),
+        version: event.created,
+      });
+      break;
+    }
+    case "checkout.session.completed": {
+      const session = stripeCheckoutSessionSchema.parse(event.data.object);
+      const email = emailFromCheckoutSession(session);
+      if (customerId && email) await ctx.customers.saveCheckoutEmail(customerId, email);
+      const subscriptionId = stripeId(session.subscription);
+      if (customerId && subscriptionId) await refreshSubscription(customerId, subscriptionId, ctx);
+      break;
+    }
+    case "invoice.paid":
+    case "invoice.payment_failed": {
+      // An invoice carries no subscription snapshot: Stripe's current one is the truth.
+      const subscriptionId = invoiceSubscriptionId(stripeInvoiceSchema.parse(event.data.object));
+      if (customerId && subscriptionId) await refreshSubscription(customerId, subscriptionId, ctx);
+      break;
+    }
+    default: {
+      if (!event.type.startsWith("customer.subscription.")) break;
+      const snapshot = stripeSubscriptionSchema.parse(event.data.object);
+      await applySnapshot(snapshot, event.created, event.id, ctx);
+    }
+  }
+  if (customerId) await ensureProfile(customerId, ctx);
+  return customerId;
+}
+
+/**
+ * Stores `snapshot` unless the stored one is newer. Same second and different content cannot be
+ * ordered: Stripe's current subscription decides (and on 404 the more final snapshot stays).
+ */
+export async function applySnapshot(snapshot: StripeSubscription, version: number, source: string, ctx: ProvisioningContext): Promise<void> {
+  const customerId = stripeId(snapshot.customer);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const stored = await ctx.customers.subscription(customerId, snapshot.id);
+    if (stored) {
+      if (TERMINAL_STATUSES.has(stored.status) && !TERMINAL_STATUSES.has(snapshot.status)) return;
+      if (version < stored.version) return;
+      if (version === stored.version) {
+        if (sameJson(stored.snapshot, snapshot)) return;
+        if (await refreshSubscription(customerId, snapshot.id, ctx)) return;
+        // Stripe no longer has it: keep the more final of the two.
+        if (!TERMINAL_STATUSES.has(snapshot.status)) return;
+      }
+    }
+    const record = { customerId, subscriptionId: snapshot.id, status: snapshot.status, version, source, snapshot };
+    if (await ctx.customers.saveSubscription(record, stored?.version)) return;
+  }
+  throw new Error(`subscription ${snapshot.id} kept changing under us`);
+}
+
+/**
+ * Stores Stripe's current subscription, versioned at the fetch time, so only events created
+ * after the fetch can replace it. False when Stripe answers 404.
+ */
+export async function refreshSubscription(customerId: string, subscriptionId: string, ctx: ProvisioningContext): Promise<boolean> {
+  const current = await ctx.stripe.subscription(subscriptionId);
+  if (!current) {
+    ctx.logger.warn("subscription not found in Stripe", { subscriptionId });
+    return false;
+  }
+  const version = seconds(ctx.now());
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const stored = await ctx.customers.subscription(customerId, subscriptionId);
+    if (stored && stored.version > version) return true;
+    const record = { customerId, subscriptionId, status: current.status, version, source: "stripe", snapshot: current };
+    if (await ctx.customers.saveSubscription(record, stored?.version)) return true;
+  }
+  throw new Error(`subscription ${subscriptionId} kept changing under us`);
+}
+
+/** A customer we never heard a customer event for is fetched from Stripe once. */
+async function ensureProfile(customerId: string, ctx: ProvisioningContext): Promise<void> {
+  const profile = await ctx.customers.profile(customerId);
+  if (profile && profile.version > 0) return;
+  const customer = await ctx.stripe.customer(customerId);
+  if (!customer) return;
+  await ctx.customers.saveProfile({
+    customerId,
+    email: customer.email ?? null,
+    metadata: customer.metadata,
+    ...(customer.deleted ? { deleted: true } : {}),
+    ...(profile?.checkoutEmail ? { checkoutEmail: profile.checkoutEmail } : {}),
+    version: seconds(ctx.now()),
+  });
+}

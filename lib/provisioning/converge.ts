@@ -1,0 +1,85 @@
+import { connectorByKey } from "#lib/licensing/catalog.ts";
+import { type DesiredLicense, desiredLicenses } from "#lib/licensing/desired-licenses.ts";
+import { type LicenseOperation, planChanges } from "#lib/licensing/plan-changes.ts";
+import type { LicenseRecord } from "#lib/store/licenses.ts";
+import type { ProvisioningContext } from "./context.ts";
+import { executeOperation, resolveCreateIntent } from "./license-operations.ts";
+
+export interface ConvergePlan {
+  customerId: string;
+  desired: DesiredLicense[];
+  steps: { desired: DesiredLicense; current: LicenseRecord | undefined; operations: LicenseOperation[] }[];
+  unknownPrices: { subscriptionId: string; priceId: string; lookupKey: string | null }[];
+}
+
+/**
+ * What the customer's licenses should be, from the stored Stripe state, and the operations that
+ * get integrator.io there. Pure reading: nothing changes (reconcile's dry run shows this).
+ */
+export async function planCustomer(customerId: string, ctx: ProvisioningContext): Promise<ConvergePlan> {
+  const now = ctx.now();
+  const [profile, subscriptions, stored] = await Promise.all([
+    ctx.customers.profile(customerId),
+    ctx.customers.subscriptions(customerId),
+    ctx.licenses.forCustomer(customerId),
+  ]);
+  const { licenses: desired, unknownPrices } = desiredLicenses(
+    subscriptions.map((s) => s.snapshot),
+    { id: customerId, email: profile?.email ?? null, metadata: profile?.metadata ?? {}, checkoutEmail: profile?.checkoutEmail ?? null },
+    ctx.catalog,
+    now,
+  );
+  // A connector no subscription mentions any more keeps no live license.
+  for (const license of stored) {
+    if (desired.some((d) => d.connectorKey === license.connectorKey)) continue;
+    const connector = connectorByKey(ctx.catalog, license.connectorKey);
+    if (!connector || license.state === "expired" || license.state === "deleted") continue;
+    desired.push({
+      kind: ctx.catalog.policy.onEnd === "delete" ? "delete" : "expire",
+      status: "canceled",
+      customerId,
+      connectorKey: license.connectorKey,
+      connectorId: license.connectorId,
+      subscriptionId: license.subscriptionId ?? "",
+      expires: now.toISOString(),
+    } as DesiredLicense);
+  }
+  const steps = desired.map((d) => {
+    const current = stored.find((s) => s.connectorKey === d.connectorKey);
+    return { desired: d, current, operations: planChanges(d, current, now) };
+  });
+  return { customerId, desired, steps, unknownPrices };
+}
+
+/**
+ * Brings integrator.io to the customer's desired licenses through the shared client; the worker,
+ * reconcile and the admin API all converge this way. Returns the plan it carried out.
+ */
+export async function convergeCustomer(customerId: string, ctx: ProvisioningContext, cause: string): Promise<ConvergePlan> {
+  const plan = await planCustomer(customerId, ctx);
+  for (const unknown of plan.unknownPrices) {
+    ctx.metrics.count("UnknownPrices");
+    await ctx.events.publish("price.unknown", { customerId, cause, ...unknown });
+    ctx.logger.warn("unknown price", { customerId, ...unknown });
+  }
+  for (const step of plan.steps) {
+    let current = step.current;
+    const target = {
+      customerId,
+      connectorKey: step.desired.connectorKey,
+      connectorId: step.desired.connectorId,
+      subscriptionId: step.desired.subscriptionId || undefined,
+      cause,
+    };
+    let operations = step.operations;
+    // A create left in flight (a crash, a lost answer) is resolved before anything else is planned.
+    if (current?.state === "creating") {
+      current = await resolveCreateIntent(current, target, ctx);
+      operations = planChanges(step.desired, current, ctx.now());
+    }
+    for (const operation of operations) {
+      current = await executeOperation(operation, current, target, ctx);
+    }
+  }
+  return plan;
+}

@@ -1,0 +1,216 @@
+import type { DomainEventType } from "#lib/events/domain-events.ts";
+import { IntegratorError, OutcomeUnknownError } from "#lib/integrator/errors.ts";
+import type { License } from "#lib/integrator/schemas.ts";
+import type { LicenseOpts } from "#lib/licensing/license.ts";
+import { normalizeEmail } from "#lib/licensing/license.ts";
+import type { LicenseOperation } from "#lib/licensing/plan-changes.ts";
+import type { MetricName } from "#lib/observability/metrics.ts";
+import type { LicenseRecord } from "#lib/store/licenses.ts";
+import type { ProvisioningContext } from "./context.ts";
+
+/** Who a license belongs to in our store, and what caused the change (for the audit trail). */
+export interface LicenseTarget {
+  customerId: string;
+  connectorKey: string;
+  connectorId: string;
+  subscriptionId?: string | undefined;
+  cause: string;
+}
+
+/** A create whose outcome is still unknown: retried later, never POSTed twice blindly. */
+export class CreateOutcomePendingError extends Error {
+  override name = "CreateOutcomePendingError";
+}
+
+/** A create intent older than this is looked for in integrator.io from this far before it (clock skew). */
+const INTENT_SKEW_MS = 60_000;
+
+const isNotFound = (error: unknown) => error instanceof IntegratorError && error.status === 404;
+
+/**
+ * Carries out one planned operation against integrator.io and records the result: the license
+ * record, the audit entry, the domain event and the metric. Returns the record as stored.
+ */
+export async function executeOperation(
+  operation: LicenseOperation,
+  current: LicenseRecord | undefined,
+  target: LicenseTarget,
+  ctx: ProvisioningContext,
+): Promise<LicenseRecord | undefined> {
+  switch (operation.op) {
+    case "create":
+      return createLicense(operation, current, target, ctx);
+    case "update": {
+      if (!current) throw new Error("update planned without a stored license");
+      const expires = operation.expires ?? current.expires;
+      const opts = (operation.opts ?? current.opts) as LicenseOpts;
+      try {
+        await ctx.integrator.licenses.update(operation.connectorId, operation.licenseId, { expires, opts });
+      } catch (error) {
+        // Deleted in integrator.io behind our back: issue a new one.
+        if (!isNotFound(error)) throw error;
+        return createLicense({ op: "create", connectorId: operation.connectorId, email: current.email, expires, opts }, { ...current, licenseId: undefined, state: "deleted" }, target, ctx);
+      }
+      const saved = await save(ctx, target, current, { licenseId: operation.licenseId, email: current.email, expires, opts, state: "active" });
+      await announce(ctx, target, "license.updated", "LicensesUpdated", saved, { changed: Object.keys(operation).filter((k) => k === "expires" || k === "opts") });
+      return saved;
+    }
+    case "expire": {
+      if (!current) throw new Error("expire planned without a stored license");
+      await expireInIntegrator(operation.connectorId, operation.licenseId, operation.expires, current.opts, ctx);
+      const saved = await save(ctx, target, current, { licenseId: operation.licenseId, email: current.email, expires: operation.expires, opts: current.opts, state: "expired" });
+      await announce(ctx, target, "license.expired", "LicensesExpired", saved);
+      return saved;
+    }
+    case "delete": {
+      if (!current) throw new Error("delete planned without a stored license");
+      try {
+        await ctx.integrator.licenses.delete(operation.connectorId, operation.licenseId);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      const saved = await save(ctx, target, current, { licenseId: operation.licenseId, email: current.email, expires: current.expires, opts: current.opts, state: "deleted" });
+      await announce(ctx, target, "license.expired", "LicensesExpired", saved, { deleted: true });
+      return saved;
+    }
+    case "transfer": {
+      if (!current) throw new Error("transfer planned without a stored license");
+      await expireInIntegrator(operation.connectorId, operation.licenseId, operation.expireAt, current.opts, ctx);
+      const expired = await save(ctx, target, current, { licenseId: operation.licenseId, email: current.email, expires: operation.expireAt, opts: current.opts, state: "expired" });
+      await announce(ctx, target, "license.expired", "LicensesExpired", expired, { transferredTo: operation.email });
+      const { email, expires, opts, connectorId } = operation;
+      return createLicense({ op: "create", connectorId, email, expires, opts }, { ...expired, licenseId: undefined, state: "deleted" }, target, ctx);
+    }
+  }
+}
+
+async function expireInIntegrator(connectorId: string, licenseId: string, expires: string, opts: Record<string, unknown>, ctx: ProvisioningContext) {
+  try {
+    await ctx.integrator.licenses.update(connectorId, licenseId, { expires, opts: opts as LicenseOpts });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/**
+ * POST is not idempotent (DESIGN §4): the intent is recorded first, and a create whose outcome
+ * is unknown (lost answer) is resolved by `resolveCreateIntent` before anything else is tried.
+ */
+async function createLicense(
+  operation: Extract<LicenseOperation, { op: "create" }>,
+  current: LicenseRecord | undefined,
+  target: LicenseTarget,
+  ctx: ProvisioningContext,
+): Promise<LicenseRecord> {
+  const email = normalizeEmail(operation.email);
+  const intent = await save(ctx, target, current, {
+    licenseId: undefined,
+    email,
+    expires: operation.expires,
+    opts: operation.opts,
+    state: "creating",
+    intentAt: ctx.now().toISOString(),
+  });
+  let created: License;
+  try {
+    created = await ctx.integrator.licenses.create(operation.connectorId, { email, expires: operation.expires, opts: operation.opts });
+  } catch (error) {
+    if (error instanceof IntegratorError && error.hasCode("invalid_user")) {
+      const pending = await save(ctx, target, intent, { licenseId: undefined, email, expires: operation.expires, opts: operation.opts, state: "pending_user", reason: "invalid_user" });
+      await announce(ctx, target, "license.pending_user", "PendingUsers", pending);
+      return pending;
+    }
+    if (error instanceof OutcomeUnknownError) {
+      const resolved = await resolveCreateIntent(intent, target, ctx);
+      if (resolved.licenseId) return resolved;
+      throw new CreateOutcomePendingError(`license create for ${target.customerId}/${target.connectorKey} has an unknown outcome; will look again`, { cause: error });
+    }
+    throw error;
+  }
+  const saved = await save(ctx, target, intent, { licenseId: created._id, email, expires: operation.expires, opts: operation.opts, state: "active" });
+  await announce(ctx, target, "license.provisioned", "LicensesCreated", saved);
+  return saved;
+}
+
+/**
+ * A create was recorded as intended but its outcome is unknown (a lost answer, or a crash
+ * between the POST and its record). Lists the connector's licenses in integrator.io — the only
+ * time we do — and adopts the one for this email created since the intent and owned by nobody
+ * else. When there is none, the record says no license exists, so the plan creates one.
+ */
+export async function resolveCreateIntent(record: LicenseRecord, target: LicenseTarget, ctx: ProvisioningContext): Promise<LicenseRecord> {
+  const since = Date.parse(record.intentAt ?? "") - INTENT_SKEW_MS;
+  const email = normalizeEmail(record.email);
+  for await (const license of ctx.integrator.licenses.list(target.connectorId)) {
+    if (normalizeEmail(license.user?.email ?? "") !== email) continue;
+    const created = Date.parse(String(license.created ?? ""));
+    if (Number.isFinite(created) && Number.isFinite(since) && created < since) continue;
+    const owner = await ctx.licenses.owner(license._id);
+    if (owner && (owner.customerId !== target.customerId || owner.connectorKey !== target.connectorKey)) continue;
+    ctx.logger.info("adopted the license of an earlier create", { customerId: target.customerId, connector: target.connectorKey, licenseId: license._id });
+    const saved = await save(ctx, target, record, {
+      licenseId: license._id,
+      email,
+      expires: license.expires ?? record.expires,
+      opts: (license.opts as Record<string, unknown> | undefined) ?? record.opts,
+      state: "active",
+    });
+    await announce(ctx, target, "license.provisioned", "LicensesCreated", saved, { adopted: true });
+    return saved;
+  }
+  return save(ctx, target, record, { licenseId: undefined, email, expires: record.expires, opts: record.opts, state: "deleted" });
+}
+
+async function save(
+  ctx: ProvisioningContext,
+  target: LicenseTarget,
+  current: LicenseRecord | undefined,
+  fields: Pick<LicenseRecord, "email" | "expires" | "opts" | "state"> & { licenseId: string | undefined; intentAt?: string; reason?: string },
+): Promise<LicenseRecord> {
+  const { licenseId, intentAt, reason, ...rest } = fields;
+  return ctx.licenses.save(
+    {
+      customerId: target.customerId,
+      connectorKey: target.connectorKey,
+      connectorId: target.connectorId,
+      subscriptionId: target.subscriptionId ?? current?.subscriptionId,
+      ...rest,
+      ...(licenseId ? { licenseId } : {}),
+      ...(intentAt ? { intentAt } : {}),
+      ...(reason ? { reason } : {}),
+    },
+    current?.rev,
+  );
+}
+
+/** Audit entry, domain event and metric for one license change. */
+async function announce(
+  ctx: ProvisioningContext,
+  target: LicenseTarget,
+  type: DomainEventType,
+  metric: MetricName,
+  license: LicenseRecord,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const detail = {
+    customerId: target.customerId,
+    connector: target.connectorKey,
+    connectorId: target.connectorId,
+    licenseId: license.licenseId,
+    email: license.email,
+    expires: license.expires,
+    edition: (license.opts as { connectorEdition?: string }).connectorEdition,
+    state: license.state,
+    ...extra,
+  };
+  ctx.metrics.count(metric);
+  await ctx.audit.record({
+    customerId: target.customerId,
+    action: type,
+    connectorKey: target.connectorKey,
+    ...(license.licenseId ? { licenseId: license.licenseId } : {}),
+    cause: target.cause,
+    detail,
+  });
+  await ctx.events.publish(type, detail);
+}

@@ -1,0 +1,36 @@
+import { describeError } from "#lib/http/http-function.ts";
+import { stripeEventSchema } from "#lib/stripe/schemas.ts";
+import { applyStripeEvent } from "./apply-event.ts";
+import type { ProvisioningContext } from "./context.ts";
+import { convergeCustomer } from "./converge.ts";
+
+/**
+ * The worker's job for one queued event id: load it from the inbox, apply it to the stored
+ * customer state, converge the customer's licenses, and mark the inbox item processed — or
+ * failed with its reason, rethrowing so SQS retries it (and, in the end, the DLQ keeps it).
+ */
+export async function processInboxEvent(eventId: string, ctx: ProvisioningContext): Promise<"processed" | "skipped"> {
+  const item = await ctx.inbox.get(eventId);
+  if (!item) {
+    ctx.logger.warn("queued event not in the inbox", { eventId });
+    return "skipped";
+  }
+  if (item.status === "ignored") return "skipped";
+  ctx.logger.appendKeys({ eventId, customerId: item.customerId, eventType: item.type });
+  try {
+    const event = stripeEventSchema.parse(JSON.parse(item.payload));
+    const customerId = await applyStripeEvent(event, ctx);
+    if (customerId) await convergeCustomer(customerId, ctx, eventId);
+    await ctx.inbox.setStatus(eventId, "processed");
+    ctx.metrics.count("EventsProcessed");
+    return "processed";
+  } catch (error) {
+    const { name, message } = describeError(error);
+    ctx.metrics.count("EventsFailed");
+    ctx.logger.error("event failed", { error: { name, message } });
+    await ctx.inbox.setStatus(eventId, "failed", `${name}: ${message}`).catch(() => undefined);
+    throw error;
+  } finally {
+    ctx.logger.removeKeys(["eventId", "customerId", "eventType"]);
+  }
+}

@@ -1,0 +1,72 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { createDocumentClient } from "#lib/aws.ts";
+import type { Config } from "#lib/config.ts";
+import { EventBridgeDomainEvents, RecordedDomainEvents, type DomainEvents } from "#lib/events/domain-events.ts";
+import { createIntegratorClient, type IntegratorClient } from "#lib/integrator/client.ts";
+import { createDistributedTokenBucket } from "#lib/integrator/distributed-bucket.ts";
+import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
+import { ProductMetrics } from "#lib/observability/metrics.ts";
+import type { Environment } from "#lib/runtime.ts";
+import { AuditTrail } from "#lib/store/audit.ts";
+import { Customers } from "#lib/store/customers.ts";
+import { Table } from "#lib/store/dynamo.ts";
+import { Inbox } from "#lib/store/inbox.ts";
+import { Licenses } from "#lib/store/licenses.ts";
+import { createStripe, StripeAccount } from "#lib/stripe/client.ts";
+import type { ProvisioningContext } from "./context.ts";
+
+/** The shared table adapter for a configuration. */
+export function createTable(config: Config): Table {
+  return new Table(createDocumentClient(config), config.tableName);
+}
+
+/** Domain events go to EventBridge when a bus is configured, else are recorded in the table. */
+export function createDomainEvents(config: Config, table: Table, logger: Logger): DomainEvents {
+  return config.eventBusName ? new EventBridgeDomainEvents(config.eventBusName) : new RecordedDomainEvents(table, logger);
+}
+
+/**
+ * The one integrator.io client of a process, behind the distributed token bucket that every
+ * Lambda of the deployment shares, counting 429s and retries as metrics.
+ */
+export function createSharedIntegratorClient(environment: Environment, table: Table, metrics: ProductMetrics): IntegratorClient {
+  const { config, secrets } = environment;
+  if (!secrets.INTEGRATOR_TOKEN) throw new Error("INTEGRATOR_TOKEN is not configured");
+  const limiter = createDistributedTokenBucket({
+    client: table.client,
+    tableName: table.name,
+    capacity: config.rateLimit.capacity,
+    refillPerSecond: config.rateLimit.refillPerSecond,
+    share: config.rateLimit.share,
+  });
+  return createIntegratorClient({
+    baseUrl: config.integratorApiUrl,
+    token: secrets.INTEGRATOR_TOKEN,
+    limiter,
+    hooks: {
+      onRetry: () => metrics.count("IntegratorRetries"),
+      onRateLimited: () => metrics.count("IntegratorRateLimited"),
+    },
+  });
+}
+
+/** Everything provisioning needs, built once per cold start. */
+export async function createProvisioningContext(environment: Environment, logger: Logger, service: string): Promise<ProvisioningContext> {
+  const { config, secrets } = environment;
+  if (!secrets.STRIPE_SECRET_KEY) throw new Error("STRIPE_SECRET_KEY is not configured");
+  const table = createTable(config);
+  const metrics = new ProductMetrics(service);
+  return {
+    catalog: await loadCatalogFile(config.catalogPath),
+    customers: new Customers(table),
+    licenses: new Licenses(table),
+    audit: new AuditTrail(table),
+    inbox: new Inbox(table),
+    integrator: createSharedIntegratorClient(environment, table, metrics),
+    stripe: new StripeAccount(createStripe(config, secrets.STRIPE_SECRET_KEY)),
+    events: createDomainEvents(config, table, logger),
+    metrics,
+    logger,
+    now: () => new Date(),
+  };
+}

@@ -1,0 +1,35 @@
+import { randomUUID } from "node:crypto";
+import { customerKey } from "./customers.ts";
+import type { Table } from "./dynamo.ts";
+import { withoutKeys } from "./dynamo.ts";
+
+/** One license change (or attempt), kept with the customer for the admin API. */
+export interface AuditEntry {
+  customerId: string;
+  at: string;
+  action: string;
+  connectorKey?: string;
+  licenseId?: string;
+  /** What caused it: a Stripe event id, `reconcile:<runId>`, `admin`, `install`. */
+  cause?: string;
+  detail?: Record<string, unknown>;
+}
+
+export class AuditTrail {
+  constructor(private readonly table: Table) {}
+
+  async record(entry: Omit<AuditEntry, "at">): Promise<void> {
+    const at = new Date(this.table.now()).toISOString();
+    await this.table.put({ pk: customerKey(entry.customerId), sk: `AUDIT#${at}#${randomUUID()}`, at, ...entry });
+  }
+
+  async forCustomer(customerId: string, limit = 200): Promise<AuditEntry[]> {
+    const page = await this.table.query({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :audit)",
+      ExpressionAttributeValues: { ":pk": customerKey(customerId), ":audit": "AUDIT#" },
+      ScanIndexForward: false,
+      Limit: limit,
+    });
+    return page.items.map((item) => withoutKeys<AuditEntry>(item));
+  }
+}

@@ -1,0 +1,132 @@
+import type { StripeSubscription } from "#lib/stripe/schemas.ts";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { isConditionFailure, type Table, withoutKeys } from "./dynamo.ts";
+
+/** What we keep of a Stripe customer (email resolution needs these). */
+export interface CustomerProfile {
+  customerId: string;
+  email?: string | null;
+  metadata: Record<string, string>;
+  /** The integrator.io email captured at checkout. */
+  checkoutEmail?: string;
+  deleted?: boolean;
+  /** Stripe `created` (seconds) of the event this snapshot came from, or the fetch time. */
+  version: number;
+  updatedAt: string;
+}
+
+/** A subscription snapshot, versioned by the `created` of the event that carried it. */
+export interface SubscriptionRecord {
+  customerId: string;
+  subscriptionId: string;
+  status: string;
+  /** Stripe `created` (seconds) of the event this snapshot came from, or the fetch time. */
+  version: number;
+  /** The id of the event that carried it, or `stripe` for a fetch. */
+  source: string;
+  snapshot: StripeSubscription;
+  updatedAt: string;
+}
+
+/** Statuses Stripe never leaves: no later snapshot may bring such a subscription back. */
+export const TERMINAL_STATUSES = new Set(["canceled", "incomplete_expired"]);
+
+export const customerKey = (customerId: string) => `CUSTOMER#${customerId}`;
+
+/** Customer profiles and subscription snapshots, one partition per Stripe customer. */
+export class Customers {
+  constructor(private readonly table: Table) {}
+
+  async profile(customerId: string): Promise<CustomerProfile | undefined> {
+    const item = await this.table.get(customerKey(customerId), "PROFILE");
+    return item ? withoutKeys<CustomerProfile>(item) : undefined;
+  }
+
+  /**
+   * Writes the profile unless a newer one is stored (`version` guards ordering). The checkout
+   * email survives profile updates that don't carry one.
+   */
+  async saveProfile(profile: Omit<CustomerProfile, "updatedAt">): Promise<boolean> {
+    const existing = await this.profile(profile.customerId);
+    if (existing && existing.version > profile.version) return false;
+    const merged: CustomerProfile = {
+      ...profile,
+      ...(profile.checkoutEmail ?? existing?.checkoutEmail ? { checkoutEmail: profile.checkoutEmail ?? existing?.checkoutEmail } : {}),
+      updatedAt: new Date(this.table.now()).toISOString(),
+    };
+    await this.table.put({ pk: customerKey(profile.customerId), sk: "PROFILE", ...merged });
+    return true;
+  }
+
+  /** Records the integrator.io email a buyer typed at checkout, creating a bare profile if needed. */
+  async saveCheckoutEmail(customerId: string, email: string): Promise<void> {
+    await this.table.update({
+      Key: { pk: customerKey(customerId), sk: "PROFILE" },
+      UpdateExpression:
+        "SET checkoutEmail = :email, customerId = :id, updatedAt = :now, metadata = if_not_exists(metadata, :empty), version = if_not_exists(version, :zero)",
+      ExpressionAttributeValues: { ":email": email, ":id": customerId, ":now": new Date(this.table.now()).toISOString(), ":empty": {}, ":zero": 0 },
+    });
+  }
+
+  async subscriptions(customerId: string): Promise<SubscriptionRecord[]> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :sub)",
+      ExpressionAttributeValues: { ":pk": customerKey(customerId), ":sub": "SUB#" },
+      ConsistentRead: true,
+    });
+    return items.map((item) => withoutKeys<SubscriptionRecord>(item));
+  }
+
+  async subscription(customerId: string, subscriptionId: string): Promise<SubscriptionRecord | undefined> {
+    const item = await this.table.get(customerKey(customerId), `SUB#${subscriptionId}`);
+    return item ? withoutKeys<SubscriptionRecord>(item) : undefined;
+  }
+
+  /**
+   * Stores `record` if it is newer than the stored snapshot; a conditional write makes two
+   * workers racing on one subscription safe. Returns false when the stored one was kept.
+   */
+  async saveSubscription(record: Omit<SubscriptionRecord, "updatedAt">, expectedVersion: number | undefined): Promise<boolean> {
+    try {
+      await this.table.put(
+        {
+          pk: customerKey(record.customerId),
+          sk: `SUB#${record.subscriptionId}`,
+          gsi1pk: `SUBSCRIPTION#${record.subscriptionId}`,
+          gsi1sk: record.customerId,
+          ...record,
+          updatedAt: new Date(this.table.now()).toISOString(),
+        },
+        expectedVersion === undefined
+          ? { ConditionExpression: "attribute_not_exists(pk)" }
+          : { ConditionExpression: "version = :expected", ExpressionAttributeValues: { ":expected": expectedVersion } },
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Every customer id we hold a subscription for (reconcile's view of the store). */
+  async customerIdsWithSubscriptions(): Promise<string[]> {
+    // Subscriptions are indexed by id in gsi1; a scan of that index is the bounded list reconcile needs.
+    const ids = new Set<string>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const output = await this.table.client.send(
+        new ScanCommand({
+          TableName: this.table.name,
+          IndexName: "gsi1",
+          FilterExpression: "begins_with(gsi1pk, :sub)",
+          ExpressionAttributeValues: { ":sub": "SUBSCRIPTION#" },
+          ProjectionExpression: "customerId",
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of output.Items ?? []) ids.add(String(item.customerId));
+      start = output.LastEvaluatedKey;
+    } while (start);
+    return [...ids];
+  }
+}

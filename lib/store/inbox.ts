@@ -1,0 +1,133 @@
+import { isConditionFailure, type Page, type Table, withoutKeys } from "./dynamo.ts";
+
+/** `received` → `enqueued` → `processed` | `failed` | `ignored` (DESIGN §1). */
+export type InboxStatus = "received" | "enqueued" | "processed" | "failed" | "ignored";
+
+/** Inbox items outlive Stripe's 3 days of retries by far. */
+export const INBOX_RETENTION_DAYS = 35;
+
+export interface InboxEvent {
+  eventId: string;
+  type: string;
+  /** Stripe customer id, or the event id for an event without one (its own FIFO group). */
+  groupId: string;
+  customerId?: string;
+  livemode: boolean;
+  /** Stripe's `created`, in seconds. */
+  created: number;
+  status: InboxStatus;
+  /** Why it was ignored or why it failed. */
+  reason?: string;
+  attempts: number;
+  receivedAt: string;
+  updatedAt: string;
+  /** The verified event as received, JSON. */
+  payload: string;
+}
+
+const keys = (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: "EVENT" });
+const statusIndex = (status: InboxStatus, receivedAt: string, eventId: string) => ({
+  gsi1pk: `EVENTS#${status}`,
+  gsi1sk: `${receivedAt}#${eventId}`,
+});
+
+const fromItem = (item: Record<string, unknown>) => withoutKeys<InboxEvent>(item);
+
+/** The webhook inbox: one item per Stripe event id, written once, then moved through its states. */
+export class Inbox {
+  constructor(private readonly table: Table) {}
+
+  /**
+   * Records a new event as `received`. Returns `undefined` when it is new, or the stored item
+   * when this event id was seen before (a duplicate delivery changes nothing).
+   */
+  async record(event: Omit<InboxEvent, "status" | "attempts" | "receivedAt" | "updatedAt">, status: "received" | "ignored", reason?: string): Promise<InboxEvent | undefined> {
+    const now = new Date(this.table.now()).toISOString();
+    const item: InboxEvent = { ...event, status, attempts: 0, receivedAt: now, updatedAt: now, ...(reason ? { reason } : {}) };
+    try {
+      await this.table.put(
+        {
+          ...keys(event.eventId),
+          ...statusIndex(status, now, event.eventId),
+          gsi2pk: "EVENTS",
+          gsi2sk: `${now}#${event.eventId}`,
+          ttl: Math.floor(this.table.now() / 1000) + INBOX_RETENTION_DAYS * 86400,
+          ...item,
+        },
+        { ConditionExpression: "attribute_not_exists(pk)" },
+      );
+      return undefined;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const existing = await this.get(event.eventId);
+      if (!existing) throw new Error(`inbox item ${event.eventId} vanished`);
+      return existing;
+    }
+  }
+
+  async get(eventId: string): Promise<InboxEvent | undefined> {
+    const item = await this.table.get(keys(eventId).pk, keys(eventId).sk);
+    return item ? fromItem(item) : undefined;
+  }
+
+  /**
+   * Moves an event to `status`, recording `reason` (failures count attempts). With `onlyFrom`,
+   * only from those states (false when it was elsewhere, e.g. already processed by the worker).
+   */
+  async setStatus(eventId: string, status: InboxStatus, reason?: string, onlyFrom?: InboxStatus[]): Promise<boolean> {
+    const existing = await this.get(eventId);
+    if (!existing) throw new Error(`no inbox item ${eventId}`);
+    const now = new Date(this.table.now()).toISOString();
+    const index = statusIndex(status, existing.receivedAt, eventId);
+    await this.table.update({
+      Key: keys(eventId),
+      UpdateExpression: `SET #status = :status, updatedAt = :now, gsi1pk = :g1, gsi1sk = :g2${
+        status === "failed" ? ", attempts = if_not_exists(attempts, :zero) + :one" : ""
+      }${reason === undefined ? " REMOVE reason" : ", reason = :reason"}`,
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: {
+        ":status": status,
+        ":now": now,
+        ":g1": index.gsi1pk,
+        ":g2": index.gsi1sk,
+        ...(status === "failed" ? { ":zero": 0, ":one": 1 } : {}),
+        ...(reason === undefined ? {} : { ":reason": reason }),
+        ...Object.fromEntries((onlyFrom ?? []).map((from, i) => [`:from${i}`, from])),
+      },
+      ConditionExpression: onlyFrom
+        ? `attribute_exists(pk) AND #status IN (${onlyFrom.map((_, i) => `:from${i}`).join(", ")})`
+        : "attribute_exists(pk)",
+    }).catch((error: unknown) => {
+      if (onlyFrom && isConditionFailure(error)) return false;
+      throw error;
+    });
+    return true;
+  }
+
+  /** Events by status (newest first), or all events; optional type filter. */
+  async list(filter: { status?: InboxStatus; type?: string; limit?: number; cursor?: string }): Promise<Page<InboxEvent>> {
+    const byStatus = filter.status !== undefined;
+    const page = await this.table.query(
+      {
+        IndexName: byStatus ? "gsi1" : "gsi2",
+        KeyConditionExpression: byStatus ? "gsi1pk = :pk" : "gsi2pk = :pk",
+        ExpressionAttributeValues: { ":pk": byStatus ? `EVENTS#${filter.status}` : "EVENTS", ...(filter.type ? { ":type": filter.type } : {}) },
+        ...(filter.type ? { FilterExpression: "#type = :type", ExpressionAttributeNames: { "#type": "type" } } : {}),
+        ScanIndexForward: false,
+        Limit: filter.limit ?? 50,
+      },
+      filter.cursor,
+    );
+    return { ...page, items: page.items.map(fromItem) };
+  }
+
+  /** Events left in `status` since before `olderThan` (oldest first). */
+  async stale(status: InboxStatus, olderThan: Date): Promise<InboxEvent[]> {
+    const items = await this.table.queryAll({
+      IndexName: "gsi1",
+      KeyConditionExpression: "gsi1pk = :pk AND gsi1sk < :before",
+      ExpressionAttributeValues: { ":pk": `EVENTS#${status}`, ":before": olderThan.toISOString() },
+    });
+    return items.map(fromItem);
+  }
+}

@@ -1,0 +1,162 @@
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { StoredLicense } from "#lib/licensing/plan-changes.ts";
+import { customerKey } from "./customers.ts";
+import { decodeCursor, encodeCursor, isConditionFailure, type Page, type Table, withoutKeys } from "./dynamo.ts";
+
+/** A stored license with its bookkeeping: `rev` guards concurrent writers; `intentAt` marks a create in flight. */
+export interface LicenseRecord extends StoredLicense {
+  rev: number;
+  /** Set when a create was recorded as intended and its outcome is not yet known. */
+  intentAt?: string;
+  /** Why the license waits (`invalid_user`), for `pending_user`. */
+  reason?: string;
+  updatedAt: string;
+}
+
+/** A license id we created or adopted: only these are ever changed (DESIGN §5). */
+export interface OwnedLicense {
+  licenseId: string;
+  customerId: string;
+  connectorKey: string;
+  connectorId: string;
+  email: string;
+  ownedAt: string;
+}
+
+export class LicenseConflictError extends Error {
+  override name = "LicenseConflictError";
+}
+
+const licenseSk = (connectorKey: string) => `LICENSE#${connectorKey}`;
+const emailIndex = (connectorId: string, email: string) => `LICENSE#${connectorId}#${email}`;
+
+/** Licenses per (customer, connector), the (connector, email) index, and the ids we own. */
+export class Licenses {
+  constructor(private readonly table: Table) {}
+
+  async get(customerId: string, connectorKey: string): Promise<LicenseRecord | undefined> {
+    const item = await this.table.get(customerKey(customerId), licenseSk(connectorKey));
+    return item ? withoutKeys<LicenseRecord>(item) : undefined;
+  }
+
+  async forCustomer(customerId: string): Promise<LicenseRecord[]> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :lic)",
+      ExpressionAttributeValues: { ":pk": customerKey(customerId), ":lic": "LICENSE#" },
+      ConsistentRead: true,
+    });
+    return items.map((item) => withoutKeys<LicenseRecord>(item));
+  }
+
+  /**
+   * Writes the license if nobody else changed it since `expectedRev` (undefined = must not exist).
+   * Returns the stored record with its new `rev`.
+   */
+  async save(license: Omit<LicenseRecord, "rev" | "updatedAt">, expectedRev: number | undefined): Promise<LicenseRecord> {
+    const record: LicenseRecord = { ...license, rev: (expectedRev ?? 0) + 1, updatedAt: new Date(this.table.now()).toISOString() };
+    try {
+      await this.table.put(
+        {
+          pk: customerKey(license.customerId),
+          sk: licenseSk(license.connectorKey),
+          gsi1pk: emailIndex(license.connectorId, license.email),
+          gsi1sk: license.customerId,
+          gsi2pk: `LICENSES#${license.state}`,
+          gsi2sk: `${license.email}#${license.customerId}#${license.connectorKey}`,
+          ...record,
+        },
+        expectedRev === undefined
+          ? { ConditionExpression: "attribute_not_exists(pk)" }
+          : { ConditionExpression: "rev = :rev", ExpressionAttributeValues: { ":rev": expectedRev } },
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new LicenseConflictError(`license ${license.customerId}/${license.connectorKey} changed concurrently`, { cause: error });
+      }
+      throw error;
+    }
+    if (license.licenseId) {
+      const { licenseId, customerId, connectorKey, connectorId, email } = license;
+      await this.own({ licenseId, customerId, connectorKey, connectorId, email });
+    }
+    return record;
+  }
+
+  /** The license ids of a connector issued to `email` that our store knows (the adopt check). */
+  async byConnectorEmail(connectorId: string, email: string): Promise<LicenseRecord[]> {
+    const items = await this.table.queryAll({
+      IndexName: "gsi1",
+      KeyConditionExpression: "gsi1pk = :pk",
+      ExpressionAttributeValues: { ":pk": emailIndex(connectorId, email) },
+    });
+    return items.map((item) => withoutKeys<LicenseRecord>(item));
+  }
+
+  /** Licenses by state (and optionally email / connector), for the admin API. */
+  async list(filter: { state?: string; email?: string; connectorKey?: string; limit?: number; cursor?: string }): Promise<Page<LicenseRecord>> {
+    const states = filter.state ? [filter.state] : undefined;
+    const filters: string[] = [];
+    const values: Record<string, unknown> = {};
+    if (filter.connectorKey) {
+      filters.push("connectorKey = :connector");
+      values[":connector"] = filter.connectorKey;
+    }
+    if (states) {
+      const page = await this.table.query(
+        {
+          IndexName: "gsi2",
+          KeyConditionExpression: filter.email ? "gsi2pk = :pk AND begins_with(gsi2sk, :email)" : "gsi2pk = :pk",
+          ExpressionAttributeValues: { ":pk": `LICENSES#${states[0]}`, ...(filter.email ? { ":email": `${filter.email}#` } : {}), ...values },
+          ...(filters.length ? { FilterExpression: filters.join(" AND ") } : {}),
+          Limit: filter.limit ?? 50,
+        },
+        filter.cursor,
+      );
+      return { ...page, items: page.items.map((item) => withoutKeys<LicenseRecord>(item)) };
+    }
+    // Without a state: every state's partition of gsi2 in turn would need a cursor per state; the
+    // licenses are few per query in practice, so scan the LICENSE items with the filters instead.
+    filters.push("begins_with(sk, :lic)");
+    values[":lic"] = "LICENSE#";
+    if (filter.email) {
+      filters.push("email = :email");
+      values[":email"] = filter.email;
+    }
+    const items: LicenseRecord[] = [];
+    let start = decodeCursor(filter.cursor);
+    const limit = filter.limit ?? 50;
+    do {
+      const output = await this.table.client.send(
+        new ScanCommand({
+          TableName: this.table.name,
+          FilterExpression: `${filters.join(" AND ")} AND begins_with(pk, :cus)`,
+          ExpressionAttributeValues: { ...values, ":cus": "CUSTOMER#" },
+          ExclusiveStartKey: start,
+          Limit: 200,
+        }),
+      );
+      items.push(...(output.Items ?? []).map((item) => withoutKeys<LicenseRecord>(item)));
+      start = output.LastEvaluatedKey;
+    } while (start && items.length < limit);
+    const next = encodeCursor(start);
+    return next ? { items, nextCursor: next } : { items };
+  }
+
+  async own(license: Omit<OwnedLicense, "ownedAt">): Promise<void> {
+    await this.table.put({
+      pk: `LICENSEID#${license.licenseId}`,
+      sk: "LICENSE",
+      licenseId: license.licenseId,
+      customerId: license.customerId,
+      connectorKey: license.connectorKey,
+      connectorId: license.connectorId,
+      email: license.email,
+      ownedAt: new Date(this.table.now()).toISOString(),
+    });
+  }
+
+  async owner(licenseId: string): Promise<OwnedLicense | undefined> {
+    const item = await this.table.get(`LICENSEID#${licenseId}`, "LICENSE");
+    return item ? withoutKeys<OwnedLicense>(item) : undefined;
+  }
+}

@@ -1,0 +1,87 @@
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type Stripe from "stripe";
+import { HttpError } from "#lib/http/errors.ts";
+import type { ProductMetrics } from "#lib/observability/metrics.ts";
+import { eventCustomerId, HANDLED_EVENT_TYPES } from "#lib/provisioning/apply-event.ts";
+import type { Inbox } from "#lib/store/inbox.ts";
+import { stripeEventSchema } from "#lib/stripe/schemas.ts";
+
+/** Stripe's default signature tolerance: a signature older than 5 minutes is stale. */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+export interface WebhookDeps {
+  stripe: Stripe;
+  webhookSecret: string | undefined;
+  /** The configured key's mode; events of the other mode are recorded as ignored. */
+  livemode: boolean;
+  inbox: Inbox;
+  sqs: SQSClient;
+  queueUrl: string;
+  metrics: ProductMetrics;
+}
+
+export type Receipt = { eventId: string; outcome: "enqueued" | "duplicate" | "ignored" };
+
+/** The queue message: only the inbox item's id travels; the worker loads the event itself. */
+export async function enqueueEvent(sqs: SQSClient, queueUrl: string, eventId: string, groupId: string, deduplicationId = eventId) {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify({ eventId }),
+      MessageGroupId: groupId,
+      MessageDeduplicationId: deduplicationId,
+    }),
+  );
+}
+
+/**
+ * Verifies a Stripe delivery on its raw body, records it in the inbox (once per event id) and
+ * queues it for the worker. Answers only once the event is durably in the inbox and on the queue.
+ */
+export async function receiveStripeEvent(rawBody: string, signature: string | undefined, deps: WebhookDeps): Promise<Receipt> {
+  if (!signature) throw new HttpError(400, "invalid_signature", "Missing Stripe-Signature header.");
+  if (!deps.webhookSecret) throw new HttpError(500, "not_configured", "Webhook secret is not configured.");
+  let verified: unknown;
+  try {
+    verified = deps.stripe.webhooks.constructEvent(rawBody, signature, deps.webhookSecret, SIGNATURE_TOLERANCE_SECONDS);
+  } catch (error) {
+    const reason = error instanceof Error && /timestamp/i.test(error.message) ? "Signature timestamp is outside the tolerance." : "Signature does not match the payload.";
+    throw new HttpError(400, "invalid_signature", reason);
+  }
+  const parsed = stripeEventSchema.safeParse(verified);
+  if (!parsed.success) {
+    throw new HttpError(400, "invalid_event", "Signed payload is not a Stripe event.", {
+      details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    });
+  }
+  const event = parsed.data;
+  deps.metrics.count("EventsReceived");
+  const customerId = eventCustomerId(event);
+  const groupId = customerId ?? event.id;
+  const ignoredReason =
+    event.livemode !== deps.livemode
+      ? `livemode ${event.livemode} does not match the configured key`
+      : HANDLED_EVENT_TYPES.has(event.type)
+        ? undefined
+        : `event type ${event.type} is not handled`;
+  const entry = {
+    eventId: event.id,
+    type: event.type,
+    groupId,
+    ...(customerId ? { customerId } : {}),
+    livemode: event.livemode,
+    created: event.created,
+    payload: rawBody,
+  };
+  const existing = await deps.inbox.record(entry, ignoredReason ? "ignored" : "received", ignoredReason);
+  if (ignoredReason && !existing) {
+    deps.metrics.count("EventsIgnored");
+    return { eventId: event.id, outcome: "ignored" };
+  }
+  if (existing && existing.status !== "received") return { eventId: event.id, outcome: "duplicate" };
+  // New, or a duplicate of one that never reached the queue: enqueue before answering.
+  await enqueueEvent(deps.sqs, deps.queueUrl, event.id, groupId);
+  // The worker may already have processed it: only a `received` item becomes `enqueued`.
+  await deps.inbox.setStatus(event.id, "enqueued", undefined, ["received"]);
+  return { eventId: event.id, outcome: existing ? "duplicate" : "enqueued" };
+}

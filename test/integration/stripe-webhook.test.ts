@@ -1,0 +1,212 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import Stripe from "stripe";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { makeHandler } from "#functions/stripe-webhook.ts";
+import { createDocumentClient } from "#lib/aws.ts";
+import { loadConfig } from "#lib/config.ts";
+import { ProductMetrics } from "#lib/observability/metrics.ts";
+import { Table } from "#lib/store/dynamo.ts";
+import { Inbox } from "#lib/store/inbox.ts";
+import {
+  createTable as createDynamoTable,
+  type DynamoDbLocal,
+  startDynamoDbLocal,
+} from "#local/dynamodb-local.ts";
+import { type LocalQueues, startLocalQueues } from "#local/queues.ts";
+import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
+import { makeCustomer, makeEvent, makeSubscription } from "#test/helpers/stripe-fixtures.ts";
+
+const secret = "whsec_test_secret";
+const stripe = new Stripe("sk_test_unused");
+let dynamo: DynamoDbLocal;
+let queues: LocalQueues;
+let inbox: Inbox;
+let sqs: SQSClient;
+let handler: ReturnType<typeof makeHandler>;
+
+beforeAll(async () => {
+  [dynamo, queues] = await Promise.all([
+    startDynamoDbLocal(),
+    startLocalQueues({ visibilityTimeoutSeconds: 1 }),
+  ]);
+  await createDynamoTable(dynamo.endpoint, "webhook-test");
+  const config = loadConfig({
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    SQS_ENDPOINT: queues.endpoint,
+    TABLE_NAME: "webhook-test",
+  });
+  inbox = new Inbox(new Table(createDocumentClient(config), config.tableName));
+  sqs = new SQSClient({
+    endpoint: queues.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  handler = makeHandler({
+    stripe,
+    webhookSecret: secret,
+    livemode: false,
+    inbox,
+    sqs,
+    queueUrl: queues.queueUrl,
+    metrics: new ProductMetrics("test"),
+    logger: new Logger({ logLevel: "SILENT" }),
+  });
+});
+beforeEach(async () => {
+  await drainQueue();
+});
+afterAll(async () => {
+  await Promise.all([dynamo?.stop(), queues?.stop()]);
+});
+
+const post = async (payload: string, signature: string | undefined, base64 = false) => {
+  const event = httpEvent("POST /webhooks/stripe", {
+    headers: { "content-type": "application/json", ...(signature ? { "stripe-signature": signature } : {}) },
+    body: payload,
+  });
+  if (base64) Object.assign(event, { body: Buffer.from(payload).toString("base64"), isBase64Encoded: true });
+  const result = await handler(event, lambdaContext);
+  return { status: result.statusCode, body: JSON.parse(result.body ?? "{}") };
+};
+const sign = (payload: string, options: { secret?: string; timestamp?: number } = {}) =>
+  stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret: options.secret ?? secret,
+    ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+  });
+
+/** Takes every message off the queue (deleting it) and returns what they carried. */
+async function drainQueue(): Promise<{ eventId: string; group?: string | undefined }[]> {
+  const drained: { eventId: string; group?: string | undefined }[] = [];
+  for (;;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queues.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ["MessageGroupId"],
+      }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) return drained;
+    for (const m of messages) {
+      drained.push({
+        ...(JSON.parse(m.Body ?? "{}") as { eventId: string }),
+        group: m.Attributes?.MessageGroupId,
+      });
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queues.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+}
+
+const subscriptionEvent = (customer = "cus_webhook_1") =>
+  makeEvent(
+    "customer.subscription.created",
+    makeSubscription({ customer, status: "active", items: [{ price: "price_std_month" }] }),
+  );
+
+describe("POST /webhooks/stripe", () => {
+  it("records a signed event once, queues its id grouped by customer, and answers 200", async () => {
+    const event = subscriptionEvent("cus_group_a");
+    const payload = JSON.stringify(event);
+    const response = await post(payload, sign(payload));
+    expect(response).toEqual({
+      status: 200,
+      body: { received: true, eventId: event.id, outcome: "enqueued" },
+    });
+    const stored = await inbox.get(event.id);
+    expect(stored).toMatchObject({
+      status: "enqueued",
+      type: "customer.subscription.created",
+      customerId: "cus_group_a",
+      payload,
+    });
+    expect(stored?.receivedAt).toBeDefined();
+    const messages = await drainQueue();
+    expect(messages).toContainEqual({ eventId: event.id, group: "cus_group_a" });
+  });
+
+  it("accepts a base64-encoded body as API Gateway sends binary payloads", async () => {
+    const event = subscriptionEvent("cus_base64");
+    const payload = JSON.stringify(event);
+    const response = await post(payload, sign(payload), true);
+    expect(response.status).toBe(200);
+    expect((await inbox.get(event.id))?.status).toBe("enqueued");
+  });
+
+  it("answers a duplicate delivery 200 and changes nothing", async () => {
+    const event = subscriptionEvent("cus_dup");
+    const payload = JSON.stringify(event);
+    await post(payload, sign(payload));
+    await drainQueue();
+    const before = await inbox.get(event.id);
+    const again = await post(payload, sign(payload));
+    expect(again).toEqual({ status: 200, body: { received: true, eventId: event.id, outcome: "duplicate" } });
+    expect(await inbox.get(event.id)).toEqual(before);
+    expect(await drainQueue()).toEqual([]);
+  });
+
+  it("enqueues again a duplicate of an event that never reached the queue", async () => {
+    const event = subscriptionEvent("cus_stuck");
+    await inbox.record(
+      {
+        eventId: event.id,
+        type: event.type,
+        groupId: "cus_stuck",
+        customerId: "cus_stuck",
+        livemode: false,
+        created: event.created,
+        payload: JSON.stringify(event),
+      },
+      "received",
+    );
+    const payload = JSON.stringify(event);
+    const response = await post(payload, sign(payload));
+    expect(response.body.outcome).toBe("duplicate");
+    expect((await inbox.get(event.id))?.status).toBe("enqueued");
+    expect(await drainQueue()).toContainEqual({ eventId: event.id, group: "cus_stuck" });
+  });
+
+  it("records unhandled types and the other livemode as ignored, without queueing", async () => {
+    const other = makeEvent("charge.refunded", { id: "ch_1", object: "charge", customer: "cus_x" });
+    const payload = JSON.stringify(other);
+    expect((await post(payload, sign(payload))).body.outcome).toBe("ignored");
+    expect(await inbox.get(other.id)).toMatchObject({
+      status: "ignored",
+      reason: "event type charge.refunded is not handled",
+    });
+    const live = makeEvent("customer.created", makeCustomer({ id: "cus_live" }), { livemode: true });
+    const livePayload = JSON.stringify(live);
+    expect((await post(livePayload, sign(livePayload))).body.outcome).toBe("ignored");
+    expect((await inbox.get(live.id))?.reason).toMatch(/livemode/);
+    expect(await drainQueue()).toEqual([]);
+  });
+
+  it.each([
+    ["a missing header", () => undefined],
+    ["a forged signature", (p: string) => sign(`${p} `)],
+    ["the wrong secret", (p: string) => sign(p, { secret: "whsec_other" })],
+    ["a stale timestamp", (p: string) => sign(p, { timestamp: Math.floor(Date.now() / 1000) - 301 })],
+    ["garbage", () => "t=abc,v1=nothing"],
+  ])("refuses %s with 400 and stores nothing", async (_name, signatureOf) => {
+    const event = subscriptionEvent("cus_refused");
+    const payload = JSON.stringify(event);
+    const response = await post(payload, signatureOf(payload));
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe("invalid_signature");
+    expect(await inbox.get(event.id)).toBeUndefined();
+  });
+
+  it("refuses a signed payload that is not a Stripe event with 400", async () => {
+    const payload = JSON.stringify({ hello: "world" });
+    const response = await post(payload, sign(payload));
+    expect(response).toMatchObject({ status: 400, body: { error: { code: "invalid_event" } } });
+  });
+
+  it("refuses a body over 256 KB with 413 before looking at it", async () => {
+    const payload = JSON.stringify({ ...subscriptionEvent(), padding: "x".repeat(300 * 1024) });
+    const response = await post(payload, sign(payload));
+    expect(response.status).toBe(413);
+  });
+});
