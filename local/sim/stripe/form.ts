@@ -64,7 +64,8 @@ function assign(root: FormObject, segments: string[], value: string, key: string
     const existing = node[segment];
     if (typeof existing === "string") {
       // `metadata=` (empty: "unset") followed by `metadata[k]=v`: the hash wins, as on Stripe.
-      if (existing !== "") throw new FormDecodeError(`Invalid ${key}: both a value and a hash were given`, key);
+      if (existing !== "")
+        throw new FormDecodeError(`Invalid ${key}: both a value and a hash were given`, key);
     }
     if (existing === undefined || typeof existing === "string") {
       const child = emptyForm();

@@ -82,9 +82,11 @@ export class Params {
     const raw = this.string(key);
     if (raw === undefined) return undefined;
     const name = this.name(key);
-    if (!/^-?\d+$/.test(raw.trim())) throw invalidParam(`Invalid integer: ${raw}`, name, "parameter_invalid_integer");
+    if (!/^-?\d+$/.test(raw.trim()))
+      throw invalidParam(`Invalid integer: ${raw}`, name, "parameter_invalid_integer");
     const value = Number(raw.trim());
-    if (!Number.isSafeInteger(value)) throw invalidParam(`Invalid integer: ${raw}`, name, "parameter_invalid_integer");
+    if (!Number.isSafeInteger(value))
+      throw invalidParam(`Invalid integer: ${raw}`, name, "parameter_invalid_integer");
     if (min !== undefined && value < min) {
       throw invalidParam(`This value must be greater than or equal to ${min}.`, name);
     }
@@ -135,7 +137,8 @@ export class Params {
 
   stringList(key: string): string[] | undefined {
     return this.list(key)?.map((value, index) => {
-      if (typeof value !== "string") throw invalidParam(`Invalid string: ${describe(value)}`, `${this.name(key)}[${index}]`);
+      if (typeof value !== "string")
+        throw invalidParam(`Invalid string: ${describe(value)}`, `${this.name(key)}[${index}]`);
       return value;
     });
   }
@@ -159,9 +162,12 @@ export class Params {
     if (typeof value === "string") throw invalidParam("Invalid object", this.name(key));
     const next: Metadata = { ...current };
     for (const [k, v] of Object.entries(value)) {
-      if (typeof v !== "string") throw invalidParam("Metadata values must be strings", `${this.name(key)}[${k}]`);
-      if (k.length > 40) throw invalidParam("Metadata keys can have up to 40 characters", `${this.name(key)}[${k}]`);
-      if (v.length > 500) throw invalidParam("Metadata values can have up to 500 characters", `${this.name(key)}[${k}]`);
+      if (typeof v !== "string")
+        throw invalidParam("Metadata values must be strings", `${this.name(key)}[${k}]`);
+      if (k.length > 40)
+        throw invalidParam("Metadata keys can have up to 40 characters", `${this.name(key)}[${k}]`);
+      if (v.length > 500)
+        throw invalidParam("Metadata values can have up to 500 characters", `${this.name(key)}[${k}]`);
       if (v === "") delete next[k];
       else next[k] = v;
     }
@@ -176,7 +182,10 @@ export class Params {
 }
 
 export function missingParam(name: string): StripeSimError {
-  return new StripeSimError(400, `Missing required param: ${name}.`, { code: "parameter_missing", param: name });
+  return new StripeSimError(400, `Missing required param: ${name}.`, {
+    code: "parameter_missing",
+    param: name,
+  });
 }
 
 /** A `created`-style range filter: an exact timestamp or `{gt,gte,lt,lte}`. */
