@@ -75,7 +75,8 @@ export async function seedStripeSimulator(options: {
   for (const match of catalogPriceRefs(options.catalog)) {
     const seed = seeds.prices?.[match.ref] ?? { unit_amount: 1000, currency: "usd", interval: "month" };
     await call("POST", `${options.simulatorUrl}/_sim/prices`, {
-      ...(isPriceIdRef(match.ref) ? { id: match.ref } : { lookup_key: match.ref }),
+      // A lookup-key reference gets a generated id, as Stripe would give it.
+      ...(isPriceIdRef(match.ref) ? { id: match.ref } : { id: `price_${match.ref.replace(/[^A-Za-z0-9]/g, "_")}`, lookup_key: match.ref }),
       product: `prod_${match.connector.key.replace(/[^A-Za-z0-9]/g, "_")}`,
       unit_amount: seed.unit_amount,
       currency: seed.currency,

@@ -21,6 +21,9 @@ export function createStripe(config: Pick<Config, "stripeApiUrl">, secretKey: st
   });
 }
 
+/** The SDK's objects carry response metadata; we keep plain JSON, as a webhook would carry it. */
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
 const isMissing = (error: unknown) =>
   error instanceof Stripe.errors.StripeError && (error.statusCode === 404 || error.code === "resource_missing");
 
@@ -31,7 +34,7 @@ export class StripeAccount {
   /** The subscription as Stripe holds it now, or `undefined` when Stripe answers 404. */
   async subscription(subscriptionId: string): Promise<StripeSubscription | undefined> {
     try {
-      return stripeSubscriptionSchema.parse(await this.stripe.subscriptions.retrieve(subscriptionId));
+      return stripeSubscriptionSchema.parse(plain(await this.stripe.subscriptions.retrieve(subscriptionId)));
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -41,7 +44,7 @@ export class StripeAccount {
   /** The customer, or `undefined` when Stripe answers 404. A deleted customer comes back with `deleted: true`. */
   async customer(customerId: string): Promise<StripeCustomer | undefined> {
     try {
-      return stripeCustomerSchema.parse(await this.stripe.customers.retrieve(customerId));
+      return stripeCustomerSchema.parse(plain(await this.stripe.customers.retrieve(customerId)));
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -51,7 +54,7 @@ export class StripeAccount {
   /** Every subscription of every status, all pages. */
   async *allSubscriptions(): AsyncGenerator<StripeSubscription> {
     for await (const subscription of this.stripe.subscriptions.list({ status: "all", limit: 100 })) {
-      yield stripeSubscriptionSchema.parse(subscription);
+      yield stripeSubscriptionSchema.parse(plain(subscription));
     }
   }
 }
