@@ -136,6 +136,14 @@ const routes: { method: string; pattern: RegExp; handler: ControlHandler }[] = [
     pattern: /^\/_sim\/webhook_endpoints$/,
     handler: (sim, body) => {
       const input = parse(webhookEndpointBody, body);
+      // Registering a URL again (a restarted local stack) updates that endpoint instead of adding a second one.
+      const existing = sim.store.webhookEndpoints.values().find((endpoint) => endpoint.url === input.url);
+      if (existing !== undefined) {
+        existing.secret = input.secret;
+        existing.enabledEvents = input.enabledEvents ?? ["*"];
+        existing.status = "enabled";
+        return [200, renderWebhookEndpoint(existing, true)];
+      }
       const endpoint = sim.addWebhookEndpoint({
         url: input.url,
         secret: input.secret,

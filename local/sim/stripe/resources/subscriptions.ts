@@ -261,19 +261,21 @@ export function emitOpened(sim: Simulator, opened: OpenedSubscription, origin: E
   }
 }
 
+const ITEM_KEYS = [
+  "price",
+  "quantity",
+  "metadata",
+  "tax_rates",
+  "billing_thresholds",
+  "price_data",
+  "discounts",
+];
+
 function readNewItems(sim: Simulator, params: Params): NewSubscription["items"] {
   const items = params.objectList("items");
   if (items === undefined || items.length === 0) throw missingParam("items");
   return items.map((item) => {
-    item.allowOnly([
-      "price",
-      "quantity",
-      "metadata",
-      "tax_rates",
-      "billing_thresholds",
-      "price_data",
-      "discounts",
-    ]);
+    item.allowOnly(ITEM_KEYS);
     if (item.has("price_data"))
       throw invalidParam(
         "The simulator does not support price_data; create the price first.",
@@ -304,6 +306,8 @@ function create({ sim, params, origin }: ApiRequest): JsonObject {
     "currency",
     ...IGNORED,
   ]);
+  // The whole request is validated before any lookup, as Stripe does.
+  for (const item of params.objectList("items") ?? []) item.allowOnly(ITEM_KEYS);
   const customer = sim.store.customers.require(params.requiredString("customer"), "customer");
   const at = sim.customerNow(customer.id);
   if (params.has("collection_method") && params.string("collection_method") !== "charge_automatically") {
