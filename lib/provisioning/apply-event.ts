@@ -43,8 +43,6 @@ export function eventCustomerId(event: Pick<StripeEvent, "type" | "data">): stri
   return undefined;
 }
 
-const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
-
 /**
  * Applies one Stripe event to the stored customer state, never letting an older snapshot
  * overwrite a newer one (DESIGN §5). Returns the customer whose licenses may have changed.
@@ -56,13 +54,18 @@ export async function applyStripeEvent(event: StripeEvent, ctx: ProvisioningCont
     case "customer.updated":
     case "customer.deleted": {
       const customer = stripeCustomerSchema.parse(event.data.object);
-      await ctx.customers.saveProfile({
+      const stored = await ctx.customers.profile(customer.id);
+      const profile = {
         customerId: customer.id,
         email: customer.email ?? null,
         metadata: customer.metadata,
         ...(event.type === "customer.deleted" || customer.deleted ? { deleted: true } : {}),
         version: event.created,
-      });
+      };
+      const tie = stored && stored.version === event.created && (stored.email !== profile.email || !sameJson(stored.metadata, profile.metadata));
+      // Two changes in one second can't be ordered: Stripe's current customer decides.
+      if (tie && event.type !== "customer.deleted") await refreshProfile(customer.id, event.created, ctx);
+      else await ctx.customers.saveProfile(profile);
       break;
     }
     case "checkout.session.completed": {
@@ -70,14 +73,14 @@ export async function applyStripeEvent(event: StripeEvent, ctx: ProvisioningCont
       const email = emailFromCheckoutSession(session);
       if (customerId && email) await ctx.customers.saveCheckoutEmail(customerId, email);
       const subscriptionId = stripeId(session.subscription);
-      if (customerId && subscriptionId) await refreshSubscription(customerId, subscriptionId, ctx);
+      if (customerId && subscriptionId) await refreshSubscription(customerId, subscriptionId, event.created, ctx);
       break;
     }
     case "invoice.paid":
     case "invoice.payment_failed": {
       // An invoice carries no subscription snapshot: Stripe's current one is the truth.
       const subscriptionId = invoiceSubscriptionId(stripeInvoiceSchema.parse(event.data.object));
-      if (customerId && subscriptionId) await refreshSubscription(customerId, subscriptionId, ctx);
+      if (customerId && subscriptionId) await refreshSubscription(customerId, subscriptionId, event.created, ctx);
       break;
     }
     default: {
@@ -86,7 +89,7 @@ export async function applyStripeEvent(event: StripeEvent, ctx: ProvisioningCont
       await applySnapshot(snapshot, event.created, event.id, ctx);
     }
   }
-  if (customerId) await ensureProfile(customerId, ctx);
+  if (customerId) await ensureProfile(customerId, event.created, ctx);
   return customerId;
 }
 
@@ -103,7 +106,7 @@ export async function applySnapshot(snapshot: StripeSubscription, version: numbe
       if (version < stored.version) return;
       if (version === stored.version) {
         if (sameJson(stored.snapshot, snapshot)) return;
-        if (await refreshSubscription(customerId, snapshot.id, ctx)) return;
+        if (await refreshSubscription(customerId, snapshot.id, version, ctx)) return;
         // Stripe no longer has it: keep the more final of the two.
         if (!TERMINAL_STATUSES.has(snapshot.status)) return;
       }
@@ -115,19 +118,20 @@ export async function applySnapshot(snapshot: StripeSubscription, version: numbe
 }
 
 /**
- * Stores Stripe's current subscription, versioned at the fetch time, so only events created
- * after the fetch can replace it. False when Stripe answers 404.
+ * Stores Stripe's current subscription: it is the truth as of now, so it replaces whatever is
+ * stored, at the version (event `created`) of the newest event seen — only a strictly newer event
+ * can replace it, and one of the same second fetches again. False when Stripe answers 404.
+ * Versions stay in Stripe's event time, never our clock (test clocks freeze event time).
  */
-export async function refreshSubscription(customerId: string, subscriptionId: string, ctx: ProvisioningContext): Promise<boolean> {
+export async function refreshSubscription(customerId: string, subscriptionId: string, atVersion: number, ctx: ProvisioningContext): Promise<boolean> {
   const current = await ctx.stripe.subscription(subscriptionId);
   if (!current) {
     ctx.logger.warn("subscription not found in Stripe", { subscriptionId });
     return false;
   }
-  const version = seconds(ctx.now());
   for (let attempt = 0; attempt < 5; attempt++) {
     const stored = await ctx.customers.subscription(customerId, subscriptionId);
-    if (stored && stored.version > version) return true;
+    const version = Math.max(atVersion, stored?.version ?? 0);
     const record = { customerId, subscriptionId, status: current.status, version, source: "stripe", snapshot: current };
     if (await ctx.customers.saveSubscription(record, stored?.version)) return true;
   }
@@ -135,17 +139,22 @@ export async function refreshSubscription(customerId: string, subscriptionId: st
 }
 
 /** A customer we never heard a customer event for is fetched from Stripe once. */
-async function ensureProfile(customerId: string, ctx: ProvisioningContext): Promise<void> {
+async function ensureProfile(customerId: string, atVersion: number, ctx: ProvisioningContext): Promise<void> {
   const profile = await ctx.customers.profile(customerId);
   if (profile && profile.version > 0) return;
-  const customer = await ctx.stripe.customer(customerId);
+  await refreshProfile(customerId, atVersion, ctx);
+}
+
+/** Stores Stripe's current customer at the version of the newest event seen (see `refreshSubscription`). */
+export async function refreshProfile(customerId: string, atVersion: number, ctx: ProvisioningContext): Promise<void> {
+  const [customer, stored] = await Promise.all([ctx.stripe.customer(customerId), ctx.customers.profile(customerId)]);
   if (!customer) return;
   await ctx.customers.saveProfile({
     customerId,
     email: customer.email ?? null,
     metadata: customer.metadata,
     ...(customer.deleted ? { deleted: true } : {}),
-    ...(profile?.checkoutEmail ? { checkoutEmail: profile.checkoutEmail } : {}),
-    version: seconds(ctx.now()),
+    ...(stored?.checkoutEmail ? { checkoutEmail: stored.checkoutEmail } : {}),
+    version: Math.max(atVersion, stored?.version ?? 0, 1),
   });
 }
