@@ -461,6 +461,29 @@ describe("shapes", () => {
   });
 });
 
+describe("events", () => {
+  it("lists events newest first with type wildcards and types[], and retrieves one", async () => {
+    const customer = await stripe.customers.create({ email: "events@example.com" });
+    await stripe.customers.update(customer.id, { name: "Evented" });
+    const ofCustomer = (events: Stripe.Event[]) =>
+      events
+        .filter((event) => (event.data.object as { id?: string }).id === customer.id)
+        .map((event) => event.type);
+    expect(ofCustomer((await stripe.events.list({ type: "customer.*", limit: 100 })).data)).toEqual([
+      "customer.updated",
+      "customer.created",
+    ]);
+    expect(ofCustomer((await stripe.events.list({ types: ["customer.created"], limit: 100 })).data)).toEqual([
+      "customer.created",
+    ]);
+    const all: string[] = [];
+    for await (const event of stripe.events.list({ limit: 3 })) all.push(event.id);
+    expect(new Set(all).size).toBe(all.length);
+    const latest = (await stripe.events.list({ limit: 1 })).data[0];
+    expect((await stripe.events.retrieve(latest?.id ?? "")).id).toBe(latest?.id);
+  });
+});
+
 describe("billing portal", () => {
   it("creates a session whose url is served by the simulator", async () => {
     const customer = await stripe.customers.create({ email: "portal@example.com" });

@@ -482,6 +482,72 @@ describe("updates", () => {
   });
 });
 
+describe("collection", () => {
+  it("pause_collection: a renewal while paused voids its invoice and emits only customer.subscription.updated; resumes_at ends the pause", async () => {
+    const { clock, customer } = await clockCustomer("paused@example.com");
+    const subscription = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: "price_std_month" }],
+    });
+    const feb15 = T0 + 31 * DAY;
+    const resumesAt = feb15 + 10 * DAY;
+    await stripe.subscriptions.update(subscription.id, {
+      pause_collection: { behavior: "void", resumes_at: resumesAt },
+    });
+    await advance(clock, resumesAt + DAY);
+    const events = await eventsSince(customer.id, 3);
+    expect(types(events)).toEqual([
+      "customer.subscription.updated",
+      "customer.subscription.updated",
+      "customer.subscription.updated",
+    ]);
+    expect(subscriptionOf(events[0]).pause_collection).toEqual({ behavior: "void", resumes_at: resumesAt });
+    expect(events[1]?.created).toBe(feb15);
+    expect(subscriptionOf(events[1]).status).toBe("active");
+    const voided = await stripe.invoices.retrieve(subscriptionOf(events[1]).latest_invoice as string);
+    expect(voided).toMatchObject({ status: "void", amount_paid: 0, billing_reason: "subscription_cycle" });
+    expect(events[2]?.created).toBe(resumesAt);
+    expect(subscriptionOf(events[2]).pause_collection).toBeNull();
+  });
+
+  it("invoices.pay answers 402 card_declined for a failing card, after emitting invoice.payment_failed", async () => {
+    const { customer } = await clockCustomer("pay-api@example.com");
+    await h.control("POST", `/_sim/customers/${customer.id}/payment`, { fails: true });
+    const subscription = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: "price_std_month" }],
+    });
+    expect(subscription.status).toBe("incomplete");
+    const invoiceId = subscription.latest_invoice as string;
+    const declined = await stripe.invoices.pay(invoiceId).catch((error: unknown) => error);
+    expect(declined).toMatchObject({ statusCode: 402, type: "StripeCardError", code: "card_declined" });
+    await h.control("POST", `/_sim/customers/${customer.id}/payment`, { fails: false });
+    const paid = await stripe.invoices.pay(invoiceId);
+    expect(paid).toMatchObject({ status: "paid", attempt_count: 3 });
+    expect((await stripe.subscriptions.retrieve(subscription.id)).status).toBe("active");
+    expect(types(await eventsSince(customer.id, 1))).toEqual([
+      "customer.subscription.created",
+      "invoice.payment_failed",
+      "invoice.payment_failed",
+      "invoice.paid",
+      "customer.subscription.updated",
+    ]);
+  });
+
+  it("payment_behavior=error_if_incomplete refuses a declined first payment and creates nothing", async () => {
+    const { customer } = await clockCustomer("strict@example.com");
+    await h.control("POST", `/_sim/customers/${customer.id}/payment`, { fails: true });
+    await expect(
+      stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: "price_std_month" }],
+        payment_behavior: "error_if_incomplete",
+      }),
+    ).rejects.toMatchObject({ statusCode: 402, code: "card_declined" });
+    expect((await stripe.subscriptions.list({ customer: customer.id, status: "all" })).data).toEqual([]);
+  });
+});
+
 describe("Checkout", () => {
   async function session(params: Partial<Stripe.Checkout.SessionCreateParams> = {}) {
     return stripe.checkout.sessions.create({

@@ -319,9 +319,13 @@ export function nextDue(sim: Simulator, subscription: SubscriptionRecord): Due |
     if (s.cancelAt !== null) due.push({ at: s.cancelAt, kind: "cancel" });
     if (s.status === "trialing") due.push({ at: s.trialEnd ?? s.currentPeriodEnd, kind: "trial_end" });
     else due.push({ at: s.currentPeriodEnd, kind: "renew" });
-    for (const invoice of unpaidInvoices(sim, s)) {
-      if (invoice.nextPaymentAttempt !== null)
-        due.push({ at: invoice.nextPaymentAttempt, kind: "retry", invoice });
+    // Only a past_due subscription has failed invoices to retry; skipping the scan keeps the
+    // real-time sweep cheap with thousands of subscriptions.
+    if (s.status === "past_due") {
+      for (const invoice of unpaidInvoices(sim, s)) {
+        if (invoice.nextPaymentAttempt !== null)
+          due.push({ at: invoice.nextPaymentAttempt, kind: "retry", invoice });
+      }
     }
     if (s.pauseCollection?.resumesAt != null) due.push({ at: s.pauseCollection.resumesAt, kind: "resume" });
   }
