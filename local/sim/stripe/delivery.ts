@@ -337,7 +337,7 @@ export class Delivery {
       at: new Date(started).toISOString(),
     });
     const ok = result.status !== null && result.status >= 200 && result.status < 300;
-    if (!ok) {
+    if (!ok && !this.stopped) {
       const outcome = result.status === null ? result.error : `HTTP ${result.status}`;
       const last = this.settingsValue.retryDelaysMs[job.attempt - 1] === undefined;
       this.options.warn(

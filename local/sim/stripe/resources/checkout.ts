@@ -8,7 +8,7 @@ import { missingParam, type Params } from "../params.ts";
 import { renderCheckoutSession, renderPortalSession } from "../render.ts";
 import type { Simulator } from "../simulator.ts";
 import { addCustomer } from "./customers.ts";
-import { emitOpened, openSubscription } from "./subscriptions.ts";
+import { emitOpened, openSubscription } from "./subscription-open.ts";
 
 /** Stripe's bounds on `expires_at`: 30 minutes to 24 hours from creation. */
 const MIN_EXPIRY_SECONDS = 30 * 60;

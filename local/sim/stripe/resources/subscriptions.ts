@@ -5,42 +5,16 @@ import {
   createInvoice,
   emitPaymentOutcome,
   endSubscription,
-  type PaymentOutcome,
-  periodEndOf,
   restartCycle,
-  snapshot,
-  subscriptionInterval,
 } from "../billing.ts";
-import { cardDeclined, invalidParam, invalidRequest, resourceMissing, StripeSimError } from "../errors.ts";
-import type { EventOrigin } from "../events.ts";
-import { newId } from "../ids.ts";
-import type {
-  CustomerRecord,
-  InvoiceRecord,
-  JsonObject,
-  PauseCollection,
-  PriceRecord,
-  SubscriptionItemRecord,
-  SubscriptionRecord,
-  SubscriptionStatus,
-} from "../model.ts";
-import { type Metadata, missingParam, type Params, rangeFilter } from "../params.ts";
+import { cardDeclined, invalidParam, invalidRequest, StripeSimError } from "../errors.ts";
+import type { JsonObject, PauseCollection, SubscriptionStatus } from "../model.ts";
+import { missingParam, type Params, rangeFilter } from "../params.ts";
 import { renderSubscription } from "../render.ts";
-import type { Simulator } from "../simulator.ts";
+import { applyItemChanges, ITEM_KEYS, readNewItems } from "./subscription-items.ts";
+import { type CancelAt, emitOpened, openSubscription, PAYMENT_BEHAVIORS } from "./subscription-open.ts";
 
 const MAX_TRIAL_SECONDS = 730 * 86_400;
-
-type PaymentBehavior =
-  | "allow_incomplete"
-  | "default_incomplete"
-  | "error_if_incomplete"
-  | "pending_if_incomplete";
-const PAYMENT_BEHAVIORS: PaymentBehavior[] = [
-  "allow_incomplete",
-  "default_incomplete",
-  "error_if_incomplete",
-  "pending_if_incomplete",
-];
 
 /** Parameters that change nothing the simulator models (payment methods, tax, invoicing details). */
 const IGNORED = [
@@ -59,53 +33,6 @@ const IGNORED = [
   "invoice_settings",
 ] as const;
 
-/** Validates a price for a subscription item. */
-function recurringPrice(sim: Simulator, id: string, param: string): PriceRecord {
-  const price = sim.store.prices.require(id, param);
-  if (price.recurring === null) {
-    throw invalidParam(
-      "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.",
-      param,
-    );
-  }
-  if (!price.active)
-    throw invalidParam("The price specified is inactive. This field only accepts active prices.", param);
-  return price;
-}
-
-/** Classic billing: every item shares one currency and one interval; a price appears once. */
-function checkItems(sim: Simulator, items: SubscriptionItemRecord[]): void {
-  if (items.length === 0)
-    throw invalidRequest("A subscription must have at least one active price.", "items");
-  const prices = items.map((item) => sim.store.prices.require(item.price));
-  const first = prices[0] as PriceRecord;
-  const seen = new Set<string>();
-  for (const [index, price] of prices.entries()) {
-    if (seen.has(price.id)) {
-      throw invalidParam(
-        `Cannot add multiple subscription items with the same price: ${price.id}`,
-        `items[${index}][price]`,
-      );
-    }
-    seen.add(price.id);
-    if (price.currency !== first.currency) {
-      throw invalidParam(
-        "Currency and interval fields must match across all prices on this subscription. Found mismatch in currency field.",
-        `items[${index}][price]`,
-      );
-    }
-    if (
-      price.recurring?.interval !== first.recurring?.interval ||
-      price.recurring?.intervalCount !== first.recurring?.intervalCount
-    ) {
-      throw invalidParam(
-        "Currency and interval fields must match across all prices on this subscription. Found mismatch in interval field.",
-        `items[${index}][price]`,
-      );
-    }
-  }
-}
-
 function readTrialEnd(params: Params, at: number): number | "now" | undefined {
   if (params.string("trial_end") === "now") return "now";
   const trialEnd = params.timestamp("trial_end");
@@ -116,8 +43,6 @@ function readTrialEnd(params: Params, at: number): number | "now" | undefined {
     throw invalidParam("Invalid timestamp: can be no more than two years in the future.", "trial_end");
   return trialEnd;
 }
-
-type CancelAt = number | "min_period_end" | "max_period_end";
 
 function readCancelAt(params: Params, at: number): CancelAt | null | undefined {
   if (params.isEmpty("cancel_at")) return null;
@@ -145,150 +70,6 @@ function checkCancelExclusive(params: Params): void {
       },
     );
   }
-}
-
-export interface NewSubscription {
-  customer: CustomerRecord;
-  items: { price: PriceRecord; quantity: number; metadata: Metadata }[];
-  metadata: Metadata;
-  description: string | null;
-  trialEnd: number | null;
-  cancelAtPeriodEnd: boolean;
-  cancelAt: CancelAt | null;
-  paymentBehavior: PaymentBehavior;
-  /** Forces the first payment's outcome (Checkout completion); default: the customer's card. */
-  succeed?: boolean;
-}
-
-export interface OpenedSubscription {
-  subscription: SubscriptionRecord;
-  invoice: InvoiceRecord;
-  /** `trial`: a $0 trial invoice, paid without an event; `deferred`: default_incomplete, not attempted. */
-  outcome: PaymentOutcome | "trial" | "deferred";
-}
-
-/**
- * Creates a subscription and its first invoice and takes the first payment; emits nothing, so
- * that callers (API create, Checkout completion) order the events as Stripe does.
- */
-export function openSubscription(sim: Simulator, input: NewSubscription): OpenedSubscription {
-  const at = sim.customerNow(input.customer.id);
-  const first = input.items[0]?.price;
-  if (first === undefined) throw missingParam("items");
-  const trial = input.trialEnd !== null;
-  const total = input.items.reduce((sum, item) => sum + item.price.unitAmount * item.quantity, 0);
-  const fails = !(input.succeed ?? !input.customer.paymentFails);
-  if (!trial && total > 0 && fails && input.paymentBehavior === "error_if_incomplete") throw cardDeclined();
-  if (input.customer.currency !== null && input.customer.currency !== first.currency) {
-    throw invalidParam(
-      `You cannot combine currencies on a single customer. This customer has had a subscription or payment in ${input.customer.currency}, but you are trying to pay in ${first.currency}.`,
-      "items[0][price]",
-    );
-  }
-  const id = newId("sub");
-  const subscription: SubscriptionRecord = {
-    id,
-    created: at,
-    customer: input.customer.id,
-    status: trial ? "trialing" : "incomplete",
-    items: input.items.map((item) => ({
-      id: newId("si"),
-      created: at,
-      price: item.price.id,
-      quantity: item.quantity,
-      metadata: item.metadata,
-    })),
-    metadata: input.metadata,
-    description: input.description,
-    currency: first.currency,
-    collectionMethod: "charge_automatically",
-    startDate: at,
-    billingCycleAnchor: input.trialEnd ?? at,
-    cycle: trial ? -1 : 0,
-    currentPeriodStart: at,
-    currentPeriodEnd: input.trialEnd ?? at,
-    trialStart: trial ? at : null,
-    trialEnd: input.trialEnd,
-    cancelAt: null,
-    cancelAtPeriodEnd: false,
-    canceledAt: null,
-    endedAt: null,
-    cancellationDetails: { comment: null, feedback: null, reason: null },
-    latestInvoice: null,
-    pauseCollection: null,
-    testClock: input.customer.testClock,
-  };
-  checkItems(sim, subscription.items);
-  if (!trial) subscription.currentPeriodEnd = periodEndOf(sim, subscription, 0);
-  if (input.cancelAtPeriodEnd) {
-    subscription.cancelAtPeriodEnd = true;
-    subscription.cancelAt = subscription.currentPeriodEnd;
-    subscription.canceledAt = at;
-  } else if (input.cancelAt !== null) {
-    subscription.cancelAt =
-      typeof input.cancelAt === "number" ? input.cancelAt : subscription.currentPeriodEnd;
-    subscription.canceledAt = at;
-  }
-  input.customer.currency ??= first.currency;
-  sim.store.subscriptions.add(subscription);
-  const invoice = createInvoice(
-    sim,
-    subscription,
-    "subscription_create",
-    at,
-    { start: at, end: at },
-    { trial },
-  );
-  if (trial) {
-    attemptPayment(sim, invoice, at, true);
-    return { subscription, invoice, outcome: "trial" };
-  }
-  if (input.paymentBehavior === "default_incomplete") return { subscription, invoice, outcome: "deferred" };
-  const outcome = attemptPayment(sim, invoice, at, input.succeed);
-  if (outcome === "paid") subscription.status = "active";
-  return { subscription, invoice, outcome };
-}
-
-/** `customer.subscription.created`, then the first invoice's outcome (none for a trial). */
-export function emitOpened(sim: Simulator, opened: OpenedSubscription, origin: EventOrigin): void {
-  const at = opened.subscription.created;
-  sim.events.emit("customer.subscription.created", snapshot(sim, opened.subscription), {
-    created: at,
-    origin,
-  });
-  if (opened.outcome === "paid" || opened.outcome === "failed") {
-    emitPaymentOutcome(sim, opened.invoice, opened.outcome, at, origin);
-  }
-}
-
-const ITEM_KEYS = [
-  "price",
-  "quantity",
-  "metadata",
-  "tax_rates",
-  "billing_thresholds",
-  "price_data",
-  "discounts",
-];
-
-function readNewItems(sim: Simulator, params: Params): NewSubscription["items"] {
-  const items = params.objectList("items");
-  if (items === undefined || items.length === 0) throw missingParam("items");
-  return items.map((item) => {
-    item.allowOnly(ITEM_KEYS);
-    if (item.has("price_data"))
-      throw invalidParam(
-        "The simulator does not support price_data; create the price first.",
-        item.name("price_data"),
-      );
-    const priceId = item.nonEmptyString("price");
-    if (priceId === undefined) throw missingParam(item.name("price"));
-    return {
-      price: recurringPrice(sim, priceId, item.name("price")),
-      quantity: item.integer("quantity", { min: 0 }) ?? 1,
-      metadata: item.metadata(),
-    };
-  });
 }
 
 function create({ sim, params, origin }: ApiRequest): JsonObject {
@@ -341,63 +122,6 @@ function create({ sim, params, origin }: ApiRequest): JsonObject {
   });
   emitOpened(sim, opened, origin);
   return renderSubscription(sim.store, opened.subscription);
-}
-
-/** Applies `items[n]` of an update to `draft` (by id: change or delete; without id: add). Returns whether any interval changed. */
-function applyItemChanges(sim: Simulator, draft: SubscriptionRecord, params: Params, at: number): boolean {
-  const changes = params.objectList("items");
-  if (changes === undefined) return false;
-  const before = subscriptionInterval(sim, draft);
-  for (const change of changes) {
-    change.allowOnly([
-      "id",
-      "price",
-      "quantity",
-      "metadata",
-      "deleted",
-      "clear_usage",
-      "tax_rates",
-      "billing_thresholds",
-      "price_data",
-      "discounts",
-    ]);
-    if (change.has("price_data"))
-      throw invalidParam(
-        "The simulator does not support price_data; create the price first.",
-        change.name("price_data"),
-      );
-    const id = change.nonEmptyString("id");
-    const priceId = change.nonEmptyString("price");
-    const price = priceId === undefined ? undefined : recurringPrice(sim, priceId, change.name("price"));
-    const quantity = change.integer("quantity", { min: 0 });
-    if (id === undefined) {
-      if (price === undefined) throw missingParam(change.name("price"));
-      draft.items.push({
-        id: newId("si"),
-        created: at,
-        price: price.id,
-        quantity: quantity ?? 1,
-        metadata: change.metadata(),
-      });
-      continue;
-    }
-    const index = draft.items.findIndex((item) => item.id === id);
-    const item = draft.items[index];
-    if (item === undefined) throw resourceMissing("subscription item", id, change.name("id"));
-    if (change.boolean("deleted") === true) {
-      draft.items.splice(index, 1);
-      continue;
-    }
-    if (price !== undefined) item.price = price.id;
-    if (quantity !== undefined) item.quantity = quantity;
-    item.metadata = change.metadata("metadata", item.metadata);
-  }
-  checkItems(sim, draft.items);
-  const currency = sim.store.prices.require((draft.items[0] as SubscriptionItemRecord).price).currency;
-  if (currency !== draft.currency)
-    throw invalidParam("You cannot change the currency of a subscription.", "items");
-  const after = subscriptionInterval(sim, draft);
-  return before.interval !== after.interval || before.count !== after.count;
 }
 
 function readPauseCollection(params: Params): PauseCollection | null | undefined {
