@@ -9,6 +9,7 @@ import { HttpError } from "./errors.ts";
 import { errorResult, jsonResult } from "./respond.ts";
 import type { HttpEvent, HttpResult, RouteInput, RouteOutput } from "./types.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: each route handler declares the input its route's schemas validated
 export type RouteHandler = (input: RouteInput<any, any, any>) => Promise<RouteOutput>;
 
 export interface HttpFunctionOptions {
@@ -46,7 +47,10 @@ export function httpFunction(handlers: Record<string, RouteHandler>, options: Ht
       const body = route.rawBody ? undefined : parseJsonBody(raw, headers["content-type"]);
       const input: RouteInput = {
         body: route.rawBody ? undefined : validate(route.request.body, body, "body"),
-        query: validate(route.request.query, event.queryStringParameters ?? {}, "query") as Record<string, string>,
+        query: validate(route.request.query, event.queryStringParameters ?? {}, "query") as Record<
+          string,
+          string
+        >,
         params: validate(route.request.params, event.pathParameters ?? {}, "path") as Record<string, string>,
         headers,
         rawBody: raw.toString("utf8"),
@@ -58,28 +62,41 @@ export function httpFunction(handlers: Record<string, RouteHandler>, options: Ht
       return jsonResult(output.status ?? 200, output.body, { ...cors, ...output.headers });
     })
     .onError(async (request) => {
-      const route = (request.context as Context & { route?: RouteDefinition }).route ?? findRoute(request.event.routeKey);
+      const route =
+        (request.context as Context & { route?: RouteDefinition }).route ?? findRoute(request.event.routeKey);
       const error = request.error;
       if (!(error instanceof HttpError) || error.status >= 500) {
         logger.error("request failed", { routeKey: request.event.routeKey, error: describeError(error) });
       } else {
-        logger.info("request refused", { routeKey: request.event.routeKey, status: error.status, code: error.code });
+        logger.info("request refused", {
+          routeKey: request.event.routeKey,
+          status: error.status,
+          code: error.code,
+        });
       }
       const result = errorResult(error, route?.errorFormat ?? "api");
       if (route?.cors) {
-        Object.assign(result.headers ?? {}, corsHeaders(lowerCaseHeaders(request.event.headers).origin, options.corsAllowedOrigins ?? []));
+        Object.assign(
+          result.headers ?? {},
+          corsHeaders(lowerCaseHeaders(request.event.headers).origin, options.corsAllowedOrigins ?? []),
+        );
       }
       request.response = result;
     });
 }
 
-export function lowerCaseHeaders(headers: Record<string, string | undefined> | undefined): Record<string, string> {
+export function lowerCaseHeaders(
+  headers: Record<string, string | undefined> | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) out[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(headers ?? {}))
+    if (value !== undefined) out[name.toLowerCase()] = value;
   return out;
 }
 
 /** Error name and message only: never the request, its headers or a token. */
 export function describeError(error: unknown): { name: string; message: string } {
-  return error instanceof Error ? { name: error.name, message: error.message } : { name: "Unknown", message: String(error) };
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: "Unknown", message: String(error) };
 }

@@ -20,16 +20,23 @@ export const METRICS_NAMESPACE = "IntegratorLicensing";
 /** Powertools Metrics (EMF) for one function; `count` is the only kind we emit. */
 export class ProductMetrics {
   readonly metrics: Metrics;
+  private counted = false;
   constructor(service: string) {
-    this.metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: `integrator-licensing.${service}` });
+    this.metrics = new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName: `integrator-licensing.${service}`,
+    });
   }
 
   count(name: MetricName, value = 1): void {
     this.metrics.addMetric(name, MetricUnit.Count, value);
+    this.counted = true;
   }
 
   /** Writes what was counted (once per invocation). */
   flush(): void {
+    if (!this.counted) return;
     this.metrics.publishStoredMetrics();
+    this.counted = false;
   }
 }
