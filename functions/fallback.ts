@@ -6,7 +6,7 @@ import { jsonResult } from "#lib/http/respond.ts";
 import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import { matchRoute } from "#lib/routes.ts";
-import { lambdaHandler, type Environment } from "#lib/runtime.ts";
+import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
 export interface Deps {
   logger: Logger;
@@ -35,7 +35,12 @@ export const makeHandler =
     if (match.kind === "method_not_allowed") {
       return jsonResult(
         405,
-        { error: { code: "method_not_allowed", message: `${method} is not allowed on ${path}; allowed: ${match.allowed.join(", ")}.` } },
+        {
+          error: {
+            code: "method_not_allowed",
+            message: `${method} is not allowed on ${path}; allowed: ${match.allowed.join(", ")}.`,
+          },
+        },
         { allow: match.allowed.join(", ") },
       );
     }

@@ -1,11 +1,11 @@
-import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient, createSqsClient } from "#lib/aws.ts";
 import { httpFunction } from "#lib/http/http-function.ts";
 import { createLogger } from "#lib/observability/logger.ts";
-import { lambdaHandler, type Environment } from "#lib/runtime.ts";
+import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
 export interface Deps {
   dynamo: DynamoDBDocumentClient;
@@ -35,11 +35,23 @@ export const makeHandler = (deps: Deps) =>
       "GET /health": async () => {
         const timeout = AbortSignal.timeout(3000);
         const [dynamodb, queue] = await Promise.all([
-          settle(deps.dynamo.send(new DescribeTableCommand({ TableName: deps.tableName }), { abortSignal: timeout })),
-          settle(deps.sqs.send(new GetQueueAttributesCommand({ QueueUrl: deps.queueUrl, AttributeNames: ["QueueArn"] }), { abortSignal: timeout })),
+          settle(
+            deps.dynamo.send(new DescribeTableCommand({ TableName: deps.tableName }), {
+              abortSignal: timeout,
+            }),
+          ),
+          settle(
+            deps.sqs.send(
+              new GetQueueAttributesCommand({ QueueUrl: deps.queueUrl, AttributeNames: ["QueueArn"] }),
+              { abortSignal: timeout },
+            ),
+          ),
         ]);
         const healthy = dynamodb === "ok" && queue === "ok";
-        return { status: healthy ? 200 : 503, body: { status: healthy ? "ok" : "degraded", checks: { dynamodb, queue } } };
+        return {
+          status: healthy ? 200 : 503,
+          body: { status: healthy ? "ok" : "degraded", checks: { dynamodb, queue } },
+        };
       },
     },
     { logger: deps.logger },

@@ -1,15 +1,19 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { createLogger } from "#lib/observability/logger.ts";
 import type { ProvisioningContext } from "#lib/provisioning/context.ts";
 import { processInboxEvent } from "#lib/provisioning/process-event.ts";
 import { createProvisioningContext } from "#lib/provisioning/wiring.ts";
-import { createLogger } from "#lib/observability/logger.ts";
-import { lambdaHandler, type Environment } from "#lib/runtime.ts";
+import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
 export type Deps = ProvisioningContext;
 
 export const createDeps = (environment: Environment): Promise<Deps> =>
-  createProvisioningContext(environment, createLogger("provision-worker", environment.config), "provision-worker");
+  createProvisioningContext(
+    environment,
+    createLogger("provision-worker", environment.config),
+    "provision-worker",
+  );
 
 /**
  * The SQS FIFO consumer: each record is one inbox event id. A failed record fails the rest of its
@@ -23,7 +27,11 @@ export const makeHandler = (deps: Deps) => {
   };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     try {
-      return await processPartialResponse(event, processRecord, processor, { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
+      return await processPartialResponse(event, processRecord, processor, {
+        context,
+        skipGroupOnError: true,
+        throwOnFullBatchFailure: false,
+      });
     } finally {
       deps.metrics.flush();
     }

@@ -4,7 +4,7 @@ import { httpFunction } from "#lib/http/http-function.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
 import { createTable } from "#lib/provisioning/wiring.ts";
-import { lambdaHandler, type Environment } from "#lib/runtime.ts";
+import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 import { Inbox } from "#lib/store/inbox.ts";
 import { createStripe } from "#lib/stripe/client.ts";
 import { receiveStripeEvent, type WebhookDeps } from "#lib/webhook/receive.ts";

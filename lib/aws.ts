@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "./config.ts";
 
 /** Local services accept any credentials; DynamoDB Local wants them alphanumeric. */
@@ -13,7 +13,9 @@ function clientOptions(endpoint: string | undefined, config: Pick<Config, "awsRe
 }
 
 /** The DynamoDB document client: DynamoDB Local when `DYNAMODB_ENDPOINT` is set, else AWS. */
-export function createDocumentClient(config: Pick<Config, "dynamodbEndpoint" | "awsRegion">): DynamoDBDocumentClient {
+export function createDocumentClient(
+  config: Pick<Config, "dynamodbEndpoint" | "awsRegion">,
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions(config.dynamodbEndpoint, config)), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });

@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 
 /**
  * Every setting of the product, read from the environment once at cold start and validated.
@@ -21,9 +21,20 @@ const csv = z.pipe(
 );
 const origins = z.pipe(
   csv,
-  z.array(z.string().check(z.regex(/^https?:\/\/[^/\s]+$/, "must be a comma-separated list of origins like https://shop.example.com"))),
+  z.array(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^https?:\/\/[^/\s]+$/,
+          "must be a comma-separated list of origins like https://shop.example.com",
+        ),
+      ),
+  ),
 );
-const port = z.coerce.number("must be a port number").check(z.int("must be a port number"), z.minimum(0), z.maximum(65535));
+const port = z.coerce
+  .number("must be a port number")
+  .check(z.int("must be a port number"), z.minimum(0), z.maximum(65535));
 const positive = z.coerce.number("must be a number").check(z.positive());
 const httpUrl = z.string().check(z.regex(/^https?:\/\/\S+$/, "must be an http(s) URL"));
 const secret = z.string().check(z.minLength(1, "must not be empty"));
@@ -133,10 +144,14 @@ export interface Config {
 
 /** Validates `env` (default `process.env`) into a typed `Config`; throws `ConfigError` naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`,
+    );
     throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
   }
   const e = parsed.data;
@@ -152,7 +167,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const stripeKey = secrets.STRIPE_SECRET_KEY;
   const stripeIsLocal = stripeKey === undefined || stripeKey === LOCAL_DEFAULTS.STRIPE_SECRET_KEY;
   if (stripeKey !== undefined && !/^(sk|rk)_(test|live)_/.test(stripeKey)) {
-    throw new ConfigError("Invalid configuration: STRIPE_SECRET_KEY: must start with sk_test_, sk_live_, rk_test_ or rk_live_");
+    throw new ConfigError(
+      "Invalid configuration: STRIPE_SECRET_KEY: must start with sk_test_, sk_live_, rk_test_ or rk_live_",
+    );
   }
   return {
     tableName: e.TABLE_NAME,
@@ -162,7 +179,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queueUrl: e.QUEUE_URL,
     dlqUrl: e.DLQ_URL,
     eventBusName: e.EVENT_BUS_NAME,
-    stripeApiUrl: e.STRIPE_API_URL ?? (stripeIsLocal ? LOCAL_DEFAULTS.STRIPE_API_URL : "https://api.stripe.com"),
+    stripeApiUrl:
+      e.STRIPE_API_URL ?? (stripeIsLocal ? LOCAL_DEFAULTS.STRIPE_API_URL : "https://api.stripe.com"),
     stripeIsLocal,
     stripeLivemode: stripeKey?.includes("_live_") ?? false,
     integratorApiUrl: e.INTEGRATOR_API_URL.replace(/\/+$/, ""),

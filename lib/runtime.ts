@@ -29,7 +29,13 @@ export function lambdaHandler<Deps, Event, Result>(
       return await (await built)(event, context);
     } catch (error) {
       // A failed cold start (a secret unreachable, say) must not stick: the next invocation retries it.
-      if (await built.then(() => false, () => true)) built = undefined;
+      if (
+        await built.then(
+          () => false,
+          () => true,
+        )
+      )
+        built = undefined;
       throw error;
     }
   };

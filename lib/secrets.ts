@@ -10,12 +10,16 @@ export type Secrets = Partial<Record<SecretSetting, string>>;
  */
 export async function resolveSecrets(config: Config, client?: SecretsManagerClient): Promise<Secrets> {
   const resolved: Secrets = { ...config.secrets };
-  const wanted = SECRET_SETTINGS.filter((name) => resolved[name] === undefined && config.secretIds[name] !== undefined);
+  const wanted = SECRET_SETTINGS.filter(
+    (name) => resolved[name] === undefined && config.secretIds[name] !== undefined,
+  );
   if (wanted.length === 0) return resolved;
   const secretsManager = client ?? new SecretsManagerClient({ region: config.awsRegion });
   await Promise.all(
     wanted.map(async (name) => {
-      const output = await secretsManager.send(new GetSecretValueCommand({ SecretId: config.secretIds[name] }));
+      const output = await secretsManager.send(
+        new GetSecretValueCommand({ SecretId: config.secretIds[name] }),
+      );
       if (output.SecretString) resolved[name] = output.SecretString.trim();
     }),
   );

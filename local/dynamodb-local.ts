@@ -72,7 +72,9 @@ export async function startDynamoDbLocal(options: { port?: number } = {}): Promi
     await waitFor(
       async () => {
         if (child.exitCode !== null) {
-          const reason = /Address already in use|BindException/.test(stderr) ? `port ${port} is taken` : stderr.trim();
+          const reason = /Address already in use|BindException/.test(stderr)
+            ? `port ${port} is taken`
+            : stderr.trim();
           throw new Error(`DynamoDB Local exited: ${reason || `code ${child.exitCode}`}`);
         }
         await client.send(new CreateTableCommand(createTableInput("__probe__"))).catch((error: unknown) => {

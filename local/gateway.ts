@@ -18,7 +18,13 @@ const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|x-www-form-urlenc
  * route matched).
  */
 export function toApiGatewayEvent(
-  request: { method: string; url: string; headers: IncomingMessage["headers"]; body: Buffer; sourceIp?: string },
+  request: {
+    method: string;
+    url: string;
+    headers: IncomingMessage["headers"];
+    body: Buffer;
+    sourceIp?: string;
+  },
   matched: { routeKey: string; pathParameters?: Record<string, string> },
   now = new Date(),
 ): HttpEvent {
@@ -37,7 +43,8 @@ export function toApiGatewayEvent(
     headers[lower] = Array.isArray(value) ? value.join(",") : value;
   }
   const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  for (const [name, value] of url.searchParams)
+    query[name] = name in query ? `${query[name]},${value}` : value;
   const contentType = headers["content-type"] ?? "";
   const isText = request.body.length === 0 || TEXT_TYPES.test(contentType);
   const requestId = randomUUID();
@@ -69,8 +76,10 @@ export function toApiGatewayEvent(
   };
   if (cookies.length > 0) event.cookies = cookies;
   if (Object.keys(query).length > 0) event.queryStringParameters = query;
-  if (matched.pathParameters && Object.keys(matched.pathParameters).length > 0) event.pathParameters = matched.pathParameters;
-  if (request.body.length > 0) event.body = isText ? request.body.toString("utf8") : request.body.toString("base64");
+  if (matched.pathParameters && Object.keys(matched.pathParameters).length > 0)
+    event.pathParameters = matched.pathParameters;
+  if (request.body.length > 0)
+    event.body = isText ? request.body.toString("utf8") : request.body.toString("base64");
   return event;
 }
 
@@ -78,7 +87,9 @@ export function toApiGatewayEvent(
 export function writeResult(response: ServerResponse, result: HttpResult): void {
   const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
   if (result.cookies?.length) headers["set-cookie"] = result.cookies;
-  const body = result.body ? Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8") : Buffer.alloc(0);
+  const body = result.body
+    ? Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8")
+    : Buffer.alloc(0);
   response.writeHead(result.statusCode ?? 200, { ...headers, "content-length": String(body.length) });
   response.end(body);
 }
@@ -123,11 +134,18 @@ export async function startGateway(options: GatewayOptions): Promise<{ server: S
   return { server, port: typeof address === "object" && address ? address.port : options.port };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, handlers: Record<string, HttpLambda>): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handlers: Record<string, HttpLambda>,
+): Promise<void> {
   try {
     const body = await readBody(req);
     if (body === undefined) {
-      writeResult(res, jsonResult(413, { error: { code: "payload_too_large", message: "Request body is too large." } }));
+      writeResult(
+        res,
+        jsonResult(413, { error: { code: "payload_too_large", message: "Request body is too large." } }),
+      );
       return;
     }
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -135,7 +153,13 @@ async function serve(req: IncomingMessage, res: ServerResponse, handlers: Record
     const functionName = match.kind === "found" ? match.route.function : "fallback";
     const key = match.kind === "found" ? routeKey(match.route) : "$default";
     const event = toApiGatewayEvent(
-      { method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body, sourceIp: req.socket.remoteAddress },
+      {
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        headers: req.headers,
+        body,
+        sourceIp: req.socket.remoteAddress,
+      },
       { routeKey: key, ...(match.kind === "found" ? { pathParameters: match.params } : {}) },
     );
     const handler = handlers[functionName];

@@ -1,6 +1,11 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 
 export interface PollerOptions {
@@ -38,18 +43,28 @@ class WorkerSlot {
     this.child = child;
     this.ready = new Promise((resolve, reject) => {
       child.once("error", reject);
-      child.on("message", (message: { ready?: boolean; id?: number; ok?: boolean; result?: SQSBatchResponse; error?: string }) => {
-        if (message.ready) return resolve();
-        const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
-        if (!waiter || message.id === undefined) return;
-        this.pending.delete(message.id);
-        if (message.ok && message.result) waiter.resolve(message.result);
-        else waiter.reject(new Error(message.error ?? "worker failed"));
-      });
+      child.on(
+        "message",
+        (message: {
+          ready?: boolean;
+          id?: number;
+          ok?: boolean;
+          result?: SQSBatchResponse;
+          error?: string;
+        }) => {
+          if (message.ready) return resolve();
+          const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
+          if (!waiter || message.id === undefined) return;
+          this.pending.delete(message.id);
+          if (message.ok && message.result) waiter.resolve(message.result);
+          else waiter.reject(new Error(message.error ?? "worker failed"));
+        },
+      );
       child.once("exit", (code, signal) => {
         if (this.child === child) this.child = undefined;
         reject(new Error(`worker exited before ready (${signal ?? code})`));
-        for (const waiter of this.pending.values()) waiter.reject(new Error(`worker process died (${signal ?? code})`));
+        for (const waiter of this.pending.values())
+          waiter.reject(new Error(`worker process died (${signal ?? code})`));
         this.pending.clear();
       });
     });
@@ -179,7 +194,9 @@ export class QueuePoller {
         const result = await slot.invoke({ Records: records });
         failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
       } catch (error) {
-        this.options.log?.(`poller: batch of ${records.length} failed: ${error instanceof Error ? error.message : error}`);
+        this.options.log?.(
+          `poller: batch of ${records.length} failed: ${error instanceof Error ? error.message : error}`,
+        );
       }
       const done = records.filter((r) => !failed.has(r.messageId));
       if (done.length > 0) {
@@ -190,7 +207,9 @@ export class QueuePoller {
               Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
             }),
           )
-          .catch((error: unknown) => this.options.log?.(`poller: delete failed: ${error instanceof Error ? error.message : error}`));
+          .catch((error: unknown) =>
+            this.options.log?.(`poller: delete failed: ${error instanceof Error ? error.message : error}`),
+          );
       }
     }
   }

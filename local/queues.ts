@@ -12,7 +12,9 @@ export interface LocalQueues {
  * Starts the SQS emulator in process with the event queue and its DLQ, named and redriven as in
  * CDK. `visibilityTimeoutSeconds` is overridable so tests don't wait minutes for a retry.
  */
-export async function startLocalQueues(options: { port?: number; visibilityTimeoutSeconds?: number } = {}): Promise<LocalQueues> {
+export async function startLocalQueues(
+  options: { port?: number; visibilityTimeoutSeconds?: number } = {},
+): Promise<LocalQueues> {
   const server = await startFauxqs({ port: options.port ?? 0, logger: false, host: "127.0.0.1" });
   const fifo = { FifoQueue: "true", ContentBasedDeduplication: "false" };
   const dlq = server.createQueue(queueDefinition.deadLetterQueueName, {
@@ -22,8 +24,16 @@ export async function startLocalQueues(options: { port?: number; visibilityTimeo
     attributes: {
       ...fifo,
       VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? queueDefinition.visibilityTimeoutSeconds),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(queueDefinition.maxReceiveCount) }),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.queueArn,
+        maxReceiveCount: String(queueDefinition.maxReceiveCount),
+      }),
     },
   });
-  return { endpoint: server.address, queueUrl: queue.queueUrl, dlqUrl: dlq.queueUrl, stop: () => server.stop() };
+  return {
+    endpoint: server.address,
+    queueUrl: queue.queueUrl,
+    dlqUrl: dlq.queueUrl,
+    stop: () => server.stop(),
+  };
 }

@@ -17,7 +17,9 @@ export class LocalScheduler {
         busy = true;
         const run = job
           .run()
-          .catch((error: unknown) => this.log(`scheduler: ${job.name} failed: ${error instanceof Error ? error.message : error}`))
+          .catch((error: unknown) =>
+            this.log(`scheduler: ${job.name} failed: ${error instanceof Error ? error.message : error}`),
+          )
           .finally(() => {
             busy = false;
             this.running.delete(run);

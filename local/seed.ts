@@ -10,14 +10,22 @@ export const BUILT_IN_CONNECTOR_FUNCTIONS = {
   updateFunction: "updateFunction",
 } as const;
 
-async function call(method: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+async function call(
+  method: string,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<unknown> {
   const response = await fetch(url, {
     method,
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`seeding ${method} ${new URL(url).pathname} failed: ${response.status} ${text.slice(0, 200)}`);
+  if (!response.ok)
+    throw new Error(
+      `seeding ${method} ${new URL(url).pathname} failed: ${response.status} ${text.slice(0, 200)}`,
+    );
   return text ? JSON.parse(text) : undefined;
 }
 
@@ -36,7 +44,11 @@ export async function seedIntegratorSimulator(options: {
   const stack = (await call(
     "POST",
     `${options.simulatorUrl}/stacks`,
-    { name: "integrator-licensing (local)", type: "server", server: { hostURI: `${options.apiUrl}/integrator`, systemToken: options.systemToken } },
+    {
+      name: "integrator-licensing (local)",
+      type: "server",
+      server: { hostURI: `${options.apiUrl}/integrator`, systemToken: options.systemToken },
+    },
     { authorization: `Bearer ${options.vendorToken}` },
   )) as { _id: string };
   for (const connector of options.catalog.connectors) {
@@ -66,23 +78,36 @@ export async function seedStripeSimulator(options: {
   catalog: Catalog;
   seedPath?: string;
 }): Promise<void> {
-  const seeds = JSON.parse(await readFile(options.seedPath ?? "local/stripe-seed.json", "utf8").catch(() => "{}")) as {
+  const seeds = JSON.parse(
+    await readFile(options.seedPath ?? "local/stripe-seed.json", "utf8").catch(() => "{}"),
+  ) as {
     prices?: Record<string, PriceSeed>;
   };
   for (const connector of options.catalog.connectors) {
-    await call("POST", `${options.simulatorUrl}/_sim/products`, { id: `prod_${connector.key.replace(/[^A-Za-z0-9]/g, "_")}`, name: connector.name });
+    await call("POST", `${options.simulatorUrl}/_sim/products`, {
+      id: `prod_${connector.key.replace(/[^A-Za-z0-9]/g, "_")}`,
+      name: connector.name,
+    });
   }
   for (const match of catalogPriceRefs(options.catalog)) {
     const seed = seeds.prices?.[match.ref] ?? { unit_amount: 1000, currency: "usd", interval: "month" };
     await call("POST", `${options.simulatorUrl}/_sim/prices`, {
       // A lookup-key reference gets a generated id, as Stripe would give it.
-      ...(isPriceIdRef(match.ref) ? { id: match.ref } : { id: `price_${match.ref.replace(/[^A-Za-z0-9]/g, "_")}`, lookup_key: match.ref }),
+      ...(isPriceIdRef(match.ref)
+        ? { id: match.ref }
+        : { id: `price_${match.ref.replace(/[^A-Za-z0-9]/g, "_")}`, lookup_key: match.ref }),
       product: `prod_${match.connector.key.replace(/[^A-Za-z0-9]/g, "_")}`,
       unit_amount: seed.unit_amount,
       currency: seed.currency,
       recurring: { interval: seed.interval },
-      nickname: match.kind === "edition" ? `${match.connector.name} ${match.edition.key}` : `${match.connector.name} ${match.addon.key} add-on`,
+      nickname:
+        match.kind === "edition"
+          ? `${match.connector.name} ${match.edition.key}`
+          : `${match.connector.name} ${match.addon.key} add-on`,
     });
   }
-  await call("POST", `${options.simulatorUrl}/_sim/webhook_endpoints`, { url: `${options.apiUrl}/webhooks/stripe`, secret: options.webhookSecret });
+  await call("POST", `${options.simulatorUrl}/_sim/webhook_endpoints`, {
+    url: `${options.apiUrl}/webhooks/stripe`,
+    secret: options.webhookSecret,
+  });
 }

@@ -4,6 +4,7 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { createSqsClient } from "#lib/aws.ts";
 import { type Config, LOCAL_DEFAULTS, loadConfig, portOf } from "#lib/config.ts";
 import { functionTable } from "#lib/functions.ts";
+import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 import type { Environment } from "#lib/runtime.ts";
 import { resolveSecrets } from "#lib/secrets.ts";
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
@@ -12,7 +13,6 @@ import { QueuePoller } from "./poller.ts";
 import { type LocalQueues, startLocalQueues } from "./queues.ts";
 import { LocalScheduler } from "./scheduler.ts";
 import { seedIntegratorSimulator, seedStripeSimulator } from "./seed.ts";
-import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 
 export interface LocalStackOptions {
   /** Queue timings: short in tests so a failed record comes back in seconds, not minutes. */
@@ -71,7 +71,9 @@ export async function startLocalStack(
     await createTable(dynamodbEndpoint, requested.tableName);
 
     const queues: LocalQueues = await startLocalQueues({
-      ...(options.visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } : {}),
+      ...(options.visibilityTimeoutSeconds !== undefined
+        ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }
+        : {}),
     });
     started.push(queues);
 
@@ -119,15 +121,27 @@ export async function startLocalStack(
       poller.start();
       started.push(poller);
     }
-    const scheduler = new LocalScheduler(await loadScheduledJobs(environment), options.scheduleIntervalMs ?? 15 * 60_000, log);
+    const scheduler = new LocalScheduler(
+      await loadScheduledJobs(environment),
+      options.scheduleIntervalMs ?? 15 * 60_000,
+      log,
+    );
     scheduler.start();
     started.push(scheduler);
 
     // The queue must answer before we call the stack ready.
-    await createSqsClient(config).send(new GetQueueAttributesCommand({ QueueUrl: queues.queueUrl, AttributeNames: ["QueueArn"] }));
+    await createSqsClient(config).send(
+      new GetQueueAttributesCommand({ QueueUrl: queues.queueUrl, AttributeNames: ["QueueArn"] }),
+    );
 
     return {
-      urls: { api, integrator: simulators.integratorUrl, stripe: simulators.stripeUrl, dynamodb: dynamodbEndpoint, sqs: queues.endpoint },
+      urls: {
+        api,
+        integrator: simulators.integratorUrl,
+        stripe: simulators.stripeUrl,
+        dynamodb: dynamodbEndpoint,
+        sqs: queues.endpoint,
+      },
       env: { ...env, ...secretEnv(secrets) },
       config,
       queueUrl: queues.queueUrl,
@@ -169,8 +183,14 @@ async function loadScheduledJobs(environment: Environment) {
   for (const [name, definition] of Object.entries(functionTable)) {
     if (definition.trigger !== "schedule") continue;
     const module = await importFunction(definition.entry);
-    const handler = module.makeHandler(await module.createDeps(environment)) as (event: unknown, context: unknown) => Promise<unknown>;
-    jobs.push({ name, run: () => handler({ source: "local.scheduler", "detail-type": "Scheduled Event", detail: {} }, {}) });
+    const handler = module.makeHandler(await module.createDeps(environment)) as (
+      event: unknown,
+      context: unknown,
+    ) => Promise<unknown>;
+    jobs.push({
+      name,
+      run: () => handler({ source: "local.scheduler", "detail-type": "Scheduled Event", detail: {} }, {}),
+    });
   }
   return jobs;
 }
@@ -180,7 +200,11 @@ async function loadScheduledJobs(environment: Environment) {
  * and the Stripe simulator while the Stripe key is the local one; returns the URLs the functions
  * use and a seeding step to run once the gateway's URL is known.
  */
-async function startSimulators(requested: Config, env: Record<string, string | undefined>, started: Stoppable[]) {
+async function startSimulators(
+  requested: Config,
+  env: Record<string, string | undefined>,
+  started: Stoppable[],
+) {
   const integratorIsLocal =
     env.INTEGRATOR_API_URL === undefined ||
     env.INTEGRATOR_API_URL === LOCAL_DEFAULTS.INTEGRATOR_API_URL ||

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { Table } from "#lib/store/dynamo.ts";
 import { withoutKeys } from "#lib/store/dynamo.ts";
 
@@ -37,10 +37,18 @@ export class EventBridgeDomainEvents implements DomainEvents {
   async publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void> {
     const output = await this.client.send(
       new PutEventsCommand({
-        Entries: [{ EventBusName: this.busName, Source: DOMAIN_EVENT_SOURCE, DetailType: type, Detail: JSON.stringify(detail) }],
+        Entries: [
+          {
+            EventBusName: this.busName,
+            Source: DOMAIN_EVENT_SOURCE,
+            DetailType: type,
+            Detail: JSON.stringify(detail),
+          },
+        ],
       }),
     );
-    if (output.FailedEntryCount) throw new Error(`EventBridge refused ${type}: ${output.Entries?.[0]?.ErrorCode ?? "unknown"}`);
+    if (output.FailedEntryCount)
+      throw new Error(`EventBridge refused ${type}: ${output.Entries?.[0]?.ErrorCode ?? "unknown"}`);
   }
 }
 
@@ -68,7 +76,10 @@ export class RecordedDomainEvents implements DomainEvents {
 
   /** The recorded events, oldest first. */
   async list(): Promise<DomainEvent[]> {
-    const items = await this.table.queryAll({ KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": "DOMAIN_EVENTS" } });
+    const items = await this.table.queryAll({
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": "DOMAIN_EVENTS" },
+    });
     return items.map((item) => withoutKeys<DomainEvent>(item));
   }
 }

@@ -16,10 +16,15 @@ export function bearerToken(headers: Record<string, string | undefined>): string
 }
 
 /** Admin routes: 401 without credentials, 403 with wrong ones. */
-export function assertAdmin(headers: Record<string, string | undefined>, adminToken: string | undefined): void {
+export function assertAdmin(
+  headers: Record<string, string | undefined>,
+  adminToken: string | undefined,
+): void {
   const token = bearerToken(headers);
   if (token === undefined) {
-    throw new HttpError(401, "unauthorized", "Missing bearer token.", { headers: { "www-authenticate": "Bearer" } });
+    throw new HttpError(401, "unauthorized", "Missing bearer token.", {
+      headers: { "www-authenticate": "Bearer" },
+    });
   }
   if (adminToken === undefined || !safeEqual(token, adminToken)) {
     throw new HttpError(403, "forbidden", "Invalid admin token.");
@@ -27,7 +32,10 @@ export function assertAdmin(headers: Record<string, string | undefined>, adminTo
 }
 
 /** The integrator.io stack route: integrator.io's own convention, 401 for a missing or wrong system token. */
-export function assertSystemToken(headers: Record<string, string | undefined>, systemToken: string | undefined): void {
+export function assertSystemToken(
+  headers: Record<string, string | undefined>,
+  systemToken: string | undefined,
+): void {
   const token = bearerToken(headers);
   if (token === undefined || systemToken === undefined || !safeEqual(token, systemToken)) {
     throw new HttpError(401, "unauthorized", "Invalid system token.", {

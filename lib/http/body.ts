@@ -10,7 +10,11 @@ export function rawBodyOf(event: HttpEvent): Buffer {
 
 export function assertBodyLimit(body: Buffer, limit: number): void {
   if (body.length > limit) {
-    throw new HttpError(413, "payload_too_large", `Body of ${body.length} bytes is over the limit of ${limit} bytes.`);
+    throw new HttpError(
+      413,
+      "payload_too_large",
+      `Body of ${body.length} bytes is over the limit of ${limit} bytes.`,
+    );
   }
 }
 
@@ -18,7 +22,11 @@ export function assertBodyLimit(body: Buffer, limit: number): void {
 export function parseJsonBody(body: Buffer, contentType: string | undefined): unknown {
   if (body.length === 0) return undefined;
   if (contentType && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-    throw new HttpError(415, "unsupported_media_type", `Content-Type must be application/json, not ${contentType}.`);
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      `Content-Type must be application/json, not ${contentType}.`,
+    );
   }
   try {
     return JSON.parse(body.toString("utf8"));
@@ -29,7 +37,11 @@ export function parseJsonBody(body: Buffer, contentType: string | undefined): un
 }
 
 /** Validates `value` against a zod schema; a failure is a 400 whose details are the zod issues. */
-export function validate<T extends z.ZodMiniType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
+export function validate<T extends z.ZodMiniType>(
+  schema: T | undefined,
+  value: unknown,
+  where: string,
+): z.infer<T> {
   if (!schema) return value as z.infer<T>;
   const result = schema.safeParse(value);
   if (result.success) return result.data as z.infer<T>;
@@ -39,7 +51,12 @@ export function validate<T extends z.ZodMiniType>(schema: T | undefined, value: 
     code: issue.code,
   }));
   const first = details[0];
-  throw new HttpError(400, "invalid_request", `Invalid ${where}${first ? `: ${first.path} ${first.message}` : ""}`, {
-    details,
-  });
+  throw new HttpError(
+    400,
+    "invalid_request",
+    `Invalid ${where}${first ? `: ${first.path} ${first.message}` : ""}`,
+    {
+      details,
+    },
+  );
 }

@@ -1,5 +1,5 @@
-import type { ErrorFormat, HttpResult } from "./types.ts";
 import { HttpError } from "./errors.ts";
+import type { ErrorFormat, HttpResult } from "./types.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 

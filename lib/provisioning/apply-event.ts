@@ -47,7 +47,10 @@ export function eventCustomerId(event: Pick<StripeEvent, "type" | "data">): stri
  * Applies one Stripe event to the stored customer state, never letting an older snapshot
  * overwrite a newer one (DESIGN §5). Returns the customer whose licenses may have changed.
  */
-export async function applyStripeEvent(event: StripeEvent, ctx: ProvisioningContext): Promise<string | undefined> {
+export async function applyStripeEvent(
+  event: StripeEvent,
+  ctx: ProvisioningContext,
+): Promise<string | undefined> {
   const customerId = eventCustomerId(event);
   switch (event.type) {
     case "customer.created":
@@ -62,7 +65,10 @@ export async function applyStripeEvent(event: StripeEvent, ctx: ProvisioningCont
         ...(event.type === "customer.deleted" || customer.deleted ? { deleted: true } : {}),
         version: event.created,
       };
-      const tie = stored && stored.version === event.created && (stored.email !== profile.email || !sameJson(stored.metadata, profile.metadata));
+      const tie =
+        stored &&
+        stored.version === event.created &&
+        (stored.email !== profile.email || !sameJson(stored.metadata, profile.metadata));
       // Two changes in one second can't be ordered: Stripe's current customer decides.
       if (tie && event.type !== "customer.deleted") await refreshProfile(customer.id, event.created, ctx);
       else await ctx.customers.saveProfile(profile);
@@ -73,14 +79,16 @@ export async function applyStripeEvent(event: StripeEvent, ctx: ProvisioningCont
       const email = emailFromCheckoutSession(session);
       if (customerId && email) await ctx.customers.saveCheckoutEmail(customerId, email);
       const subscriptionId = stripeId(session.subscription);
-      if (customerId && subscriptionId) await refreshSubscription(customerId, subscriptionId, event.created, ctx);
+      if (customerId && subscriptionId)
+        await refreshSubscription(customerId, subscriptionId, event.created, ctx);
       break;
     }
     case "invoice.paid":
     case "invoice.payment_failed": {
       // An invoice carries no subscription snapshot: Stripe's current one is the truth.
       const subscriptionId = invoiceSubscriptionId(stripeInvoiceSchema.parse(event.data.object));
-      if (customerId && subscriptionId) await refreshSubscription(customerId, subscriptionId, event.created, ctx);
+      if (customerId && subscriptionId)
+        await refreshSubscription(customerId, subscriptionId, event.created, ctx);
       break;
     }
     default: {
@@ -97,7 +105,12 @@ export async function applyStripeEvent(event: StripeEvent, ctx: ProvisioningCont
  * Stores `snapshot` unless the stored one is newer. Same second and different content cannot be
  * ordered: Stripe's current subscription decides (and on 404 the more final snapshot stays).
  */
-export async function applySnapshot(snapshot: StripeSubscription, version: number, source: string, ctx: ProvisioningContext): Promise<void> {
+export async function applySnapshot(
+  snapshot: StripeSubscription,
+  version: number,
+  source: string,
+  ctx: ProvisioningContext,
+): Promise<void> {
   const customerId = stripeId(snapshot.customer);
   for (let attempt = 0; attempt < 5; attempt++) {
     const stored = await ctx.customers.subscription(customerId, snapshot.id);
@@ -111,7 +124,14 @@ export async function applySnapshot(snapshot: StripeSubscription, version: numbe
         if (!TERMINAL_STATUSES.has(snapshot.status)) return;
       }
     }
-    const record = { customerId, subscriptionId: snapshot.id, status: snapshot.status, version, source, snapshot };
+    const record = {
+      customerId,
+      subscriptionId: snapshot.id,
+      status: snapshot.status,
+      version,
+      source,
+      snapshot,
+    };
     if (await ctx.customers.saveSubscription(record, stored?.version)) return;
   }
   throw new Error(`subscription ${snapshot.id} kept changing under us`);
@@ -123,7 +143,12 @@ export async function applySnapshot(snapshot: StripeSubscription, version: numbe
  * can replace it, and one of the same second fetches again. False when Stripe answers 404.
  * Versions stay in Stripe's event time, never our clock (test clocks freeze event time).
  */
-export async function refreshSubscription(customerId: string, subscriptionId: string, atVersion: number, ctx: ProvisioningContext): Promise<boolean> {
+export async function refreshSubscription(
+  customerId: string,
+  subscriptionId: string,
+  atVersion: number,
+  ctx: ProvisioningContext,
+): Promise<boolean> {
   const current = await ctx.stripe.subscription(subscriptionId);
   if (!current) {
     ctx.logger.warn("subscription not found in Stripe", { subscriptionId });
@@ -132,7 +157,14 @@ export async function refreshSubscription(customerId: string, subscriptionId: st
   for (let attempt = 0; attempt < 5; attempt++) {
     const stored = await ctx.customers.subscription(customerId, subscriptionId);
     const version = Math.max(atVersion, stored?.version ?? 0);
-    const record = { customerId, subscriptionId, status: current.status, version, source: "stripe", snapshot: current };
+    const record = {
+      customerId,
+      subscriptionId,
+      status: current.status,
+      version,
+      source: "stripe",
+      snapshot: current,
+    };
     if (await ctx.customers.saveSubscription(record, stored?.version)) return true;
   }
   throw new Error(`subscription ${subscriptionId} kept changing under us`);
@@ -146,8 +178,15 @@ async function ensureProfile(customerId: string, atVersion: number, ctx: Provisi
 }
 
 /** Stores Stripe's current customer at the version of the newest event seen (see `refreshSubscription`). */
-export async function refreshProfile(customerId: string, atVersion: number, ctx: ProvisioningContext): Promise<void> {
-  const [customer, stored] = await Promise.all([ctx.stripe.customer(customerId), ctx.customers.profile(customerId)]);
+export async function refreshProfile(
+  customerId: string,
+  atVersion: number,
+  ctx: ProvisioningContext,
+): Promise<void> {
+  const [customer, stored] = await Promise.all([
+    ctx.stripe.customer(customerId),
+    ctx.customers.profile(customerId),
+  ]);
   if (!customer) return;
   await ctx.customers.saveProfile({
     customerId,

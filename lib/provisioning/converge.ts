@@ -25,7 +25,12 @@ export async function planCustomer(customerId: string, ctx: ProvisioningContext)
   ]);
   const { licenses: desired, unknownPrices } = desiredLicenses(
     subscriptions.map((s) => s.snapshot),
-    { id: customerId, email: profile?.email ?? null, metadata: profile?.metadata ?? {}, checkoutEmail: profile?.checkoutEmail ?? null },
+    {
+      id: customerId,
+      email: profile?.email ?? null,
+      metadata: profile?.metadata ?? {},
+      checkoutEmail: profile?.checkoutEmail ?? null,
+    },
     ctx.catalog,
     now,
   );
@@ -55,7 +60,11 @@ export async function planCustomer(customerId: string, ctx: ProvisioningContext)
  * Brings integrator.io to the customer's desired licenses through the shared client; the worker,
  * reconcile and the admin API all converge this way. Returns the plan it carried out.
  */
-export async function convergeCustomer(customerId: string, ctx: ProvisioningContext, cause: string): Promise<ConvergePlan> {
+export async function convergeCustomer(
+  customerId: string,
+  ctx: ProvisioningContext,
+  cause: string,
+): Promise<ConvergePlan> {
   const plan = await planCustomer(customerId, ctx);
   for (const unknown of plan.unknownPrices) {
     ctx.metrics.count("UnknownPrices");

@@ -49,16 +49,41 @@ export async function executeOperation(
       } catch (error) {
         // Deleted in integrator.io behind our back: issue a new one.
         if (!isNotFound(error)) throw error;
-        return createLicense({ op: "create", connectorId: operation.connectorId, email: current.email, expires, opts }, { ...current, licenseId: undefined, state: "deleted" }, target, ctx);
+        return createLicense(
+          { op: "create", connectorId: operation.connectorId, email: current.email, expires, opts },
+          { ...current, licenseId: undefined, state: "deleted" },
+          target,
+          ctx,
+        );
       }
-      const saved = await save(ctx, target, current, { licenseId: operation.licenseId, email: current.email, expires, opts, state: "active" });
-      await announce(ctx, target, "license.updated", "LicensesUpdated", saved, { changed: Object.keys(operation).filter((k) => k === "expires" || k === "opts") });
+      const saved = await save(ctx, target, current, {
+        licenseId: operation.licenseId,
+        email: current.email,
+        expires,
+        opts,
+        state: "active",
+      });
+      await announce(ctx, target, "license.updated", "LicensesUpdated", saved, {
+        changed: Object.keys(operation).filter((k) => k === "expires" || k === "opts"),
+      });
       return saved;
     }
     case "expire": {
       if (!current) throw new Error("expire planned without a stored license");
-      await expireInIntegrator(operation.connectorId, operation.licenseId, operation.expires, current.opts, ctx);
-      const saved = await save(ctx, target, current, { licenseId: operation.licenseId, email: current.email, expires: operation.expires, opts: current.opts, state: "expired" });
+      await expireInIntegrator(
+        operation.connectorId,
+        operation.licenseId,
+        operation.expires,
+        current.opts,
+        ctx,
+      );
+      const saved = await save(ctx, target, current, {
+        licenseId: operation.licenseId,
+        email: current.email,
+        expires: operation.expires,
+        opts: current.opts,
+        state: "expired",
+      });
       await announce(ctx, target, "license.expired", "LicensesExpired", saved);
       return saved;
     }
@@ -69,22 +94,53 @@ export async function executeOperation(
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
-      const saved = await save(ctx, target, current, { licenseId: operation.licenseId, email: current.email, expires: current.expires, opts: current.opts, state: "deleted" });
+      const saved = await save(ctx, target, current, {
+        licenseId: operation.licenseId,
+        email: current.email,
+        expires: current.expires,
+        opts: current.opts,
+        state: "deleted",
+      });
       await announce(ctx, target, "license.expired", "LicensesExpired", saved, { deleted: true });
       return saved;
     }
     case "transfer": {
       if (!current) throw new Error("transfer planned without a stored license");
-      await expireInIntegrator(operation.connectorId, operation.licenseId, operation.expireAt, current.opts, ctx);
-      const expired = await save(ctx, target, current, { licenseId: operation.licenseId, email: current.email, expires: operation.expireAt, opts: current.opts, state: "expired" });
-      await announce(ctx, target, "license.expired", "LicensesExpired", expired, { transferredTo: operation.email });
+      await expireInIntegrator(
+        operation.connectorId,
+        operation.licenseId,
+        operation.expireAt,
+        current.opts,
+        ctx,
+      );
+      const expired = await save(ctx, target, current, {
+        licenseId: operation.licenseId,
+        email: current.email,
+        expires: operation.expireAt,
+        opts: current.opts,
+        state: "expired",
+      });
+      await announce(ctx, target, "license.expired", "LicensesExpired", expired, {
+        transferredTo: operation.email,
+      });
       const { email, expires, opts, connectorId } = operation;
-      return createLicense({ op: "create", connectorId, email, expires, opts }, { ...expired, licenseId: undefined, state: "deleted" }, target, ctx);
+      return createLicense(
+        { op: "create", connectorId, email, expires, opts },
+        { ...expired, licenseId: undefined, state: "deleted" },
+        target,
+        ctx,
+      );
     }
   }
 }
 
-async function expireInIntegrator(connectorId: string, licenseId: string, expires: string, opts: Record<string, unknown>, ctx: ProvisioningContext) {
+async function expireInIntegrator(
+  connectorId: string,
+  licenseId: string,
+  expires: string,
+  opts: Record<string, unknown>,
+  ctx: ProvisioningContext,
+) {
   try {
     await ctx.integrator.licenses.update(connectorId, licenseId, { expires, opts: opts as LicenseOpts });
   } catch (error) {
@@ -113,21 +169,41 @@ async function createLicense(
   });
   let created: License;
   try {
-    created = await ctx.integrator.licenses.create(operation.connectorId, { email, expires: operation.expires, opts: operation.opts });
+    created = await ctx.integrator.licenses.create(operation.connectorId, {
+      email,
+      expires: operation.expires,
+      opts: operation.opts,
+    });
   } catch (error) {
     if (error instanceof IntegratorError && error.hasCode("invalid_user")) {
-      const pending = await save(ctx, target, intent, { licenseId: undefined, email, expires: operation.expires, opts: operation.opts, state: "pending_user", reason: "invalid_user" });
+      const pending = await save(ctx, target, intent, {
+        licenseId: undefined,
+        email,
+        expires: operation.expires,
+        opts: operation.opts,
+        state: "pending_user",
+        reason: "invalid_user",
+      });
       await announce(ctx, target, "license.pending_user", "PendingUsers", pending);
       return pending;
     }
     if (error instanceof OutcomeUnknownError) {
       const resolved = await resolveCreateIntent(intent, target, ctx);
       if (resolved.licenseId) return resolved;
-      throw new CreateOutcomePendingError(`license create for ${target.customerId}/${target.connectorKey} has an unknown outcome; will look again`, { cause: error });
+      throw new CreateOutcomePendingError(
+        `license create for ${target.customerId}/${target.connectorKey} has an unknown outcome; will look again`,
+        { cause: error },
+      );
     }
     throw error;
   }
-  const saved = await save(ctx, target, intent, { licenseId: created._id, email, expires: operation.expires, opts: operation.opts, state: "active" });
+  const saved = await save(ctx, target, intent, {
+    licenseId: created._id,
+    email,
+    expires: operation.expires,
+    opts: operation.opts,
+    state: "active",
+  });
   await announce(ctx, target, "license.provisioned", "LicensesCreated", saved);
   return saved;
 }
@@ -138,7 +214,11 @@ async function createLicense(
  * time we do — and adopts the one for this email created since the intent and owned by nobody
  * else. When there is none, the record says no license exists, so the plan creates one.
  */
-export async function resolveCreateIntent(record: LicenseRecord, target: LicenseTarget, ctx: ProvisioningContext): Promise<LicenseRecord> {
+export async function resolveCreateIntent(
+  record: LicenseRecord,
+  target: LicenseTarget,
+  ctx: ProvisioningContext,
+): Promise<LicenseRecord> {
   const since = Date.parse(record.intentAt ?? "") - INTENT_SKEW_MS;
   const email = normalizeEmail(record.email);
   for await (const license of ctx.integrator.licenses.list(target.connectorId)) {
@@ -146,8 +226,13 @@ export async function resolveCreateIntent(record: LicenseRecord, target: License
     const created = Date.parse(String(license.created ?? ""));
     if (Number.isFinite(created) && Number.isFinite(since) && created < since) continue;
     const owner = await ctx.licenses.owner(license._id);
-    if (owner && (owner.customerId !== target.customerId || owner.connectorKey !== target.connectorKey)) continue;
-    ctx.logger.info("adopted the license of an earlier create", { customerId: target.customerId, connector: target.connectorKey, licenseId: license._id });
+    if (owner && (owner.customerId !== target.customerId || owner.connectorKey !== target.connectorKey))
+      continue;
+    ctx.logger.info("adopted the license of an earlier create", {
+      customerId: target.customerId,
+      connector: target.connectorKey,
+      licenseId: license._id,
+    });
     const saved = await save(ctx, target, record, {
       licenseId: license._id,
       email,
@@ -158,14 +243,24 @@ export async function resolveCreateIntent(record: LicenseRecord, target: License
     await announce(ctx, target, "license.provisioned", "LicensesCreated", saved, { adopted: true });
     return saved;
   }
-  return save(ctx, target, record, { licenseId: undefined, email, expires: record.expires, opts: record.opts, state: "deleted" });
+  return save(ctx, target, record, {
+    licenseId: undefined,
+    email,
+    expires: record.expires,
+    opts: record.opts,
+    state: "deleted",
+  });
 }
 
 async function save(
   ctx: ProvisioningContext,
   target: LicenseTarget,
   current: LicenseRecord | undefined,
-  fields: Pick<LicenseRecord, "email" | "expires" | "opts" | "state"> & { licenseId: string | undefined; intentAt?: string; reason?: string },
+  fields: Pick<LicenseRecord, "email" | "expires" | "opts" | "state"> & {
+    licenseId: string | undefined;
+    intentAt?: string;
+    reason?: string;
+  },
 ): Promise<LicenseRecord> {
   const { licenseId, intentAt, reason, ...rest } = fields;
   return ctx.licenses.save(

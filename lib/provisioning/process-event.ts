@@ -9,7 +9,10 @@ import { convergeCustomer } from "./converge.ts";
  * customer state, converge the customer's licenses, and mark the inbox item processed — or
  * failed with its reason, rethrowing so SQS retries it (and, in the end, the DLQ keeps it).
  */
-export async function processInboxEvent(eventId: string, ctx: ProvisioningContext): Promise<"processed" | "skipped"> {
+export async function processInboxEvent(
+  eventId: string,
+  ctx: ProvisioningContext,
+): Promise<"processed" | "skipped"> {
   const item = await ctx.inbox.get(eventId);
   if (!item) {
     ctx.logger.warn("queued event not in the inbox", { eventId });

@@ -1,7 +1,11 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { createDocumentClient } from "#lib/aws.ts";
 import type { Config } from "#lib/config.ts";
-import { EventBridgeDomainEvents, RecordedDomainEvents, type DomainEvents } from "#lib/events/domain-events.ts";
+import {
+  type DomainEvents,
+  EventBridgeDomainEvents,
+  RecordedDomainEvents,
+} from "#lib/events/domain-events.ts";
 import { createIntegratorClient, type IntegratorClient } from "#lib/integrator/client.ts";
 import { createDistributedTokenBucket } from "#lib/integrator/distributed-bucket.ts";
 import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
@@ -22,14 +26,20 @@ export function createTable(config: Config): Table {
 
 /** Domain events go to EventBridge when a bus is configured, else are recorded in the table. */
 export function createDomainEvents(config: Config, table: Table, logger: Logger): DomainEvents {
-  return config.eventBusName ? new EventBridgeDomainEvents(config.eventBusName) : new RecordedDomainEvents(table, logger);
+  return config.eventBusName
+    ? new EventBridgeDomainEvents(config.eventBusName)
+    : new RecordedDomainEvents(table, logger);
 }
 
 /**
  * The one integrator.io client of a process, behind the distributed token bucket that every
  * Lambda of the deployment shares, counting 429s and retries as metrics.
  */
-export function createSharedIntegratorClient(environment: Environment, table: Table, metrics: ProductMetrics): IntegratorClient {
+export function createSharedIntegratorClient(
+  environment: Environment,
+  table: Table,
+  metrics: ProductMetrics,
+): IntegratorClient {
   const { config, secrets } = environment;
   if (!secrets.INTEGRATOR_TOKEN) throw new Error("INTEGRATOR_TOKEN is not configured");
   const limiter = createDistributedTokenBucket({
@@ -51,7 +61,11 @@ export function createSharedIntegratorClient(environment: Environment, table: Ta
 }
 
 /** Everything provisioning needs, built once per cold start. */
-export async function createProvisioningContext(environment: Environment, logger: Logger, service: string): Promise<ProvisioningContext> {
+export async function createProvisioningContext(
+  environment: Environment,
+  logger: Logger,
+  service: string,
+): Promise<ProvisioningContext> {
   const { config, secrets } = environment;
   if (!secrets.STRIPE_SECRET_KEY) throw new Error("STRIPE_SECRET_KEY is not configured");
   const table = createTable(config);

@@ -20,7 +20,12 @@ export class AuditTrail {
 
   async record(entry: Omit<AuditEntry, "at">): Promise<void> {
     const at = new Date(this.table.now()).toISOString();
-    await this.table.put({ pk: customerKey(entry.customerId), sk: `AUDIT#${at}#${randomUUID()}`, at, ...entry });
+    await this.table.put({
+      pk: customerKey(entry.customerId),
+      sk: `AUDIT#${at}#${randomUUID()}`,
+      at,
+      ...entry,
+    });
   }
 
   async forCustomer(customerId: string, limit = 200): Promise<AuditEntry[]> {

@@ -1,5 +1,5 @@
-import type { StripeSubscription } from "#lib/stripe/schemas.ts";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { StripeSubscription } from "#lib/stripe/schemas.ts";
 import { isConditionFailure, type Table, withoutKeys } from "./dynamo.ts";
 
 /** What we keep of a Stripe customer (email resolution needs these). */
@@ -51,7 +51,9 @@ export class Customers {
     if (existing && existing.version > profile.version) return false;
     const merged: CustomerProfile = {
       ...profile,
-      ...(profile.checkoutEmail ?? existing?.checkoutEmail ? { checkoutEmail: profile.checkoutEmail ?? existing?.checkoutEmail } : {}),
+      ...((profile.checkoutEmail ?? existing?.checkoutEmail)
+        ? { checkoutEmail: profile.checkoutEmail ?? existing?.checkoutEmail }
+        : {}),
       updatedAt: new Date(this.table.now()).toISOString(),
     };
     await this.table.put({ pk: customerKey(profile.customerId), sk: "PROFILE", ...merged });
@@ -64,7 +66,13 @@ export class Customers {
       Key: { pk: customerKey(customerId), sk: "PROFILE" },
       UpdateExpression:
         "SET checkoutEmail = :email, customerId = :id, updatedAt = :now, metadata = if_not_exists(metadata, :empty), version = if_not_exists(version, :zero)",
-      ExpressionAttributeValues: { ":email": email, ":id": customerId, ":now": new Date(this.table.now()).toISOString(), ":empty": {}, ":zero": 0 },
+      ExpressionAttributeValues: {
+        ":email": email,
+        ":id": customerId,
+        ":now": new Date(this.table.now()).toISOString(),
+        ":empty": {},
+        ":zero": 0,
+      },
     });
   }
 
@@ -86,7 +94,10 @@ export class Customers {
    * Stores `record` if it is newer than the stored snapshot; a conditional write makes two
    * workers racing on one subscription safe. Returns false when the stored one was kept.
    */
-  async saveSubscription(record: Omit<SubscriptionRecord, "updatedAt">, expectedVersion: number | undefined): Promise<boolean> {
+  async saveSubscription(
+    record: Omit<SubscriptionRecord, "updatedAt">,
+    expectedVersion: number | undefined,
+  ): Promise<boolean> {
     try {
       await this.table.put(
         {
@@ -99,7 +110,10 @@ export class Customers {
         },
         expectedVersion === undefined
           ? { ConditionExpression: "attribute_not_exists(pk)" }
-          : { ConditionExpression: "version = :expected", ExpressionAttributeValues: { ":expected": expectedVersion } },
+          : {
+              ConditionExpression: "version = :expected",
+              ExpressionAttributeValues: { ":expected": expectedVersion },
+            },
       );
       return true;
     } catch (error) {

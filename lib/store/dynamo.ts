@@ -64,7 +64,9 @@ export class Table {
   }
 
   async get<T extends Item>(pk: string, sk: string, consistent = true): Promise<T | undefined> {
-    const output = await this.client.send(new GetCommand({ TableName: this.name, Key: { pk, sk }, ConsistentRead: consistent }));
+    const output = await this.client.send(
+      new GetCommand({ TableName: this.name, Key: { pk, sk }, ConsistentRead: consistent }),
+    );
     const item = output.Item as T | undefined;
     return item && isLive(item, this.now()) ? item : undefined;
   }
@@ -74,12 +76,17 @@ export class Table {
   }
 
   async update(input: Omit<UpdateCommandInput, "TableName">): Promise<Item | undefined> {
-    const output = await this.client.send(new UpdateCommand({ TableName: this.name, ReturnValues: "ALL_NEW", ...input }));
+    const output = await this.client.send(
+      new UpdateCommand({ TableName: this.name, ReturnValues: "ALL_NEW", ...input }),
+    );
     return output.Attributes;
   }
 
   /** One page of a query, live items only. */
-  async query<T extends Item>(input: Omit<QueryCommandInput, "TableName" | "ExclusiveStartKey">, cursor?: string): Promise<Page<T>> {
+  async query<T extends Item>(
+    input: Omit<QueryCommandInput, "TableName" | "ExclusiveStartKey">,
+    cursor?: string,
+  ): Promise<Page<T>> {
     const output = await this.client.send(
       new QueryCommand({ TableName: this.name, ...input, ExclusiveStartKey: decodeCursor(cursor) }),
     );
@@ -89,7 +96,9 @@ export class Table {
   }
 
   /** Every live item of a query, across pages. */
-  async queryAll<T extends Item>(input: Omit<QueryCommandInput, "TableName" | "ExclusiveStartKey">): Promise<T[]> {
+  async queryAll<T extends Item>(
+    input: Omit<QueryCommandInput, "TableName" | "ExclusiveStartKey">,
+  ): Promise<T[]> {
     const all: T[] = [];
     let cursor: string | undefined;
     do {

@@ -41,9 +41,20 @@ export class Inbox {
    * Records a new event as `received`. Returns `undefined` when it is new, or the stored item
    * when this event id was seen before (a duplicate delivery changes nothing).
    */
-  async record(event: Omit<InboxEvent, "status" | "attempts" | "receivedAt" | "updatedAt">, status: "received" | "ignored", reason?: string): Promise<InboxEvent | undefined> {
+  async record(
+    event: Omit<InboxEvent, "status" | "attempts" | "receivedAt" | "updatedAt">,
+    status: "received" | "ignored",
+    reason?: string,
+  ): Promise<InboxEvent | undefined> {
     const now = new Date(this.table.now()).toISOString();
-    const item: InboxEvent = { ...event, status, attempts: 0, receivedAt: now, updatedAt: now, ...(reason ? { reason } : {}) };
+    const item: InboxEvent = {
+      ...event,
+      status,
+      attempts: 0,
+      receivedAt: now,
+      updatedAt: now,
+      ...(reason ? { reason } : {}),
+    };
     try {
       await this.table.put(
         {
@@ -74,45 +85,62 @@ export class Inbox {
    * Moves an event to `status`, recording `reason` (failures count attempts). With `onlyFrom`,
    * only from those states (false when it was elsewhere, e.g. already processed by the worker).
    */
-  async setStatus(eventId: string, status: InboxStatus, reason?: string, onlyFrom?: InboxStatus[]): Promise<boolean> {
+  async setStatus(
+    eventId: string,
+    status: InboxStatus,
+    reason?: string,
+    onlyFrom?: InboxStatus[],
+  ): Promise<boolean> {
     const existing = await this.get(eventId);
     if (!existing) throw new Error(`no inbox item ${eventId}`);
     const now = new Date(this.table.now()).toISOString();
     const index = statusIndex(status, existing.receivedAt, eventId);
-    await this.table.update({
-      Key: keys(eventId),
-      UpdateExpression: `SET #status = :status, updatedAt = :now, gsi1pk = :g1, gsi1sk = :g2${
-        status === "failed" ? ", attempts = if_not_exists(attempts, :zero) + :one" : ""
-      }${reason === undefined ? " REMOVE reason" : ", reason = :reason"}`,
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: {
-        ":status": status,
-        ":now": now,
-        ":g1": index.gsi1pk,
-        ":g2": index.gsi1sk,
-        ...(status === "failed" ? { ":zero": 0, ":one": 1 } : {}),
-        ...(reason === undefined ? {} : { ":reason": reason }),
-        ...Object.fromEntries((onlyFrom ?? []).map((from, i) => [`:from${i}`, from])),
-      },
-      ConditionExpression: onlyFrom
-        ? `attribute_exists(pk) AND #status IN (${onlyFrom.map((_, i) => `:from${i}`).join(", ")})`
-        : "attribute_exists(pk)",
-    }).catch((error: unknown) => {
-      if (onlyFrom && isConditionFailure(error)) return false;
-      throw error;
-    });
+    await this.table
+      .update({
+        Key: keys(eventId),
+        UpdateExpression: `SET #status = :status, updatedAt = :now, gsi1pk = :g1, gsi1sk = :g2${
+          status === "failed" ? ", attempts = if_not_exists(attempts, :zero) + :one" : ""
+        }${reason === undefined ? " REMOVE reason" : ", reason = :reason"}`,
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":status": status,
+          ":now": now,
+          ":g1": index.gsi1pk,
+          ":g2": index.gsi1sk,
+          ...(status === "failed" ? { ":zero": 0, ":one": 1 } : {}),
+          ...(reason === undefined ? {} : { ":reason": reason }),
+          ...Object.fromEntries((onlyFrom ?? []).map((from, i) => [`:from${i}`, from])),
+        },
+        ConditionExpression: onlyFrom
+          ? `attribute_exists(pk) AND #status IN (${onlyFrom.map((_, i) => `:from${i}`).join(", ")})`
+          : "attribute_exists(pk)",
+      })
+      .catch((error: unknown) => {
+        if (onlyFrom && isConditionFailure(error)) return false;
+        throw error;
+      });
     return true;
   }
 
   /** Events by status (newest first), or all events; optional type filter. */
-  async list(filter: { status?: InboxStatus; type?: string; limit?: number; cursor?: string }): Promise<Page<InboxEvent>> {
+  async list(filter: {
+    status?: InboxStatus;
+    type?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<Page<InboxEvent>> {
     const byStatus = filter.status !== undefined;
     const page = await this.table.query(
       {
         IndexName: byStatus ? "gsi1" : "gsi2",
         KeyConditionExpression: byStatus ? "gsi1pk = :pk" : "gsi2pk = :pk",
-        ExpressionAttributeValues: { ":pk": byStatus ? `EVENTS#${filter.status}` : "EVENTS", ...(filter.type ? { ":type": filter.type } : {}) },
-        ...(filter.type ? { FilterExpression: "#type = :type", ExpressionAttributeNames: { "#type": "type" } } : {}),
+        ExpressionAttributeValues: {
+          ":pk": byStatus ? `EVENTS#${filter.status}` : "EVENTS",
+          ...(filter.type ? { ":type": filter.type } : {}),
+        },
+        ...(filter.type
+          ? { FilterExpression: "#type = :type", ExpressionAttributeNames: { "#type": "type" } }
+          : {}),
         ScanIndexForward: false,
         Limit: filter.limit ?? 50,
       },

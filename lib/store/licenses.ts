@@ -1,7 +1,14 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredLicense } from "#lib/licensing/plan-changes.ts";
 import { customerKey } from "./customers.ts";
-import { decodeCursor, encodeCursor, isConditionFailure, type Page, type Table, withoutKeys } from "./dynamo.ts";
+import {
+  decodeCursor,
+  encodeCursor,
+  isConditionFailure,
+  type Page,
+  type Table,
+  withoutKeys,
+} from "./dynamo.ts";
 
 /** A stored license with its bookkeeping: `rev` guards concurrent writers; `intentAt` marks a create in flight. */
 export interface LicenseRecord extends StoredLicense {
@@ -52,8 +59,15 @@ export class Licenses {
    * Writes the license if nobody else changed it since `expectedRev` (undefined = must not exist).
    * Returns the stored record with its new `rev`.
    */
-  async save(license: Omit<LicenseRecord, "rev" | "updatedAt">, expectedRev: number | undefined): Promise<LicenseRecord> {
-    const record: LicenseRecord = { ...license, rev: (expectedRev ?? 0) + 1, updatedAt: new Date(this.table.now()).toISOString() };
+  async save(
+    license: Omit<LicenseRecord, "rev" | "updatedAt">,
+    expectedRev: number | undefined,
+  ): Promise<LicenseRecord> {
+    const record: LicenseRecord = {
+      ...license,
+      rev: (expectedRev ?? 0) + 1,
+      updatedAt: new Date(this.table.now()).toISOString(),
+    };
     try {
       await this.table.put(
         {
@@ -71,7 +85,10 @@ export class Licenses {
       );
     } catch (error) {
       if (isConditionFailure(error)) {
-        throw new LicenseConflictError(`license ${license.customerId}/${license.connectorKey} changed concurrently`, { cause: error });
+        throw new LicenseConflictError(
+          `license ${license.customerId}/${license.connectorKey} changed concurrently`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -93,7 +110,13 @@ export class Licenses {
   }
 
   /** Licenses by state (and optionally email / connector), for the admin API. */
-  async list(filter: { state?: string; email?: string; connectorKey?: string; limit?: number; cursor?: string }): Promise<Page<LicenseRecord>> {
+  async list(filter: {
+    state?: string;
+    email?: string;
+    connectorKey?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<Page<LicenseRecord>> {
     const states = filter.state ? [filter.state] : undefined;
     const filters: string[] = [];
     const values: Record<string, unknown> = {};
@@ -105,8 +128,14 @@ export class Licenses {
       const page = await this.table.query(
         {
           IndexName: "gsi2",
-          KeyConditionExpression: filter.email ? "gsi2pk = :pk AND begins_with(gsi2sk, :email)" : "gsi2pk = :pk",
-          ExpressionAttributeValues: { ":pk": `LICENSES#${states[0]}`, ...(filter.email ? { ":email": `${filter.email}#` } : {}), ...values },
+          KeyConditionExpression: filter.email
+            ? "gsi2pk = :pk AND begins_with(gsi2sk, :email)"
+            : "gsi2pk = :pk",
+          ExpressionAttributeValues: {
+            ":pk": `LICENSES#${states[0]}`,
+            ...(filter.email ? { ":email": `${filter.email}#` } : {}),
+            ...values,
+          },
           ...(filters.length ? { FilterExpression: filters.join(" AND ") } : {}),
           Limit: filter.limit ?? 50,
         },

@@ -23,7 +23,13 @@ export interface WebhookDeps {
 export type Receipt = { eventId: string; outcome: "enqueued" | "duplicate" | "ignored" };
 
 /** The queue message: only the inbox item's id travels; the worker loads the event itself. */
-export async function enqueueEvent(sqs: SQSClient, queueUrl: string, eventId: string, groupId: string, deduplicationId = eventId) {
+export async function enqueueEvent(
+  sqs: SQSClient,
+  queueUrl: string,
+  eventId: string,
+  groupId: string,
+  deduplicationId = eventId,
+) {
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
@@ -38,14 +44,26 @@ export async function enqueueEvent(sqs: SQSClient, queueUrl: string, eventId: st
  * Verifies a Stripe delivery on its raw body, records it in the inbox (once per event id) and
  * queues it for the worker. Answers only once the event is durably in the inbox and on the queue.
  */
-export async function receiveStripeEvent(rawBody: string, signature: string | undefined, deps: WebhookDeps): Promise<Receipt> {
+export async function receiveStripeEvent(
+  rawBody: string,
+  signature: string | undefined,
+  deps: WebhookDeps,
+): Promise<Receipt> {
   if (!signature) throw new HttpError(400, "invalid_signature", "Missing Stripe-Signature header.");
   if (!deps.webhookSecret) throw new HttpError(500, "not_configured", "Webhook secret is not configured.");
   let verified: unknown;
   try {
-    verified = deps.stripe.webhooks.constructEvent(rawBody, signature, deps.webhookSecret, SIGNATURE_TOLERANCE_SECONDS);
+    verified = deps.stripe.webhooks.constructEvent(
+      rawBody,
+      signature,
+      deps.webhookSecret,
+      SIGNATURE_TOLERANCE_SECONDS,
+    );
   } catch (error) {
-    const reason = error instanceof Error && /timestamp/i.test(error.message) ? "Signature timestamp is outside the tolerance." : "Signature does not match the payload.";
+    const reason =
+      error instanceof Error && /timestamp/i.test(error.message)
+        ? "Signature timestamp is outside the tolerance."
+        : "Signature does not match the payload.";
     throw new HttpError(400, "invalid_signature", reason);
   }
   const parsed = stripeEventSchema.safeParse(verified);
