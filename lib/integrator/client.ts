@@ -34,6 +34,7 @@ import {
   type Stack,
   type StackInput,
   stackSchema,
+  stateKeysSchema,
   type Template,
   type TemplateInput,
   type TokenInfo,
@@ -123,17 +124,26 @@ export interface TemplatesApi {
 }
 
 export interface IntegrationsApi extends CrudApi<Integration, IntegrationInput> {
-  /** `POST /integrations/{connectorId}/install`: the token's user installs the connector. */
-  install(connectorId: string, body?: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
+  /**
+   * `POST /integrations/{connectorId}/install`: the token's user installs the connector with
+   * their license (use `forToken(userToken)`); answers the new integration.
+   */
+  install(
+    connectorId: string,
+    body?: { sandbox?: boolean; [field: string]: unknown },
+    options?: CallOptions,
+  ): Promise<Integration>;
   /** `PUT /integrations/{id}/installer/{function}`: run one install step. */
   installStep(integrationId: string, fn: string, body?: unknown, options?: CallOptions): Promise<unknown>;
-  /** `DELETE /integrations/{id}/install`: uninstall. */
-  uninstall(integrationId: string, options?: CallOptions): Promise<unknown>;
+  /** `DELETE /integrations/{id}/install`: uninstall (runs the stack's uninstall functions). */
+  uninstall(integrationId: string, options?: CallOptions): Promise<void>;
   /** `PUT /integrations/{id}/settings/{function}` (`persistSettings`, `changeEdition`...). */
   settings(integrationId: string, fn: string, body: unknown, options?: CallOptions): Promise<unknown>;
 }
 
 export interface StateApi {
+  /** The keys stored in the account's (or, with a one-time token, the integration's) state. */
+  keys(options?: CallOptions): Promise<string[]>;
   /** The JSON stored under `key`. */
   get(key: string, options?: CallOptions): Promise<unknown>;
   put(key: string, value: unknown, options?: CallOptions): Promise<unknown>;
@@ -356,7 +366,7 @@ function bind(ctx: HttpContext, baseUrl: string, token: string): IntegratorClien
     integrations: {
       ...crud<typeof integrationSchema, IntegrationInput>("integrations", integrationSchema),
       install: (connectorId, body, options) =>
-        call("POST", `/integrations/${seg(connectorId)}/install`, actionResultSchema, body ?? {}, options),
+        call("POST", `/integrations/${seg(connectorId)}/install`, integrationSchema, body ?? {}, options),
       installStep: (integrationId, fn, body, options) =>
         call(
           "PUT",
@@ -365,18 +375,7 @@ function bind(ctx: HttpContext, baseUrl: string, token: string): IntegratorClien
           body ?? {},
           options,
         ),
-      uninstall: async (integrationId, options) => {
-        const headers = headersOf(options);
-        const url = urlOf(`/integrations/${seg(integrationId)}/install`);
-        const response = await send(ctx, {
-          method: "DELETE",
-          url,
-          token,
-          signal: options?.signal,
-          ...(headers ? { headers } : {}),
-        });
-        return response.body;
-      },
+      uninstall: (integrationId, options) => remove(`/integrations/${seg(integrationId)}/install`, options),
       settings: (integrationId, fn, body, options) =>
         call(
           "PUT",
@@ -388,6 +387,7 @@ function bind(ctx: HttpContext, baseUrl: string, token: string): IntegratorClien
     },
     stacks: crud<typeof stackSchema, StackInput>("stacks", stackSchema),
     state: {
+      keys: async (options) => (await call("GET", "/state", stateKeysSchema, undefined, options)).keys,
       get: (key, options) => call("GET", `/state/${seg(key)}`, actionResultSchema, undefined, options),
       put: (key, value, options) => call("PUT", `/state/${seg(key)}`, actionResultSchema, value, options),
       delete: (key, options) => remove(`/state/${seg(key)}`, options),

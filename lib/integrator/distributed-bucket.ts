@@ -14,26 +14,40 @@ import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } f
  * (`pk = "RATELIMIT#<bucketName>"`, `sk = "BUCKET"`), so the whole Lambda fleet stays under
  * integrator.io's account-wide limit.
  *
- * The item holds `tokens`, `updatedAt` (epoch ms), `version` and `pausedUntil` (epoch ms).
- * A process that has callers waiting leases up to `maxLease` tokens (never more than it has
- * waiters) with one conditional UpdateItem: it computes the refill since `updatedAt`
- * (`min(capacity, tokens + rate × elapsed)`), subtracts its lease and writes the result on
- * condition that `version` is unchanged. A lost race returns the current item
- * (`ReturnValuesOnConditionCheckFailure`), so a retry costs one call. Because every lease is a
- * serialised token-bucket step, all processes together are charged at most
- * `capacity + rate × t` over any window of length t.
+ * **State.** The item stores the bucket in GCRA form (the "generic cell rate algorithm", an
+ * exact token bucket): `tat`, the epoch ms at which the bucket is full again. With
+ * T = 1000 / rate ms per token and B = capacity × T, the bucket holds
+ * `min(capacity, (t + B − tat) / T)` tokens at time t, and taking n tokens moves `tat` to
+ * `max(tat, t) + n·T`. (`tokens` and `updatedAt` of a classic bucket are one number here:
+ * the refill is the elapsed time itself.)
  *
- * Leased tokens are spent at once by the waiters that asked for them; tokens left over (a
- * waiter aborted) are dropped after `leaseTtlMs`, never returned, so a token is always used
- * within `leaseTtlMs` of the moment it was charged.
+ * **Leases.** A process with callers waiting leases up to `maxLease` tokens (never more than it
+ * has waiters) with one conditional UpdateItem, no prior read and no version:
+ * - bucket not full (`tat ≥ t`): `SET tat = tat + n·T IF tat >= t AND tat <= t + B + ahead − n·T`;
+ * - bucket full or no item (`tat < t`): `SET tat = t + n·T IF tat < t OR attribute_not_exists(tat)`.
+ * DynamoDB serialises the updates, so concurrent processes never lose a race while tokens last,
+ * and each update is one token-bucket step. The tokens become usable at `newTat − B` (when the
+ * bucket has them): at once while the bucket has tokens, otherwise a short reservation (at most
+ * `maxAheadMs`) the process sleeps out. That keeps one write per lease and no polling when the
+ * fleet runs at the limit. A refused condition returns the current `tat`
+ * (`ReturnValuesOnConditionCheckFailure`), from which the process knows what to do next.
+ * Together all processes are charged at most `capacity + rate × w` over any window w.
  *
- * Clocks: each writer uses its own clock for the refill, and `updatedAt` never moves backwards
- * (`max(updatedAt, now)`). A writer whose clock runs behind gets no refill until it catches up;
- * one running ahead by d can add at most `rate × d` once. Lambda hosts are NTP-synchronised
- * (skew well below the 2% margin at 300/s); see lib/integrator/README.md.
+ * **Unused tokens.** Leased tokens are handed out as soon as they are usable; any not handed out
+ * within `leaseTtlMs` of that (a waiter aborted) go back to the item (`SET tat = tat − n·T`,
+ * which is exactly "never taken"; only within the same `epoch`, which a refill to the brim or a
+ * pause ends, since a full bucket would have lost them), so no process sits on tokens and a frozen Lambda never wakes
+ * up holding any. A token is used within `leaseTtlMs` + the lease's DynamoDB round trip of the
+ * moment the bucket had it.
  *
- * A 429 calls `pauseUntil(now + Retry-After)`: the item gets `pausedUntil`, `tokens = 0` and
- * `updatedAt = pausedUntil`, so every process holds off and then restarts from an empty bucket.
+ * **Clocks.** Each writer uses its own clock `t`; `tat` only moves back by returned tokens. A
+ * writer whose clock runs ahead by d can get at most `rate × d` extra once (it sees the bucket
+ * refilled early); one behind waits longer. Lambda hosts are NTP-synchronised to milliseconds,
+ * well inside the 2% margin (20 tokens = 68 ms at 294/s).
+ *
+ * **429.** `pauseUntil(now + Retry-After)` sets `tat = pausedUntil + B` (empty at
+ * `pausedUntil`, refilling from then) and `pausedUntil`, so every process holds off. Reservations
+ * other processes already hold (≤ `maxLease` each) are not recalled.
  */
 export interface DistributedTokenBucketOptions extends RateLimitSettings {
   /** Any DynamoDB client (a DocumentClient works too); the bucket sends low-level commands. */
@@ -45,20 +59,26 @@ export interface DistributedTokenBucketOptions extends RateLimitSettings {
   margin?: number;
   /** Most tokens one lease takes (default 10). */
   maxLease?: number;
-  /** Leased tokens not handed out within this many ms of their charge are dropped (default 100). */
+  /** Leased tokens not handed out within this many ms of becoming usable go back (default 100). */
   leaseTtlMs?: number;
+  /** How far ahead of the bucket a lease may reserve tokens, in ms (default 1000). */
+  maxAheadMs?: number;
   /** Clock in epoch ms (default `Date.now`). */
   now?: () => number;
   random?: () => number;
+  /** Observes every lease: `tokens` usable from `usableFrom` (epoch ms, the bucket's own schedule). */
+  onLease?(lease: { tokens: number; usableFrom: number }): void;
 }
 
 export interface DistributedBucketStats {
   /** Successful lease writes. */
   leases: number;
   tokensLeased: number;
-  /** Leases that lost a race (conditional check failed) and were retried. */
+  /** Lease writes refused by their condition (stale view of the item): retried. */
   conflicts: number;
-  /** Leased tokens dropped unused (expired lease or a pause). */
+  /** Leased tokens not used in time, given back to the item. */
+  tokensReturned: number;
+  /** Leased tokens thrown away (a 429 pause, or a failed give-back). */
   tokensDropped: number;
 }
 
@@ -66,20 +86,11 @@ export interface DistributedTokenBucket extends Limiter {
   stats(): DistributedBucketStats;
 }
 
-interface BucketState {
-  tokens: number;
-  updatedAt: number;
-  version: number;
-  pausedUntil: number;
-}
-
 interface Waiter {
   resolve(): void;
   reject(reason: unknown): void;
   detach(): void;
 }
-
-const EPSILON = 1e-9;
 
 /** The key of a bucket's item in the single table. */
 export function bucketKey(bucketName: string): Record<string, AttributeValue> {
@@ -89,19 +100,12 @@ export function bucketKey(bucketName: string): Record<string, AttributeValue> {
   };
 }
 
-function numberAttribute(item: Record<string, AttributeValue>, name: string): number | undefined {
-  const value = item[name];
+function numberOf(item: Record<string, AttributeValue> | undefined, name: string): number | undefined {
+  const value = item?.[name];
   return value !== undefined && "N" in value && value.N !== undefined ? Number(value.N) : undefined;
 }
 
-function decode(item: Record<string, AttributeValue> | undefined): BucketState | null {
-  if (item === undefined) return null;
-  const tokens = numberAttribute(item, "tokens");
-  const updatedAt = numberAttribute(item, "updatedAt");
-  const version = numberAttribute(item, "version");
-  if (tokens === undefined || updatedAt === undefined || version === undefined) return null;
-  return { tokens, updatedAt, version, pausedUntil: numberAttribute(item, "pausedUntil") ?? 0 };
-}
+const tatOf = (item: Record<string, AttributeValue> | undefined) => numberOf(item, "tat");
 
 function isConditionalCheckFailure(
   error: unknown,
@@ -109,42 +113,52 @@ function isConditionalCheckFailure(
   return error instanceof Error && error.name === "ConditionalCheckFailedException";
 }
 
+const num = (value: number): AttributeValue => ({ N: String(value) });
+
 /**
- * Creates the fleet-wide limiter.
+ * Creates the fleet-wide limiter. Build one per process (module scope of the Lambda) and share
+ * it between every integrator.io client of the process.
  *
  * @example
  * const limiter = createDistributedTokenBucket({ ...config.rateLimit, client: dynamo, tableName: config.tableName });
  */
 export function createDistributedTokenBucket(options: DistributedTokenBucketOptions): DistributedTokenBucket {
   const { capacity, refillPerSecond } = effectiveRate(options, options.margin ?? DEFAULT_MARGIN);
+  const msPerToken = 1000 / refillPerSecond;
+  const burstMs = capacity * msPerToken;
   const key = bucketKey(options.bucketName ?? "integrator");
   const maxLease = Math.max(1, Math.min(options.maxLease ?? 10, Math.floor(capacity)));
   const leaseTtlMs = options.leaseTtlMs ?? 100;
+  const maxAheadMs = options.maxAheadMs ?? 1000;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   // Low-level commands go through either client type: only the command's own serde runs.
   const client = options.client as DynamoDBClient;
+  const tableName = options.tableName;
 
   const queue: Waiter[] = [];
-  /** Tokens this process holds: leased, not handed out yet. */
+  /** Leased tokens not handed out yet, usable from `heldFrom` to `heldUntil`. */
   let held = 0;
+  let heldFrom = 0;
   let heldUntil = 0;
+  /** The item's `epoch` when the held tokens were leased: a give-back is valid only within it. */
+  let heldEpoch = 0;
   let pausedUntil = 0;
-  /** Last item state seen (our write or a lost race's current item); undefined = unknown. */
-  let state: BucketState | null | undefined;
+  /** Last `tat` seen (our write or a refused condition's current item); undefined = unknown. */
+  let tat: number | undefined;
   let pumping = false;
   let idle = new AbortController();
-  const stats: DistributedBucketStats = { leases: 0, tokensLeased: 0, conflicts: 0, tokensDropped: 0 };
-
-  function dropHeld(): void {
-    stats.tokensDropped += held;
-    held = 0;
-  }
+  const stats: DistributedBucketStats = {
+    leases: 0,
+    tokensLeased: 0,
+    conflicts: 0,
+    tokensReturned: 0,
+    tokensDropped: 0,
+  };
 
   function takeHeld(): boolean {
     const t = now();
-    if (held > 0 && t > heldUntil) dropHeld();
-    if (held === 0 || t < pausedUntil) return false;
+    if (held === 0 || t < heldFrom || t > heldUntil || t < pausedUntil) return false;
     held -= 1;
     return true;
   }
@@ -166,75 +180,110 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
 
   /** Sleeps, but wakes early when the last waiter leaves. */
   async function idleSleep(ms: number): Promise<void> {
-    try {
-      await sleep(ms, idle.signal);
-    } catch {
-      idle = new AbortController();
-    }
+    if (idle.signal.aborted) idle = new AbortController();
+    await sleep(ms, idle.signal).catch(() => {});
   }
 
-  async function readState(): Promise<BucketState | null> {
+  async function readTat(): Promise<number | undefined> {
     const result = await client.send(
-      new GetItemCommand({ TableName: options.tableName, Key: key, ConsistentRead: true }),
+      new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
     );
-    return decode(result.Item);
+    return tatOf(result.Item);
   }
 
-  /** One lease attempt: charge the item for `want` tokens, or sleep until they should be there. */
-  async function leaseOnce(): Promise<void> {
-    const want = Math.min(maxLease, queue.length);
-    const t = now();
-    const current = state ?? null;
-    if (current && current.pausedUntil > t) {
-      pausedUntil = Math.max(pausedUntil, current.pausedUntil);
-      return;
-    }
-    const base = current ?? { tokens: capacity, updatedAt: t, version: 0, pausedUntil: 0 };
-    const at = Math.max(t, base.updatedAt);
-    const available = Math.min(
-      capacity,
-      base.tokens + (Math.max(0, t - base.updatedAt) / 1000) * refillPerSecond,
-    );
-    if (available + EPSILON < want) {
-      // Sleep until our (possibly stale) view says `want` tokens are there; jitter spreads the
-      // processes that wait on the same item so they don't all write in the same millisecond.
-      const waitMs = ((want - available) / refillPerSecond) * 1000;
-      await idleSleep(waitMs * (1 + 0.2 * random()) + (at - t));
-      return;
-    }
-    const next: BucketState = {
-      tokens: Math.max(0, available - want),
-      updatedAt: at,
-      version: base.version + 1,
-      pausedUntil: base.pausedUntil,
-    };
+  /** Gives expired leased tokens back to the item (not while the fleet is paused). */
+  async function returnHeld(): Promise<void> {
+    const count = held;
+    held = 0;
     try {
       await client.send(
         new UpdateItemCommand({
-          TableName: options.tableName,
+          TableName: tableName,
           Key: key,
-          UpdateExpression: "SET tokens = :tokens, updatedAt = :updatedAt, version = :next",
-          ConditionExpression: current ? "version = :version" : "attribute_not_exists(version)",
+          UpdateExpression: "SET tat = tat - :decrement",
+          // Only while the bucket has not been refilled to the brim (or paused) since the lease:
+          // tokens that a full bucket would have lost must not come back.
+          ConditionExpression: "epoch = :epoch AND (attribute_not_exists(pausedUntil) OR pausedUntil < :t)",
           ExpressionAttributeValues: {
-            ":tokens": { N: String(next.tokens) },
-            ":updatedAt": { N: String(next.updatedAt) },
-            ":next": { N: String(next.version) },
-            ...(current ? { ":version": { N: String(current.version) } } : {}),
+            ":decrement": num(count * msPerToken),
+            ":epoch": num(heldEpoch),
+            ":t": num(now()),
           },
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
+      stats.tokensReturned += count;
+      tat = undefined;
+    } catch (error) {
+      // Losing them is safe (they were charged): only throughput suffers.
+      stats.tokensDropped += count;
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
+  }
+
+  /** One lease attempt: charge the item for `want` tokens, or sleep until that can succeed. */
+  async function leaseOnce(): Promise<void> {
+    const want = Math.min(maxLease, queue.length);
+    const increment = want * msPerToken;
+    const t = now();
+    if (tat !== undefined) {
+      // Reservations already reach past `maxAheadMs`: wait until this one fits.
+      const fitsAt = tat + increment - burstMs - maxAheadMs;
+      if (fitsAt > t) {
+        // Jitter spreads the processes waiting on the same room so they don't all write at once.
+        await idleSleep((fitsAt - t) * (1 + 0.1 * random()));
+        return;
+      }
+    }
+    const full = tat === undefined || tat < t;
+    let item: Record<string, AttributeValue> | undefined;
+    try {
+      const result = await client.send(
+        full
+          ? new UpdateItemCommand({
+              TableName: tableName,
+              Key: key,
+              // A full bucket starts a new epoch (see returnHeld).
+              UpdateExpression: "SET tat = :next ADD epoch :one",
+              ConditionExpression: "attribute_not_exists(tat) OR tat < :t",
+              ExpressionAttributeValues: { ":next": num(t + increment), ":t": num(t), ":one": num(1) },
+              ReturnValues: "ALL_NEW",
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            })
+          : new UpdateItemCommand({
+              TableName: tableName,
+              Key: key,
+              UpdateExpression: "SET tat = tat + :increment",
+              ConditionExpression: "tat >= :t AND tat <= :limit",
+              ExpressionAttributeValues: {
+                ":increment": num(increment),
+                ":t": num(t),
+                ":limit": num(t + burstMs + maxAheadMs - increment),
+              },
+              ReturnValues: "ALL_NEW",
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            }),
+      );
+      item = result.Attributes;
     } catch (error) {
       if (!isConditionalCheckFailure(error)) throw error;
       stats.conflicts += 1;
-      state = error.Item ? decode(error.Item) : await readState();
+      tat = error.Item ? tatOf(error.Item) : await readTat();
       return;
     }
-    state = next;
+    const newTat = tatOf(item) ?? t + increment;
+    tat = newTat;
+    heldEpoch = numberOf(item, "epoch") ?? 0;
     stats.leases += 1;
     stats.tokensLeased += want;
-    held += want;
-    heldUntil = t + leaseTtlMs;
+    held = want;
+    // Usable once the bucket has them (now, unless this lease reserved ahead).
+    heldFrom = Math.max(t, newTat - burstMs);
+    // Counted from when we could first hand them out: a slow answer from DynamoDB is network
+    // delay like any other (the margin covers it), holding tokens back is what the TTL bounds.
+    heldUntil = Math.max(heldFrom, now()) + leaseTtlMs;
+    options.onLease?.({ tokens: want, usableFrom: heldFrom });
+    const wait = heldFrom - now();
+    if (wait > 0) await idleSleep(wait);
   }
 
   async function pump(): Promise<void> {
@@ -243,18 +292,25 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     try {
       for (;;) {
         grantHeld();
-        if (queue.length === 0) return;
-        const t = now();
-        if (pausedUntil > t) {
-          await idleSleep(pausedUntil - t);
-          continue;
-        }
         try {
-          await leaseOnce();
+          if (held > 0 && now() > heldUntil) await returnHeld();
+          if (queue.length === 0) {
+            if (held === 0) return;
+            await idleSleep(heldUntil - now() + 1);
+            continue;
+          }
+          const t = now();
+          if (pausedUntil > t) {
+            await idleSleep(pausedUntil - t);
+          } else if (held > 0) {
+            await idleSleep(heldFrom - t);
+          } else {
+            await leaseOnce();
+          }
         } catch (error) {
           // DynamoDB itself failed (after the SDK's own retries): fail the waiting calls rather
           // than send unmetered; the next acquire tries again.
-          state = undefined;
+          tat = undefined;
           rejectAll(error);
         }
       }
@@ -281,6 +337,8 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
         };
         signal?.addEventListener("abort", onAbort, { once: true });
         queue.push(waiter);
+        // Wake a pump that is only idling so it serves this waiter now.
+        if (pumping && queue.length === 1) idle.abort();
         void pump();
       });
     },
@@ -288,27 +346,27 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     async pauseUntil(epochMs) {
       if (epochMs > pausedUntil) {
         pausedUntil = epochMs;
-        dropHeld();
+        stats.tokensDropped += held;
+        held = 0;
       }
+      // Empty at `epochMs`: the bucket is full again only a whole burst later.
+      const emptyTat = epochMs + burstMs;
       try {
         await client.send(
           new UpdateItemCommand({
-            TableName: options.tableName,
+            TableName: tableName,
             Key: key,
-            UpdateExpression: "SET pausedUntil = :until, tokens = :zero, updatedAt = :until ADD version :one",
-            ConditionExpression: "attribute_not_exists(pausedUntil) OR pausedUntil < :until",
-            ExpressionAttributeValues: {
-              ":until": { N: String(epochMs) },
-              ":zero": { N: "0" },
-              ":one": { N: "1" },
-            },
+            UpdateExpression: "SET tat = :tat, pausedUntil = :until ADD epoch :one",
+            ConditionExpression: "attribute_not_exists(tat) OR tat < :tat",
+            ExpressionAttributeValues: { ":tat": num(emptyTat), ":until": num(epochMs), ":one": num(1) },
           }),
         );
+        tat = emptyTat;
       } catch (error) {
-        // Someone already paused the fleet at least as long.
+        // The bucket is already emptier than that (another 429 paused the fleet longer).
         if (!isConditionalCheckFailure(error)) throw error;
+        tat = undefined;
       }
-      state = undefined;
     },
 
     stats: () => ({ ...stats }),

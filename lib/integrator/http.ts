@@ -233,9 +233,10 @@ export async function send(ctx: HttpContext, request: HttpRequest): Promise<Http
       rateLimited += 1;
       const retryAfterMs = parseRetryAfter(responseHeaders.get("retry-after"), Date.now());
       const retryAt = Date.now() + retryAfterMs;
-      ctx.hooks.onRateLimited?.({ method, path, retryAfterMs });
       // Everyone sharing the limiter holds off until then, this call included.
-      await ctx.limiter.pauseUntil(retryAt);
+      const pausing = ctx.limiter.pauseUntil(retryAt);
+      ctx.hooks.onRateLimited?.({ method, path, retryAfterMs });
+      await pausing;
       if (rateLimited > ctx.retry.maxRateLimitedRetries) {
         throw new RateLimitedError(statusMessage(method, path, status, errors), { ...init, retryAfterMs });
       }

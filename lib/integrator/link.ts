@@ -7,7 +7,7 @@ export function nextLink(header: string | null | undefined, requestUrl: string):
   if (!header) return undefined;
   // Link values are `<uri>; param=value; ...` separated by commas; a URI may itself contain commas,
   // so match `<...>` blocks rather than splitting on ",".
-  const pattern = /<([^>]*)>((?:\s*;\s*[^;,]+)*)/g;
+  const pattern = /<([^>]*)>((?:\s*;\s*[^;,"=\s]+\s*(?:=\s*(?:"[^"]*"|[^;,\s]*))?)*)/g;
   for (const match of header.matchAll(pattern)) {
     const target = match[1] ?? "";
     const params = match[2] ?? "";

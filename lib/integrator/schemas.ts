@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 
 /**
  * Schemas of integrator.io's resources (DESIGN §3). Objects are loose: fields integrator.io adds
@@ -75,18 +75,21 @@ export const licenseSchema = z.looseObject({
 });
 export type License = z.infer<typeof licenseSchema>;
 
-/** `POST /connectors/{id}/licenses`: `email` is required (the account must exist: else `invalid_user`). */
+/**
+ * `POST /connectors/{id}/licenses`: `email` (the account must exist, else `invalid_user`) and
+ * `expires` (ISO date-time) are required.
+ */
 export interface LicenseCreate {
   email: string;
-  expires?: string;
+  expires: string;
   opts?: LicenseOpts;
   sandbox?: boolean;
   [field: string]: unknown;
 }
 
-/** `PUT /connectors/{id}/licenses/{id}`: integrator.io does not take `email` here. */
+/** `PUT /connectors/{id}/licenses/{id}` replaces the writable fields; it does not take `email`. */
 export interface LicenseUpdate {
-  expires?: string | null;
+  expires: string;
   opts?: LicenseOpts;
   sandbox?: boolean;
   email?: never;
@@ -180,6 +183,9 @@ export interface JobFilters {
   createdAt_lte?: string;
   [filter: string]: string | undefined;
 }
+
+/** `GET /state`: the keys in use. */
+export const stateKeysSchema = z.looseObject({ keys: z.array(z.string()) });
 
 /** Results of actions (install, uninstall, settings, install steps, push update): whatever the stack answered. */
 export const actionResultSchema = z.unknown();
