@@ -6,7 +6,6 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { tableDefinition } from "#lib/store/table.ts";
-import { sleep } from "./backoff.ts";
 import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } from "./limiter.ts";
 
 /**
@@ -22,7 +21,8 @@ import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } f
  * the refill is the elapsed time itself.)
  *
  * **Leases.** A process with callers waiting leases up to `maxLease` tokens (never more than it
- * has waiters) with one conditional UpdateItem, no prior read and no version:
+ * has waiters; up to `maxLeasesInFlight` at once) with one conditional UpdateItem, no prior
+ * read and no version:
  * - bucket not full (`tat ≥ t`): `SET tat = tat + n·T IF tat >= t AND tat <= t + B + ahead − n·T`;
  * - bucket full or no item (`tat < t`): `SET tat = t + n·T IF tat < t OR attribute_not_exists(tat)`.
  * DynamoDB serialises the updates, so concurrent processes never lose a race while tokens last,
@@ -63,6 +63,8 @@ export interface DistributedTokenBucketOptions extends RateLimitSettings {
   leaseTtlMs?: number;
   /** How far ahead of the bucket a lease may reserve tokens, in ms (default 1000). */
   maxAheadMs?: number;
+  /** Leases one process may have in flight at once, when it has that many callers waiting (default 2). */
+  maxLeasesInFlight?: number;
   /** Clock in epoch ms (default `Date.now`). */
   now?: () => number;
   random?: () => number;
@@ -115,6 +117,17 @@ function isConditionalCheckFailure(
 
 const num = (value: number): AttributeValue => ({ N: String(value) });
 
+interface Batch {
+  /** Tokens of this lease not handed out yet. */
+  count: number;
+  /** Usable from (epoch ms, when the bucket has them) ... */
+  from: number;
+  /** ... until (then they go back to the item). */
+  until: number;
+  /** The item's `epoch` at the lease: a give-back is valid only within it. */
+  epoch: number;
+}
+
 /**
  * Creates the fleet-wide limiter. Build one per process (module scope of the Lambda) and share
  * it between every integrator.io client of the process.
@@ -130,6 +143,7 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
   const maxLease = Math.max(1, Math.min(options.maxLease ?? 10, Math.floor(capacity)));
   const leaseTtlMs = options.leaseTtlMs ?? 100;
   const maxAheadMs = options.maxAheadMs ?? 1000;
+  const maxInFlight = Math.max(1, options.maxLeasesInFlight ?? 2);
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   // Low-level commands go through either client type: only the command's own serde runs.
@@ -137,17 +151,16 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
   const tableName = options.tableName;
 
   const queue: Waiter[] = [];
-  /** Leased tokens not handed out yet, usable from `heldFrom` to `heldUntil`. */
-  let held = 0;
-  let heldFrom = 0;
-  let heldUntil = 0;
-  /** The item's `epoch` when the held tokens were leased: a give-back is valid only within it. */
-  let heldEpoch = 0;
+  let batches: Batch[] = [];
+  let leasing = 0; // leases in flight
+  let leasingTokens = 0; // tokens they ask for
+  /** No new lease before this (a reservation that would reach too far ahead). */
+  let holdOffUntil = 0;
   let pausedUntil = 0;
   /** Last `tat` seen (our write or a refused condition's current item); undefined = unknown. */
   let tat: number | undefined;
-  let pumping = false;
-  let idle = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerAt = Number.POSITIVE_INFINITY;
   const stats: DistributedBucketStats = {
     leases: 0,
     tokensLeased: 0,
@@ -156,19 +169,18 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     tokensDropped: 0,
   };
 
-  function takeHeld(): boolean {
-    const t = now();
-    if (held === 0 || t < heldFrom || t > heldUntil || t < pausedUntil) return false;
-    held -= 1;
-    return true;
-  }
+  const held = () => batches.reduce((sum, batch) => sum + batch.count, 0);
 
-  function grantHeld(): void {
-    while (queue.length > 0 && takeHeld()) {
-      const waiter = queue.shift();
-      waiter?.detach();
-      waiter?.resolve();
+  function takeHeld(t: number): boolean {
+    if (t < pausedUntil) return false;
+    let best: Batch | undefined;
+    for (const batch of batches) {
+      if (batch.count > 0 && batch.from <= t && t <= batch.until && (!best || batch.until < best.until))
+        best = batch;
     }
+    if (!best) return false;
+    best.count -= 1;
+    return true;
   }
 
   function rejectAll(reason: unknown): void {
@@ -178,10 +190,61 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     }
   }
 
-  /** Sleeps, but wakes early when the last waiter leaves. */
-  async function idleSleep(ms: number): Promise<void> {
-    if (idle.signal.aborted) idle = new AbortController();
-    await sleep(ms, idle.signal).catch(() => {});
+  function wakeAt(at: number): void {
+    if (at >= timerAt) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        timerAt = Number.POSITIVE_INFINITY;
+        service();
+      },
+      Math.max(0, Math.ceil(at - now())),
+    );
+  }
+
+  /** Hands out usable tokens, gives back stale ones, starts leases, and sets the next wake-up. */
+  function service(): void {
+    const t = now();
+    while (queue.length > 0 && takeHeld(t)) {
+      const waiter = queue.shift();
+      waiter?.detach();
+      waiter?.resolve();
+    }
+    for (const batch of batches) {
+      if (batch.count > 0 && t > batch.until) {
+        void giveBack(batch.count, batch.epoch);
+        batch.count = 0;
+      }
+    }
+    batches = batches.filter((batch) => batch.count > 0);
+
+    let next = Number.POSITIVE_INFINITY;
+    for (const batch of batches) next = Math.min(next, batch.from > t ? batch.from : batch.until + 1);
+    if (queue.length > 0) {
+      if (t < pausedUntil) {
+        next = Math.min(next, pausedUntil);
+      } else if (t < holdOffUntil) {
+        next = Math.min(next, holdOffUntil);
+      } else {
+        let deficit = queue.length - held() - leasingTokens;
+        while (deficit > 0 && leasing < maxInFlight) {
+          const want = Math.min(maxLease, deficit);
+          deficit -= want;
+          void lease(want);
+        }
+      }
+    }
+    if (next === Number.POSITIVE_INFINITY) {
+      if (timer !== undefined && queue.length === 0 && batches.length === 0) {
+        clearTimeout(timer);
+        timer = undefined;
+        timerAt = Number.POSITIVE_INFINITY;
+      }
+      return;
+    }
+    wakeAt(next);
   }
 
   async function readTat(): Promise<number | undefined> {
@@ -191,10 +254,8 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     return tatOf(result.Item);
   }
 
-  /** Gives expired leased tokens back to the item (not while the fleet is paused). */
-  async function returnHeld(): Promise<void> {
-    const count = held;
-    held = 0;
+  /** Gives leased tokens nobody used back to the item (not across an epoch, not while paused). */
+  async function giveBack(count: number, epoch: number): Promise<void> {
     try {
       await client.send(
         new UpdateItemCommand({
@@ -206,129 +267,108 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
           ConditionExpression: "epoch = :epoch AND (attribute_not_exists(pausedUntil) OR pausedUntil < :t)",
           ExpressionAttributeValues: {
             ":decrement": num(count * msPerToken),
-            ":epoch": num(heldEpoch),
+            ":epoch": num(epoch),
             ":t": num(now()),
           },
         }),
       );
       stats.tokensReturned += count;
       tat = undefined;
-    } catch (error) {
+    } catch {
       // Losing them is safe (they were charged): only throughput suffers.
       stats.tokensDropped += count;
-      if (!isConditionalCheckFailure(error)) throw error;
     }
   }
 
-  /** One lease attempt: charge the item for `want` tokens, or sleep until that can succeed. */
-  async function leaseOnce(): Promise<void> {
-    const want = Math.min(maxLease, queue.length);
-    const increment = want * msPerToken;
-    const t = now();
-    if (tat !== undefined) {
-      // Reservations already reach past `maxAheadMs`: wait until this one fits.
-      const fitsAt = tat + increment - burstMs - maxAheadMs;
-      if (fitsAt > t) {
-        // Jitter spreads the processes waiting on the same room so they don't all write at once.
-        await idleSleep((fitsAt - t) * (1 + 0.1 * random()));
-        return;
-      }
-    }
-    const full = tat === undefined || tat < t;
-    let item: Record<string, AttributeValue> | undefined;
+  /** One lease attempt for `want` tokens; whatever happens, `service` runs again after it. */
+  async function lease(want: number): Promise<void> {
+    leasing += 1;
+    leasingTokens += want;
     try {
-      const result = await client.send(
-        full
-          ? new UpdateItemCommand({
-              TableName: tableName,
-              Key: key,
-              // A full bucket starts a new epoch (see returnHeld).
-              UpdateExpression: "SET tat = :next ADD epoch :one",
-              ConditionExpression: "attribute_not_exists(tat) OR tat < :t",
-              ExpressionAttributeValues: { ":next": num(t + increment), ":t": num(t), ":one": num(1) },
-              ReturnValues: "ALL_NEW",
-              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-            })
-          : new UpdateItemCommand({
-              TableName: tableName,
-              Key: key,
-              UpdateExpression: "SET tat = tat + :increment",
-              ConditionExpression: "tat >= :t AND tat <= :limit",
-              ExpressionAttributeValues: {
-                ":increment": num(increment),
-                ":t": num(t),
-                ":limit": num(t + burstMs + maxAheadMs - increment),
-              },
-              ReturnValues: "ALL_NEW",
-              ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-            }),
-      );
-      item = result.Attributes;
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
-      stats.conflicts += 1;
-      tat = error.Item ? tatOf(error.Item) : await readTat();
-      return;
-    }
-    const newTat = tatOf(item) ?? t + increment;
-    tat = newTat;
-    heldEpoch = numberOf(item, "epoch") ?? 0;
-    stats.leases += 1;
-    stats.tokensLeased += want;
-    held = want;
-    // Usable once the bucket has them (now, unless this lease reserved ahead).
-    heldFrom = Math.max(t, newTat - burstMs);
-    // Counted from when we could first hand them out: a slow answer from DynamoDB is network
-    // delay like any other (the margin covers it), holding tokens back is what the TTL bounds.
-    heldUntil = Math.max(heldFrom, now()) + leaseTtlMs;
-    options.onLease?.({ tokens: want, usableFrom: heldFrom });
-    const wait = heldFrom - now();
-    if (wait > 0) await idleSleep(wait);
-  }
-
-  async function pump(): Promise<void> {
-    if (pumping) return;
-    pumping = true;
-    try {
-      for (;;) {
-        grantHeld();
-        try {
-          if (held > 0 && now() > heldUntil) await returnHeld();
-          if (queue.length === 0) {
-            if (held === 0) return;
-            await idleSleep(heldUntil - now() + 1);
-            continue;
-          }
-          const t = now();
-          if (pausedUntil > t) {
-            await idleSleep(pausedUntil - t);
-          } else if (held > 0) {
-            await idleSleep(heldFrom - t);
-          } else {
-            await leaseOnce();
-          }
-        } catch (error) {
-          // DynamoDB itself failed (after the SDK's own retries): fail the waiting calls rather
-          // than send unmetered; the next acquire tries again.
-          tat = undefined;
-          rejectAll(error);
+      const increment = want * msPerToken;
+      const t = now();
+      if (tat !== undefined) {
+        // Reservations already reach past `maxAheadMs`: wait until this one fits. Jitter spreads
+        // the processes waiting for the same room so they don't all write at once.
+        const fitsAt = tat + increment - burstMs - maxAheadMs;
+        if (fitsAt > t) {
+          holdOffUntil = Math.max(holdOffUntil, t + (fitsAt - t) * (1 + 0.1 * random()));
+          return;
         }
       }
+      const full = tat === undefined || tat < t;
+      let item: Record<string, AttributeValue> | undefined;
+      try {
+        const result = await client.send(
+          full
+            ? new UpdateItemCommand({
+                TableName: tableName,
+                Key: key,
+                // A full bucket starts a new epoch (see giveBack).
+                UpdateExpression: "SET tat = :next ADD epoch :one",
+                ConditionExpression: "attribute_not_exists(tat) OR tat < :t",
+                ExpressionAttributeValues: { ":next": num(t + increment), ":t": num(t), ":one": num(1) },
+                ReturnValues: "ALL_NEW",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+              })
+            : new UpdateItemCommand({
+                TableName: tableName,
+                Key: key,
+                UpdateExpression: "SET tat = tat + :increment",
+                ConditionExpression: "tat >= :t AND tat <= :limit",
+                ExpressionAttributeValues: {
+                  ":increment": num(increment),
+                  ":t": num(t),
+                  ":limit": num(t + burstMs + maxAheadMs - increment),
+                },
+                ReturnValues: "ALL_NEW",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+              }),
+        );
+        item = result.Attributes;
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error;
+        stats.conflicts += 1;
+        tat = error.Item ? tatOf(error.Item) : await readTat();
+        return;
+      }
+      const newTat = tatOf(item) ?? t + increment;
+      tat = Math.max(tat ?? newTat, newTat);
+      stats.leases += 1;
+      stats.tokensLeased += want;
+      // Usable once the bucket has them (now, unless this lease reserved ahead). The TTL counts
+      // from when we could first hand them out: a slow answer from DynamoDB is network delay like
+      // any other (the margin covers it); holding tokens back is what the TTL bounds.
+      const from = Math.max(t, newTat - burstMs);
+      batches.push({
+        count: want,
+        from,
+        until: Math.max(from, now()) + leaseTtlMs,
+        epoch: numberOf(item, "epoch") ?? 0,
+      });
+      options.onLease?.({ tokens: want, usableFrom: from });
+    } catch (error) {
+      // DynamoDB itself failed (after the SDK's own retries): fail the waiting calls rather than
+      // send unmetered; the next acquire tries again.
+      tat = undefined;
+      rejectAll(error);
     } finally {
-      pumping = false;
+      leasing -= 1;
+      leasingTokens -= want;
+      service();
     }
   }
 
   return {
     acquire(signal) {
       if (signal?.aborted) return Promise.reject(signal.reason);
-      if (queue.length === 0 && takeHeld()) return Promise.resolve();
+      if (queue.length === 0 && takeHeld(now())) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const onAbort = () => {
           const index = queue.indexOf(waiter);
           if (index >= 0) queue.splice(index, 1);
-          if (queue.length === 0) idle.abort();
           reject(signal?.reason);
+          service();
         };
         const waiter: Waiter = {
           resolve,
@@ -337,17 +377,15 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
         };
         signal?.addEventListener("abort", onAbort, { once: true });
         queue.push(waiter);
-        // Wake a pump that is only idling so it serves this waiter now.
-        if (pumping && queue.length === 1) idle.abort();
-        void pump();
+        service();
       });
     },
 
     async pauseUntil(epochMs) {
       if (epochMs > pausedUntil) {
         pausedUntil = epochMs;
-        stats.tokensDropped += held;
-        held = 0;
+        stats.tokensDropped += held();
+        batches = [];
       }
       // Empty at `epochMs`: the bucket is full again only a whole burst later.
       const emptyTat = epochMs + burstMs;
@@ -366,6 +404,8 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
         // The bucket is already emptier than that (another 429 paused the fleet longer).
         if (!isConditionalCheckFailure(error)) throw error;
         tat = undefined;
+      } finally {
+        service();
       }
     },
 

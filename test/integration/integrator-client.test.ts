@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createIntegratorClient,
@@ -8,6 +10,7 @@ import {
 import {
   IntegratorError,
   IntegratorNetworkError,
+  IntegratorResponseError,
   IntegratorTimeoutError,
   OutcomeUnknownError,
   RateLimitedError,
@@ -515,5 +518,38 @@ describe("retries and failures", () => {
     expect(error).toMatchObject({ status: 401, path: "/v1/connectors/abc" });
     const serialised = JSON.stringify(error) + String(error) + (error as Error).stack;
     expect(serialised).not.toContain(secretToken);
+  });
+});
+
+describe("answers the simulator never gives", () => {
+  it("refuses to follow a Link to another origin, and rejects bodies that break the schema", async () => {
+    const hosts: string[] = [];
+    const server = createServer((req, res) => {
+      hosts.push(req.headers.host ?? "");
+      res.setHeader("content-type", "application/json");
+      if (req.url?.startsWith("/v1/connectors")) {
+        res.setHeader("link", '<http://127.0.0.1:1/v1/connectors?skip=1>; rel="next"');
+        res.end(JSON.stringify([{ _id: "c1", name: "first page" }]));
+      } else {
+        res.end(JSON.stringify({ notTheUserId: true }));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const { client } = testClient({ baseUrl: `http://127.0.0.1:${port}/v1` });
+      const seen: string[] = [];
+      const listing = (async () => {
+        for await (const connector of client.connectors.list()) seen.push(connector._id);
+      })();
+      await expect(listing).rejects.toThrow(/another origin/);
+      expect(seen).toEqual(["c1"]);
+      const info = await client.tokenInfo().catch((e: unknown) => e);
+      expect(info).toBeInstanceOf(IntegratorResponseError);
+      expect(info).toMatchObject({ status: 200, path: "/v1/tokenInfo" });
+      expect(hosts.every((host) => host === `127.0.0.1:${port}`)).toBe(true);
+    } finally {
+      server.close();
+    }
   });
 });
