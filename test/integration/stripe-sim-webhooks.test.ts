@@ -225,12 +225,12 @@ describe("delivery faults", () => {
   });
 
   it("reorderWindowMs holds events and delivers them shuffled, each exactly once", async () => {
-    await h.control("PUT", "/_sim/delivery", { reorderWindowMs: 400 });
+    await h.control("PUT", "/_sim/delivery", { reorderWindowMs: 1000 });
     const emails = Array.from({ length: 6 }, (_, i) => `shuffle-${i}@example.com`);
     const before = h.receiver.deliveries.length;
     const ids: string[] = [];
     for (const email of emails) ids.push((await stripe.customers.create({ email })).id);
-    await sleep(100);
+    await sleep(50);
     expect(h.receiver.deliveries.length).toBe(before);
     await h.flush();
     const arrived = h.receiver

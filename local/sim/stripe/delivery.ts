@@ -82,15 +82,49 @@ const MAX_LOG = 2000;
 /** Concurrent deliveries per endpoint (across groups). */
 const MAX_IN_FLIGHT_PER_ENDPOINT = 8;
 
+/** A queue with O(1) shift. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+/**
+ * Deliveries wait in one FIFO per (endpoint, group); a group with nothing in flight is
+ * "runnable". Jobs not due yet (a delay, a retry) wait in `delayed`, ordered by due time, and join
+ * the end of their group's FIFO when due, so a retry never holds back later events.
+ */
 export class Delivery {
   private settingsValue: DeliverySettings = structuredClone(DEFAULT_DELIVERY_SETTINGS);
-  private queue: Job[] = [];
+  private readonly groups = new Map<string, Fifo<Job>>();
+  private readonly runnable = new Map<string, Fifo<string>>();
+  private readonly runnableGroups = new Set<string>();
+  private readonly inFlightGroups = new Set<string>();
+  private readonly inFlightPerEndpoint = new Map<string, number>();
+  private delayed: Job[] = [];
   private held: Job[] = [];
+  private queued = 0;
+  private inFlight = 0;
   private heldTimer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
   private pumpAt = Number.POSITIVE_INFINITY;
-  private readonly inFlight = new Map<string, number>();
-  private readonly inFlightGroups = new Set<string>();
   private readonly waiters = new Set<() => void>();
   private readonly log: DeliveryAttempt[] = [];
   private readonly delivered = new Set<string>();
@@ -120,16 +154,14 @@ export class Delivery {
   update(changes: Partial<DeliverySettings>): DeliverySettings {
     const wasPaused = this.settingsValue.paused;
     this.settingsValue = { ...this.settingsValue, ...changes };
-    if (wasPaused && !this.settingsValue.paused) this.pump();
     if (this.settingsValue.reorderWindowMs === 0) this.releaseHeld();
+    if (wasPaused && !this.settingsValue.paused) this.pump();
     return this.settings;
   }
 
-  /** Deliveries waiting, held, retrying or in flight. */
+  /** Deliveries waiting, held, delayed, retrying or in flight. */
   get pending(): number {
-    let inFlight = 0;
-    for (const count of this.inFlight.values()) inFlight += count;
-    return this.queue.length + this.held.length + inFlight;
+    return this.queued + this.delayed.length + this.held.length + this.inFlight;
   }
 
   /** Recent attempts, oldest first. */
@@ -160,7 +192,7 @@ export class Delivery {
           readyAt: now + this.settingsValue.delayMs,
         };
         if (this.settingsValue.reorderWindowMs > 0) this.hold(job);
-        else this.queue.push(job);
+        else this.schedule(job, now);
       }
     }
     this.pump();
@@ -186,11 +218,15 @@ export class Delivery {
     });
   }
 
-  /** Drops every pending delivery and the log (in-flight requests finish but are not retried). */
+  /** Drops every pending delivery, the log and the settings (in-flight requests finish but are not retried). */
   clear(): void {
     this.generation++;
-    this.queue = [];
+    this.groups.clear();
+    this.runnable.clear();
+    this.runnableGroups.clear();
+    this.delayed = [];
     this.held = [];
+    this.queued = 0;
     clearTimeout(this.heldTimer);
     this.heldTimer = undefined;
     this.log.length = 0;
@@ -228,15 +264,50 @@ export class Delivery {
       const j = Math.floor(random() * (i + 1));
       [shuffled[i], shuffled[j]] = [shuffled[j] as Job, shuffled[i] as Job];
     }
-    if (shuffled.length > 1 && shuffled.every((job, index) => job === batch[index]))
+    if (shuffled.length > 1 && shuffled.every((job, index) => job === batch[index])) {
       shuffled.push(shuffled.shift() as Job);
+    }
     const now = Date.now();
     for (const job of shuffled) {
       job.seq = this.seq++;
       job.readyAt = Math.max(job.readyAt, now);
-      this.queue.push(job);
+      this.schedule(job, now);
     }
     this.pump();
+  }
+
+  /** Puts a job in its group's FIFO when due, else among the delayed ones (kept sorted by due time). */
+  private schedule(job: Job, now: number): void {
+    if (job.readyAt <= now) {
+      this.enqueueReady(job);
+      return;
+    }
+    let index = this.delayed.length;
+    while (index > 0 && (this.delayed[index - 1] as Job).readyAt > job.readyAt) index--;
+    this.delayed.splice(index, 0, job);
+  }
+
+  private enqueueReady(job: Job): void {
+    const key = `${job.endpointId}|${job.group}`;
+    let fifo = this.groups.get(key);
+    if (fifo === undefined) {
+      fifo = new Fifo<Job>();
+      this.groups.set(key, fifo);
+    }
+    fifo.push(job);
+    this.queued++;
+    this.markRunnable(key, job.endpointId);
+  }
+
+  private markRunnable(key: string, endpointId: string): void {
+    if (this.inFlightGroups.has(key) || this.runnableGroups.has(key) || !this.groups.get(key)?.length) return;
+    this.runnableGroups.add(key);
+    let keys = this.runnable.get(endpointId);
+    if (keys === undefined) {
+      keys = new Fifo<string>();
+      this.runnable.set(endpointId, keys);
+    }
+    keys.push(key);
   }
 
   private pump(): void {
@@ -246,30 +317,25 @@ export class Delivery {
       return;
     }
     const now = Date.now();
-    const busy = new Set<string>();
-    let nextAt = Number.POSITIVE_INFINITY;
-    const remaining: Job[] = [];
-    for (const job of this.queue) {
-      const key = `${job.endpointId}|${job.group}`;
-      if (job.readyAt > now) {
-        nextAt = Math.min(nextAt, job.readyAt);
-        remaining.push(job);
-        continue;
-      }
-      if (
-        busy.has(key) ||
-        this.inFlightGroups.has(key) ||
-        (this.inFlight.get(job.endpointId) ?? 0) >= MAX_IN_FLIGHT_PER_ENDPOINT
-      ) {
-        busy.add(key);
-        remaining.push(job);
-        continue;
-      }
-      busy.add(key);
-      this.start(job, key);
+    while (this.delayed.length > 0 && (this.delayed[0] as Job).readyAt <= now) {
+      this.enqueueReady(this.delayed.shift() as Job);
     }
-    this.queue = remaining;
-    this.armPump(nextAt);
+    for (const [endpointId, keys] of this.runnable) {
+      while (
+        keys.length > 0 &&
+        (this.inFlightPerEndpoint.get(endpointId) ?? 0) < MAX_IN_FLIGHT_PER_ENDPOINT
+      ) {
+        const key = keys.shift() as string;
+        this.runnableGroups.delete(key);
+        const fifo = this.groups.get(key);
+        const job = fifo?.shift();
+        if (fifo !== undefined && fifo.length === 0) this.groups.delete(key);
+        if (job === undefined) continue;
+        this.queued--;
+        this.start(job, key);
+      }
+    }
+    this.armPump(this.delayed[0]?.readyAt ?? Number.POSITIVE_INFINITY);
     this.notifyIfIdle();
   }
 
@@ -288,13 +354,13 @@ export class Delivery {
 
   private start(job: Job, key: string): void {
     this.inFlightGroups.add(key);
-    this.inFlight.set(job.endpointId, (this.inFlight.get(job.endpointId) ?? 0) + 1);
+    this.inFlight++;
+    this.inFlightPerEndpoint.set(job.endpointId, (this.inFlightPerEndpoint.get(job.endpointId) ?? 0) + 1);
     const generation = this.generation;
     void this.send(job).then(({ ok }) => {
       this.inFlightGroups.delete(key);
-      const count = (this.inFlight.get(job.endpointId) ?? 1) - 1;
-      if (count === 0) this.inFlight.delete(job.endpointId);
-      else this.inFlight.set(job.endpointId, count);
+      this.inFlight--;
+      this.inFlightPerEndpoint.set(job.endpointId, (this.inFlightPerEndpoint.get(job.endpointId) ?? 1) - 1);
       if (generation === this.generation && !this.stopped) {
         if (ok) {
           const deliveredKey = `${job.eventId}|${job.endpointId}`;
@@ -305,14 +371,11 @@ export class Delivery {
         } else {
           const wait = this.settingsValue.retryDelaysMs[job.attempt - 1];
           if (wait !== undefined) {
-            this.queue.push({
-              ...job,
-              seq: this.seq++,
-              attempt: job.attempt + 1,
-              readyAt: Date.now() + wait,
-            });
+            const now = Date.now();
+            this.schedule({ ...job, seq: this.seq++, attempt: job.attempt + 1, readyAt: now + wait }, now);
           }
         }
+        this.markRunnable(key, job.endpointId);
       }
       this.pump();
     });
@@ -395,6 +458,7 @@ function post(
         response.on("error", (error) => resolve({ status: null, error: error.message }));
       },
     );
+    request.setNoDelay(true);
     request.on("timeout", () => request.destroy(new Error(`timed out after ${timeoutMs} ms`)));
     request.on("error", (error) => resolve({ status: null, error: error.message }));
     request.end(payload);

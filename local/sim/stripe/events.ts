@@ -11,6 +11,9 @@ import type { Store } from "./store.ts";
 /** The API version events are rendered in: the installed SDK's (stripe@23.1.0). */
 export const API_VERSION = "2026-10-28.endive";
 
+/** Events kept for `GET /v1/events` (Stripe keeps 30 days); the oldest go first, bounding memory in long benchmarks. */
+export const MAX_STORED_EVENTS = 20_000;
+
 /** The API request that caused an event; both null for changes Stripe makes itself (renewals, clocks). */
 export interface EventOrigin {
   requestId: string | null;
@@ -88,6 +91,7 @@ export class EventLog {
       type,
     };
     const record = this.store.events.add({ id, created, type, body });
+    this.store.events.trimTo(MAX_STORED_EVENTS);
     if (endpoints.length > 0) {
       this.delivery.enqueue(
         { id, type, group: orderingGroup(object, id), payload: JSON.stringify(body, null, 2) },

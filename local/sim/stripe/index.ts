@@ -47,7 +47,8 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
   const server = createServer({ keepAliveTimeout: 5000 }, createRequestListener(sim));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
+    // A deep accept backlog: load tests open many connections at once.
+    server.listen(options.port ?? 0, host, 2048, () => {
       server.off("error", reject);
       resolve();
     });

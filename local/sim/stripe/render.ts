@@ -20,11 +20,9 @@ import type {
 import { listObject, type Store } from "./store.ts";
 
 export function renderCustomer(store: Store, customer: CustomerRecord): JsonObject {
-  const delinquent = store.invoices
-    .values()
-    .some(
-      (invoice) => invoice.customer === customer.id && invoice.status === "open" && invoice.attemptCount > 0,
-    );
+  const delinquent = store.invoices.some(
+    (invoice) => invoice.customer === customer.id && invoice.status === "open" && invoice.attemptCount > 0,
+  );
   return {
     id: customer.id,
     object: "customer",

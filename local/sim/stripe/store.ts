@@ -39,6 +39,14 @@ export class Collection<T extends { id: string }> {
     return value;
   }
 
+  /** Drops the oldest objects beyond `max` (for logs kept in memory). */
+  trimTo(max: number): void {
+    for (const id of this.entries.keys()) {
+      if (this.entries.size <= max) return;
+      this.entries.delete(id);
+    }
+  }
+
   delete(id: string): boolean {
     return this.entries.delete(id);
   }
@@ -49,6 +57,12 @@ export class Collection<T extends { id: string }> {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Whether any object matches, without copying the collection. */
+  some(predicate: (value: T) => boolean): boolean {
+    for (const entry of this.entries.values()) if (predicate(entry.value)) return true;
+    return false;
   }
 
   /** Oldest first. */
@@ -116,6 +130,9 @@ export function listObject(data: JsonObject[], url: string, hasMore = false): Js
   return { object: "list", data: data as Json[], has_more: hasMore, url };
 }
 
+/** Stripe keeps keys for 24 hours; locally a client retries within seconds, so the newest 10,000 suffice. */
+const MAX_IDEMPOTENCY_KEYS = 10_000;
+
 /** Everything the simulator holds. */
 export class Store {
   readonly customers = new Collection<CustomerRecord>("customer");
@@ -154,7 +171,7 @@ export class Store {
   rememberResponse(key: string, response: StoredResponse): void {
     this.idempotency.set(key, response);
     // Bounded: the SDK sends a fresh key on every POST; the oldest keys go first.
-    if (this.idempotency.size > 50_000) {
+    if (this.idempotency.size > MAX_IDEMPOTENCY_KEYS) {
       const oldest = this.idempotency.keys().next().value;
       if (oldest !== undefined) this.idempotency.delete(oldest);
     }
