@@ -1,7 +1,9 @@
 import { connectorByKey } from "#lib/licensing/catalog.ts";
 import { type DesiredLicense, desiredLicenses } from "#lib/licensing/desired-licenses.ts";
 import { type LicenseOperation, planChanges } from "#lib/licensing/plan-changes.ts";
+import type { CustomerProfile } from "#lib/store/customers.ts";
 import type { LicenseRecord } from "#lib/store/licenses.ts";
+import type { StripeSubscription } from "#lib/stripe/schemas.ts";
 import type { ProvisioningContext } from "./context.ts";
 import { executeOperation, resolveCreateIntent } from "./license-operations.ts";
 
@@ -13,18 +15,34 @@ export interface ConvergePlan {
 }
 
 /**
- * What the customer's licenses should be, from the stored Stripe state, and the operations that
- * get integrator.io there. Pure reading: nothing changes (reconcile's dry run shows this).
+ * What reconcile knows better than the store (Stripe's current objects, integrator.io's licenses),
+ * used in place of the stored records so a dry run can plan on it without writing anything.
  */
-export async function planCustomer(customerId: string, ctx: ProvisioningContext): Promise<ConvergePlan> {
+export interface PlanView {
+  profile?: CustomerProfile | undefined;
+  subscriptions?: StripeSubscription[];
+  licenses?: LicenseRecord[];
+}
+
+/**
+ * What the customer's licenses should be, from the stored Stripe state, and the operations that
+ * get integrator.io there. Pure reading: nothing changes (reconcile's dry run shows this). A
+ * `view` replaces the stored profile, subscriptions or licenses it gives.
+ */
+export async function planCustomer(
+  customerId: string,
+  ctx: ProvisioningContext,
+  view: PlanView = {},
+): Promise<ConvergePlan> {
   const now = ctx.now();
-  const [profile, subscriptions, stored] = await Promise.all([
-    ctx.customers.profile(customerId),
-    ctx.customers.subscriptions(customerId),
-    ctx.licenses.forCustomer(customerId),
+  const [profile, snapshots, stored] = await Promise.all([
+    "profile" in view ? view.profile : ctx.customers.profile(customerId),
+    view.subscriptions ??
+      ctx.customers.subscriptions(customerId).then((records) => records.map((s) => s.snapshot)),
+    view.licenses ?? ctx.licenses.forCustomer(customerId),
   ]);
   const { licenses: desired, unknownPrices } = desiredLicenses(
-    subscriptions.map((s) => s.snapshot),
+    snapshots,
     {
       id: customerId,
       email: profile?.email ?? null,

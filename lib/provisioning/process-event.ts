@@ -24,14 +24,16 @@ export async function processInboxEvent(
     const event = stripeEventSchema.parse(JSON.parse(item.payload));
     const customerId = await applyStripeEvent(event, ctx);
     if (customerId) await convergeCustomer(customerId, ctx, eventId);
-    await ctx.inbox.setStatus(eventId, "processed");
+    await ctx.inbox.setStatus(eventId, "processed", undefined, undefined, item.receivedAt);
     ctx.metrics.count("EventsProcessed");
     return "processed";
   } catch (error) {
     const { name, message } = describeError(error);
     ctx.metrics.count("EventsFailed");
     ctx.logger.error("event failed", { error: { name, message } });
-    await ctx.inbox.setStatus(eventId, "failed", `${name}: ${message}`).catch(() => undefined);
+    await ctx.inbox
+      .setStatus(eventId, "failed", `${name}: ${message}`, undefined, item.receivedAt)
+      .catch(() => undefined);
     throw error;
   } finally {
     ctx.logger.removeKeys(["eventId", "customerId", "eventType"]);

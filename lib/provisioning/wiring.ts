@@ -60,15 +60,15 @@ export function createSharedIntegratorClient(
   });
 }
 
-/** Everything provisioning needs, built once per cold start. */
+/** Everything provisioning needs, built once per cold start (on `table` when the caller shares one). */
 export async function createProvisioningContext(
   environment: Environment,
   logger: Logger,
   service: string,
+  table: Table = createTable(environment.config),
 ): Promise<ProvisioningContext> {
   const { config, secrets } = environment;
   if (!secrets.STRIPE_SECRET_KEY) throw new Error("STRIPE_SECRET_KEY is not configured");
-  const table = createTable(config);
   const metrics = new ProductMetrics(service);
   return {
     catalog: await loadCatalogFile(config.catalogPath),

@@ -45,8 +45,8 @@ export class Inbox {
     event: Omit<InboxEvent, "status" | "attempts" | "receivedAt" | "updatedAt">,
     status: "received" | "ignored",
     reason?: string,
+    now = new Date(this.table.now()).toISOString(),
   ): Promise<InboxEvent | undefined> {
-    const now = new Date(this.table.now()).toISOString();
     const item: InboxEvent = {
       ...event,
       status,
@@ -90,11 +90,13 @@ export class Inbox {
     status: InboxStatus,
     reason?: string,
     onlyFrom?: InboxStatus[],
+    /** The item's `receivedAt` when the caller has it: saves a read. */
+    knownReceivedAt?: string,
   ): Promise<boolean> {
-    const existing = await this.get(eventId);
-    if (!existing) throw new Error(`no inbox item ${eventId}`);
+    const receivedAt = knownReceivedAt ?? (await this.get(eventId))?.receivedAt;
+    if (!receivedAt) throw new Error(`no inbox item ${eventId}`);
     const now = new Date(this.table.now()).toISOString();
-    const index = statusIndex(status, existing.receivedAt, eventId);
+    const index = statusIndex(status, receivedAt, eventId);
     await this.table
       .update({
         Key: keys(eventId),

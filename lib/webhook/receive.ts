@@ -91,7 +91,13 @@ export async function receiveStripeEvent(
     created: event.created,
     payload: rawBody,
   };
-  const existing = await deps.inbox.record(entry, ignoredReason ? "ignored" : "received", ignoredReason);
+  const receivedAt = new Date().toISOString();
+  const existing = await deps.inbox.record(
+    entry,
+    ignoredReason ? "ignored" : "received",
+    ignoredReason,
+    receivedAt,
+  );
   if (ignoredReason && !existing) {
     deps.metrics.count("EventsIgnored");
     return { eventId: event.id, outcome: "ignored" };
@@ -100,6 +106,12 @@ export async function receiveStripeEvent(
   // New, or a duplicate of one that never reached the queue: enqueue before answering.
   await enqueueEvent(deps.sqs, deps.queueUrl, event.id, groupId);
   // The worker may already have processed it: only a `received` item becomes `enqueued`.
-  await deps.inbox.setStatus(event.id, "enqueued", undefined, ["received"]);
+  await deps.inbox.setStatus(
+    event.id,
+    "enqueued",
+    undefined,
+    ["received"],
+    existing?.receivedAt ?? receivedAt,
+  );
   return { eventId: event.id, outcome: existing ? "duplicate" : "enqueued" };
 }
