@@ -194,6 +194,21 @@ describe("renewals", () => {
     expect((now.latest_invoice as Stripe.Invoice).id).toBe(invoiceOf(events[4]).id);
   });
 
+  it("anchors monthly periods at the month's day, clamped to shorter months (Jan 31 → Feb 28 → Mar 31)", async () => {
+    const jan31 = Date.UTC(2027, 0, 31, 12) / 1000;
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: jan31 });
+    const customer = await stripe.customers.create({ email: "month-end@example.com", test_clock: clock.id });
+    await stripe.subscriptions.create({ customer: customer.id, items: [{ price: "price_std_month" }] });
+    await advance(clock, Date.UTC(2027, 3, 1) / 1000);
+    const renewals = (await eventsSince(customer.id, 3)).filter(
+      (event) => event.type === "customer.subscription.updated",
+    );
+    expect(renewals.map((event) => periodOf(subscriptionOf(event)))).toEqual([
+      [Date.UTC(2027, 1, 28, 12) / 1000, Date.UTC(2027, 2, 31, 12) / 1000],
+      [Date.UTC(2027, 2, 31, 12) / 1000, Date.UTC(2027, 3, 30, 12) / 1000],
+    ]);
+  });
+
   it("a failed renewal emits invoice.payment_failed then customer.subscription.updated (→ past_due); the next advance recovers it", async () => {
     const { clock, customer } = await clockCustomer("past-due@example.com");
     const subscription = await stripe.subscriptions.create({
