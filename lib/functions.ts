@@ -6,8 +6,34 @@
 const definitions = {
   health: { entry: "functions/health.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 256 },
   fallback: { entry: "functions/fallback.ts", trigger: "http", timeoutSeconds: 5, memoryMb: 128 },
-  "stripe-webhook": { entry: "functions/stripe-webhook.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 512 },
-  "provision-worker": { entry: "functions/provision-worker.ts", trigger: "queue", timeoutSeconds: 60, memoryMb: 512 },
+  "stripe-webhook": {
+    entry: "functions/stripe-webhook.ts",
+    trigger: "http",
+    timeoutSeconds: 10,
+    memoryMb: 512,
+  },
+  "provision-worker": {
+    entry: "functions/provision-worker.ts",
+    trigger: "queue",
+    timeoutSeconds: 60,
+    memoryMb: 512,
+  },
+  // Listings and checkout; a first request on an empty cache (and the admin sync) fills it inline.
+  marketplace: {
+    entry: "functions/marketplace.ts",
+    trigger: "http",
+    timeoutSeconds: 29,
+    memoryMb: 512,
+  },
+  // Refreshes the stored listings from integrator.io and Stripe (local scheduler / EventBridge).
+  "listings-sync": {
+    entry: "functions/listings-sync.ts",
+    trigger: "schedule",
+    timeoutSeconds: 120,
+    memoryMb: 256,
+  },
+  // The OpenAPI document, generated from the route table once per cold start.
+  openapi: { entry: "functions/openapi.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 256 },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof definitions;

@@ -1,6 +1,18 @@
 import { z } from "zod/mini";
 import type { FunctionName } from "./functions.ts";
 import type { AuthKind, ErrorFormat, HttpMethod } from "./http/types.ts";
+import {
+  checkoutRequestSchema,
+  checkoutResponseSchema,
+  connectorKeyParams,
+  connectorListingSchema,
+  connectorListResponse,
+  listingsSyncResponseSchema,
+  templateIdParams,
+  templateListingSchema,
+  templateListResponse,
+  templateQuery,
+} from "./marketplace/schemas.ts";
 
 /**
  * The single route table: the local gateway, CDK's HTTP API routes and the OpenAPI document are
@@ -33,7 +45,8 @@ const healthResponse = z.object({
   checks: z.record(z.string(), z.enum(["ok", "failing"])),
 });
 
-type RouteInputDefinition = Partial<RouteDefinition> & Pick<RouteDefinition, "method" | "path" | "function" | "summary" | "responses">;
+type RouteInputDefinition = Partial<RouteDefinition> &
+  Pick<RouteDefinition, "method" | "path" | "function" | "summary" | "responses">;
 
 function route(definition: RouteInputDefinition): RouteDefinition {
   return {
@@ -55,6 +68,11 @@ const webhookReceipt = z.object({
 const apiError = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.array(z.unknown())) }),
 });
+/** The error bodies of the two formats (DESIGN §6): the OpenAPI document's `ApiError` and `IntegratorError`. */
+export const apiErrorBody = apiError;
+export const integratorErrorBody = z.object({
+  errors: z.array(z.object({ code: z.string(), message: z.string(), field: z.optional(z.string()) })),
+});
 
 export const routes: readonly RouteDefinition[] = [
   route({
@@ -64,7 +82,8 @@ export const routes: readonly RouteDefinition[] = [
     auth: "stripe",
     bodyLimit: 256 * KB,
     rawBody: true,
-    summary: "Receives Stripe events: verifies the signature on the raw body, records the event once and queues it.",
+    summary:
+      "Receives Stripe events: verifies the signature on the raw body, records the event once and queues it.",
     responses: {
       200: { description: "Recorded (or a duplicate, or ignored).", schema: webhookReceipt },
       400: { description: "Missing, forged or stale signature, or not a Stripe event.", schema: apiError },
@@ -79,6 +98,115 @@ export const routes: readonly RouteDefinition[] = [
     responses: {
       200: { description: "Every dependency answers.", schema: healthResponse },
       503: { description: "A dependency is failing; the failing check is named.", schema: healthResponse },
+    },
+  }),
+  // Marketplace and checkout (functions/marketplace.ts); listings are cached, with ETag and 304.
+  route({
+    method: "GET",
+    path: "/marketplace/connectors",
+    function: "marketplace",
+    cors: true,
+    summary:
+      "Every catalog connector with its integrator.io listing and its Stripe prices per edition and add-on.",
+    responses: {
+      200: { description: "The listings (ETag, Cache-Control).", schema: connectorListResponse },
+      304: { description: "Unchanged since the ETag in If-None-Match." },
+      503: {
+        description: "Nothing stored yet and integrator.io or Stripe unreachable; retry later.",
+        schema: apiError,
+      },
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/marketplace/connectors/{key}",
+    function: "marketplace",
+    cors: true,
+    summary: "One connector's listing by catalog key.",
+    request: { params: connectorKeyParams },
+    responses: {
+      200: { description: "The listing (ETag, Cache-Control).", schema: connectorListingSchema },
+      304: { description: "Unchanged since the ETag in If-None-Match." },
+      404: { description: "No listed connector has this key.", schema: apiError },
+      503: {
+        description: "Nothing stored yet and integrator.io or Stripe unreachable; retry later.",
+        schema: apiError,
+      },
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/marketplace/templates",
+    function: "marketplace",
+    cors: true,
+    summary: "Published templates by name, filtered by application and text, a page at a time.",
+    request: { query: templateQuery },
+    responses: {
+      200: {
+        description: "One page; `nextCursor` while more remain (ETag, Cache-Control).",
+        schema: templateListResponse,
+      },
+      304: { description: "Unchanged since the ETag in If-None-Match." },
+      503: {
+        description: "Nothing stored yet and integrator.io unreachable; retry later.",
+        schema: apiError,
+      },
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/marketplace/templates/{id}",
+    function: "marketplace",
+    cors: true,
+    summary: "One published template by integrator.io id.",
+    request: { params: templateIdParams },
+    responses: {
+      200: { description: "The template (ETag, Cache-Control).", schema: templateListingSchema },
+      304: { description: "Unchanged since the ETag in If-None-Match." },
+      404: { description: "No published template has this id.", schema: apiError },
+      503: {
+        description: "Nothing stored yet and integrator.io unreachable; retry later.",
+        schema: apiError,
+      },
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/checkout/sessions",
+    function: "marketplace",
+    cors: true,
+    summary:
+      "Creates a Stripe Checkout session (subscription) for a connector edition and add-ons, carrying the buyer's integrator.io email.",
+    request: { body: checkoutRequestSchema },
+    responses: {
+      201: { description: "Redirect the buyer to `url`.", schema: checkoutResponseSchema },
+      400: {
+        description:
+          "Invalid input: an unknown connector, edition, interval or add-on (quoted), or a redirect URL off the allow-list.",
+        schema: apiError,
+      },
+      502: { description: "Stripe did not create the session.", schema: apiError },
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/admin/listings/sync",
+    function: "marketplace",
+    auth: "admin",
+    summary:
+      "Refreshes the marketplace listings from integrator.io and Stripe now, and reports what it left out.",
+    responses: {
+      200: { description: "Synced; counts of what is now served.", schema: listingsSyncResponseSchema },
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/openapi.json",
+    function: "openapi",
+    summary: "This API's OpenAPI 3.1 document, generated from the route table.",
+    responses: {
+      200: { description: "The document (ETag, Cache-Control).", schema: z.record(z.string(), z.unknown()) },
+      304: { description: "Unchanged since the ETag in If-None-Match." },
     },
   }),
 ];

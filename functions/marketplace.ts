@@ -1,0 +1,30 @@
+import { httpFunction } from "#lib/http/http-function.ts";
+import { marketplaceRouteHandlers } from "#lib/marketplace/route-handlers.ts";
+import { createMarketplaceContext, type MarketplaceContext } from "#lib/marketplace/wiring.ts";
+import { createLogger } from "#lib/observability/logger.ts";
+import { type Environment, lambdaHandler } from "#lib/runtime.ts";
+
+export type Deps = MarketplaceContext & { adminToken: string | undefined; corsAllowedOrigins: string[] };
+
+export const createDeps = async (environment: Environment): Promise<Deps> => ({
+  ...(await createMarketplaceContext(
+    environment,
+    "marketplace",
+    createLogger("marketplace", environment.config),
+  )),
+  adminToken: environment.secrets.ADMIN_TOKEN,
+  corsAllowedOrigins: environment.config.corsAllowedOrigins,
+});
+
+/**
+ * Buyers' routes — connector and template listings (cached, ETag), Stripe Checkout for an
+ * edition — and the admin's `POST /admin/listings/sync`.
+ */
+export const makeHandler = (deps: Deps) =>
+  httpFunction(marketplaceRouteHandlers(deps), {
+    logger: deps.logger,
+    tokens: { admin: deps.adminToken },
+    corsAllowedOrigins: deps.corsAllowedOrigins,
+  });
+
+export const handler = lambdaHandler(createDeps, makeHandler);

@@ -1,0 +1,82 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { ListingsUnavailableError } from "./errors.ts";
+import type { ListingStore, TemplateFilter } from "./listing-store.ts";
+import type { ConnectorListing, ListingsSyncResult, TemplateListing } from "./schemas.ts";
+import { catalogHash, type ListingSources, syncListings } from "./sync.ts";
+
+/** How long after a failed inline fill the next request may try again. */
+const INLINE_RETRY_MS = 30_000;
+
+export interface ListingsDeps {
+  store: ListingStore;
+  sources: ListingSources;
+  logger: Logger;
+  /** Called after every sync attempt (the function flushes its metrics here). */
+  afterSync?: () => void;
+  now?: () => number;
+}
+
+/**
+ * The listings as served: read from the stored generation, filled by a sync on the first request
+ * when nothing is stored, and refreshed when the stored one was built from another catalog (a
+ * deploy changed it) — if that refresh fails, the stored listings are served meanwhile.
+ */
+export class Listings {
+  private running: Promise<ListingsSyncResult> | undefined;
+  /** When an inline fill last failed: requests meanwhile do not each retry it against integrator.io. */
+  private failedAt = Number.NEGATIVE_INFINITY;
+  private readonly catalogHash: string;
+
+  constructor(private readonly deps: ListingsDeps) {
+    this.catalogHash = catalogHash(deps.sources.catalog);
+  }
+
+  /** Syncs now; concurrent calls in this process share one run. */
+  sync(): Promise<ListingsSyncResult> {
+    this.running ??= syncListings(this.deps.sources, this.deps.store, this.deps.now)
+      .then((result) => {
+        this.deps.logger.info("listings synced", { ...result, problems: result.problems.length });
+        for (const problem of result.problems) this.deps.logger.warn("listing problem", { problem });
+        return result;
+      })
+      .finally(() => {
+        this.running = undefined;
+        this.deps.afterSync?.();
+      });
+    return this.running;
+  }
+
+  async connectors(): Promise<ConnectorListing[]> {
+    return this.deps.store.connectors(await this.generation());
+  }
+
+  async connector(key: string): Promise<ConnectorListing | undefined> {
+    return this.deps.store.connector(await this.generation(), key);
+  }
+
+  async templates(filter: TemplateFilter): Promise<{ items: TemplateListing[]; nextCursor?: string }> {
+    return this.deps.store.templates(await this.generation(), filter);
+  }
+
+  async template(id: string): Promise<TemplateListing | undefined> {
+    return this.deps.store.template(await this.generation(), id);
+  }
+
+  /** The generation to read. @throws ListingsUnavailableError when none is stored and filling failed. */
+  private async generation(): Promise<string> {
+    const pointer = await this.deps.store.current();
+    if (pointer && pointer.catalogHash === this.catalogHash) return pointer.generation;
+    const now = (this.deps.now ?? Date.now)();
+    if (now - this.failedAt >= INLINE_RETRY_MS) {
+      try {
+        return (await this.sync()).generation;
+      } catch (error) {
+        this.failedAt = now;
+        const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.deps.logger.error("listings sync failed", { error: reason });
+      }
+    }
+    if (pointer) return pointer.generation;
+    throw new ListingsUnavailableError("Listings are not available yet; try again shortly.");
+  }
+}

@@ -1,0 +1,46 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
+import { ProductMetrics } from "#lib/observability/metrics.ts";
+import { createSharedIntegratorClient, createTable } from "#lib/provisioning/wiring.ts";
+import type { Environment } from "#lib/runtime.ts";
+import { createStripe } from "#lib/stripe/client.ts";
+import type { CheckoutDeps } from "./checkout.ts";
+import { ListingStore } from "./listing-store.ts";
+import { Listings } from "./listings.ts";
+
+export interface MarketplaceContext {
+  listings: Listings;
+  checkout: CheckoutDeps;
+  logger: Logger;
+}
+
+/**
+ * What the marketplace and listings-sync functions share, built once per cold start: the catalog,
+ * the listing store, the shared integrator.io client (vendor token, distributed bucket) and Stripe.
+ */
+export async function createMarketplaceContext(
+  environment: Environment,
+  service: string,
+  logger: Logger,
+): Promise<MarketplaceContext> {
+  const { config, secrets } = environment;
+  if (!secrets.STRIPE_SECRET_KEY) throw new Error("STRIPE_SECRET_KEY is not configured");
+  const table = createTable(config);
+  const metrics = new ProductMetrics(service);
+  const catalog = await loadCatalogFile(config.catalogPath);
+  const stripe = createStripe(config, secrets.STRIPE_SECRET_KEY);
+  const listings = new Listings({
+    store: new ListingStore(table),
+    sources: { catalog, stripe, integrator: createSharedIntegratorClient(environment, table, metrics) },
+    logger,
+    // Only a sync calls integrator.io, so only a sync has 429s and retries to report.
+    afterSync: () => {
+      if (metrics.metrics.hasStoredMetrics()) metrics.flush();
+    },
+  });
+  return {
+    listings,
+    checkout: { catalog, stripe, checkoutAllowedOrigins: config.checkoutAllowedOrigins },
+    logger,
+  };
+}

@@ -1,0 +1,262 @@
+import * as z from "zod/mini";
+import type { AuthKind } from "#lib/http/types.ts";
+import { apiErrorBody, integratorErrorBody, type RouteDefinition } from "#lib/routes.ts";
+
+/**
+ * The OpenAPI 3.1 document, generated from the route table: paths, parameters, request bodies and
+ * responses come from each route's zod schemas through `z.toJSONSchema` (JSON Schema 2020-12, the
+ * dialect of OpenAPI 3.1), so the document cannot drift from what the handlers validate. What the
+ * shared HTTP stack adds to every route — auth failures, malformed JSON, body limits, 500 — is
+ * derived from the route's auth kind, method and error format.
+ */
+
+type JsonSchema = Record<string, unknown>;
+type JsonObject = Record<string, unknown>;
+
+export interface OpenApiDocument {
+  openapi: "3.1.0";
+  info: { title: string; version: string; description: string };
+  tags: { name: string }[];
+  paths: Record<string, Record<string, JsonObject>>;
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, JsonObject> };
+}
+
+const SECURITY_SCHEMES: Record<Exclude<AuthKind, "public">, { name: string; scheme: JsonObject }> = {
+  admin: {
+    name: "adminToken",
+    scheme: { type: "http", scheme: "bearer", description: "The admin API's bearer token (`ADMIN_TOKEN`)." },
+  },
+  system: {
+    name: "stackSystemToken",
+    scheme: {
+      type: "http",
+      scheme: "bearer",
+      description:
+        "The stack's system token integrator.io sends (`INTEGRATOR_SYSTEM_TOKEN`), compared in constant time.",
+    },
+  },
+  stripe: {
+    name: "stripeSignature",
+    scheme: {
+      type: "apiKey",
+      in: "header",
+      name: "Stripe-Signature",
+      description:
+        "Stripe's signature of the raw body with the endpoint secret (`STRIPE_WEBHOOK_SECRET`), 300 s tolerance.",
+    },
+  },
+};
+
+const ERROR_SCHEMAS = { api: "ApiError", integrator: "IntegratorError" } as const;
+
+/** The status codes the shared HTTP stack itself may answer on a route, with why. */
+function stackResponses(route: RouteDefinition): Record<number, string> {
+  const hasBody = ["POST", "PUT", "PATCH"].includes(route.method);
+  const validates = Boolean(route.request.body ?? route.request.query ?? route.request.params);
+  const out: Record<number, string> = {};
+  if (validates || (hasBody && !route.rawBody))
+    out[400] = "Invalid input: malformed JSON or a schema violation (zod issues in `details`).";
+  if (route.auth === "admin") {
+    out[401] = "No bearer token.";
+    out[403] = "Wrong admin token.";
+  }
+  if (route.auth === "system") out[401] = "Missing or wrong system token.";
+  if (hasBody) out[413] = `Body over ${route.bodyLimit} bytes.`;
+  if (hasBody && !route.rawBody) out[415] = "Content-Type is not JSON.";
+  out[500] = "Internal error (no internals in the body).";
+  return out;
+}
+
+/** Builds the document for `routes` (the project's route table). */
+export function openApiDocument(
+  routes: readonly RouteDefinition[],
+  info: { title: string; version: string; description: string },
+): OpenApiDocument {
+  const components: OpenApiDocument["components"] = {
+    schemas: {
+      [ERROR_SCHEMAS.api]: toSchema(apiErrorBody, "output", "ApiError", undefined),
+      [ERROR_SCHEMAS.integrator]: toSchema(integratorErrorBody, "output", "IntegratorError", undefined),
+    },
+    securitySchemes: {},
+  };
+  const paths: OpenApiDocument["paths"] = {};
+  const tags = new Set<string>();
+  for (const route of routes) {
+    const id = operationId(route);
+    const tag = tagOf(route.path);
+    tags.add(tag);
+    const convert = (schema: z.ZodMiniType, io: "input" | "output", name: string) =>
+      toSchema(schema, io, `${id}${name}`, components.schemas);
+    const cacheable = route.responses[304] !== undefined;
+    const operation: JsonObject = {
+      operationId: id,
+      summary: route.summary,
+      tags: [tag],
+      security: route.auth === "public" ? [] : [{ [securityScheme(route.auth, components)]: [] }],
+    };
+    const parameters = [
+      ...pathParameters(route, convert),
+      ...queryParameters(route, convert),
+      ...(cacheable
+        ? [
+            {
+              name: "If-None-Match",
+              in: "header",
+              required: false,
+              schema: { type: "string" },
+              description: "An ETag of an earlier answer: 304 when unchanged.",
+            },
+          ]
+        : []),
+    ];
+    if (parameters.length > 0) operation.parameters = parameters;
+    const body = route.request.body;
+    if (body || route.rawBody) {
+      operation.requestBody = {
+        required: body ? !body.safeParse(undefined).success : true,
+        content: {
+          "application/json": {
+            schema: body
+              ? convert(body, "input", "Request")
+              : { description: "Verified on the raw bytes before it is parsed." },
+          },
+        },
+      };
+    }
+    const responses: Record<string, JsonObject> = {};
+    for (const [status, description] of Object.entries(stackResponses(route))) {
+      responses[status] = jsonResponse(description, {
+        $ref: `#/components/schemas/${ERROR_SCHEMAS[route.errorFormat]}`,
+      });
+    }
+    for (const [status, response] of Object.entries(route.responses)) {
+      const schema = response.schema ? convert(response.schema, "output", `Response${status}`) : undefined;
+      responses[status] = schema
+        ? jsonResponse(response.description, schema)
+        : { description: response.description };
+      if (cacheable && (status === "200" || status === "304")) {
+        responses[status] = { ...responses[status], headers: CACHE_HEADERS };
+      }
+    }
+    operation.responses = responses;
+    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
+  }
+  return { openapi: "3.1.0", info, tags: [...tags].sort().map((name) => ({ name })), paths, components };
+}
+
+const CACHE_HEADERS = {
+  ETag: {
+    description: "Strong validator of the body; send it back in If-None-Match.",
+    schema: { type: "string" },
+  },
+  "Cache-Control": { description: "How long the answer may be reused.", schema: { type: "string" } },
+};
+
+const jsonResponse = (description: string, schema: JsonSchema) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+function securityScheme(
+  auth: Exclude<AuthKind, "public">,
+  components: OpenApiDocument["components"],
+): string {
+  const { name, scheme } = SECURITY_SCHEMES[auth];
+  components.securitySchemes[name] = scheme;
+  return name;
+}
+
+type Convert = (schema: z.ZodMiniType, io: "input" | "output", name: string) => JsonSchema;
+
+function pathParameters(route: RouteDefinition, convert: Convert): JsonObject[] {
+  const declared = objectProperties(
+    route.request.params ? convert(route.request.params, "input", "Params") : {},
+  );
+  const names = [...route.path.matchAll(/\{(\w+)\+?\}/g)].map((match) => match[1] ?? "");
+  return names.map((name) => ({
+    name,
+    in: "path",
+    required: true,
+    schema: declared.properties[name] ?? { type: "string" },
+  }));
+}
+
+function queryParameters(route: RouteDefinition, convert: Convert): JsonObject[] {
+  if (!route.request.query) return [];
+  const { properties, required } = objectProperties(convert(route.request.query, "input", "Query"));
+  return Object.entries(properties).map(([name, schema]) => {
+    const { description, ...rest } = schema;
+    return {
+      name,
+      in: "query",
+      required: required.includes(name),
+      schema: rest,
+      ...(description ? { description } : {}),
+    };
+  });
+}
+
+function objectProperties(schema: JsonSchema): {
+  properties: Record<string, JsonSchema>;
+  required: string[];
+} {
+  return {
+    properties: (schema.properties ?? {}) as Record<string, JsonSchema>,
+    required: (schema.required ?? []) as string[],
+  };
+}
+
+/**
+ * One zod schema as an OpenAPI schema object: `$schema` dropped (the document's dialect applies)
+ * and any `$defs` (reused or recursive parts) moved to `components.schemas` under `name`-prefixed
+ * names, since a `$ref` inside the document resolves against the document, not the fragment.
+ */
+function toSchema(
+  schema: z.ZodMiniType,
+  io: "input" | "output",
+  name: string,
+  components: Record<string, JsonSchema> | undefined,
+): JsonSchema {
+  const {
+    $schema: _dialect,
+    $defs,
+    ...rest
+  } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
+  const defs = ($defs ?? {}) as Record<string, JsonSchema>;
+  const rename = (ref: string) => ref.replace(/^#\/\$defs\//, `#/components/schemas/${name}_`);
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (value === null || typeof value !== "object") return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, entry]) => [
+        key,
+        key === "$ref" && typeof entry === "string" ? rename(entry) : rewrite(entry),
+      ]),
+    );
+  };
+  for (const [defName, def] of Object.entries(defs)) {
+    if (!components) throw new Error(`schema ${name} has shared parts; it cannot be a component itself`);
+    components[`${name}_${defName}`] = rewrite(def) as JsonSchema;
+  }
+  return rewrite(rest) as JsonSchema;
+}
+
+/** `GET /marketplace/connectors/{key}` → `getMarketplaceConnectorsByKey`. */
+export function operationId(route: Pick<RouteDefinition, "method" | "path">): string {
+  const words = route.path
+    .split("/")
+    .filter(Boolean)
+    .flatMap((segment) => {
+      const param = /^\{(\w+)\+?\}$/.exec(segment);
+      return param ? ["by", param[1] ?? ""] : segment.split(/[^A-Za-z0-9]+/);
+    })
+    .filter(Boolean);
+  return [route.method.toLowerCase(), ...words.map((word) => word[0]?.toUpperCase() + word.slice(1))].join(
+    "",
+  );
+}
+
+/** The first path segment names the tag: `/admin/licenses` → `admin`, `/openapi.json` → `openapi`. */
+function tagOf(path: string): string {
+  return (path.split("/")[1] ?? "").split(".")[0] || "root";
+}

@@ -1,0 +1,208 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { describe, expect, it } from "vitest";
+import { z } from "zod/mini";
+import { makeHandler } from "#functions/openapi.ts";
+import { openApiDocument, operationId } from "#lib/openapi/document.ts";
+import { API_INFO } from "#lib/openapi/info.ts";
+import { type RouteDefinition, routes } from "#lib/routes.ts";
+import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
+
+type Operation = {
+  operationId: string;
+  security: Record<string, string[]>[];
+  parameters?: { name: string; in: string; required: boolean }[];
+  requestBody?: { required: boolean; content: Record<string, { schema: Record<string, unknown> }> };
+  responses: Record<
+    string,
+    { description: string; content?: Record<string, { schema: Record<string, unknown> }> }
+  >;
+};
+const operation = (
+  document: ReturnType<typeof openApiDocument>,
+  route: Pick<RouteDefinition, "method" | "path">,
+) => document.paths[route.path]?.[route.method.toLowerCase()] as Operation | undefined;
+
+const validate = async (document: unknown) => {
+  const result = await new Validator().validate(document as Record<string, unknown>);
+  return { valid: result.valid, errors: JSON.stringify(result.errors ?? []) };
+};
+
+describe("OpenAPI document", () => {
+  const document = openApiDocument(routes, API_INFO);
+
+  it("is a valid OpenAPI 3.1 document", async () => {
+    expect(document.openapi).toBe("3.1.0");
+    const { valid, errors } = await validate(document);
+    expect(errors).toBe("[]");
+    expect(valid).toBe(true);
+  });
+
+  it("covers every route of lib/routes.ts, with its request and response schemas", () => {
+    const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual(routes.map((route) => `${route.method} ${route.path}`).sort());
+    for (const route of routes) {
+      const op = operation(document, route);
+      const key = `${route.method} ${route.path}`;
+      expect(op?.operationId, key).toBe(operationId(route));
+      for (const [status, response] of Object.entries(route.responses)) {
+        expect(op?.responses[status]?.description, `${key} ${status}`).toBe(response.description);
+        if (response.schema)
+          expect(op?.responses[status]?.content?.["application/json"]?.schema, `${key} ${status}`).toBeTypeOf(
+            "object",
+          );
+      }
+      if (route.request.body)
+        expect(op?.requestBody?.content["application/json"]?.schema, key).toMatchObject({ type: "object" });
+      for (const name of route.path.match(/\{\w+\}/g) ?? []) {
+        expect(op?.parameters, key).toContainEqual(
+          expect.objectContaining({ name: name.slice(1, -1), in: "path", required: true }),
+        );
+      }
+    }
+  });
+
+  it("documents the checkout body and the template query from their zod schemas", () => {
+    const checkout = operation(document, { method: "POST", path: "/checkout/sessions" });
+    const body = checkout?.requestBody?.content["application/json"]?.schema;
+    expect(body).toMatchObject({
+      type: "object",
+      required: ["connector", "edition", "integratorEmail", "successUrl", "cancelUrl"],
+      additionalProperties: false,
+      properties: { interval: { enum: ["month", "year"] }, integratorEmail: { format: "email" } },
+    });
+    const templates = operation(document, { method: "GET", path: "/marketplace/templates" });
+    expect(templates?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual([
+      "query:application",
+      "query:q",
+      "query:limit",
+      "query:cursor",
+      "header:If-None-Match",
+    ]);
+  });
+
+  it("names the auth scheme of every non-public route", () => {
+    expect(document.components.securitySchemes).toMatchObject({
+      adminToken: { type: "http", scheme: "bearer" },
+    });
+    for (const route of routes) {
+      const op = operation(document, route);
+      if (route.auth === "public") expect(op?.security).toEqual([]);
+      if (route.auth === "admin") expect(op?.security).toEqual([{ adminToken: [] }]);
+      if (route.auth === "stripe") expect(op?.security).toEqual([{ stripeSignature: [] }]);
+      if (route.auth === "system") expect(op?.security).toEqual([{ stackSystemToken: [] }]);
+    }
+  });
+
+  it("adds the shared stack's error responses in the route's error format, and every auth scheme", async () => {
+    const base = {
+      bodyLimit: 1024,
+      rawBody: false,
+      cors: false,
+      request: {},
+      summary: "s",
+      function: "health",
+    } as const;
+    const sample: RouteDefinition[] = [
+      {
+        ...base,
+        method: "POST",
+        path: "/integrator/function",
+        auth: "system",
+        errorFormat: "integrator",
+        bodyLimit: 6 * 1024 * 1024,
+        request: { body: z.object({ function: z.string() }) },
+        responses: { 200: { description: "ok" } },
+      },
+      {
+        ...base,
+        method: "GET",
+        path: "/admin/things/{id}",
+        auth: "admin",
+        errorFormat: "api",
+        responses: { 200: { description: "ok" } },
+      },
+      {
+        ...base,
+        method: "POST",
+        path: "/webhooks/stripe",
+        auth: "stripe",
+        errorFormat: "api",
+        rawBody: true,
+        responses: { 200: { description: "ok" } },
+      },
+    ];
+    const doc = openApiDocument(sample, API_INFO);
+    expect((await validate(doc)).valid).toBe(true);
+    const ref = (op: Operation | undefined, status: string) =>
+      op?.responses[status]?.content?.["application/json"]?.schema.$ref;
+
+    const extension = operation(doc, sample[0] as RouteDefinition);
+    expect(extension?.security).toEqual([{ stackSystemToken: [] }]);
+    for (const status of ["400", "401", "413", "415", "500"])
+      expect(ref(extension, status)).toBe("#/components/schemas/IntegratorError");
+
+    const admin = operation(doc, sample[1] as RouteDefinition);
+    expect(admin?.security).toEqual([{ adminToken: [] }]);
+    for (const status of ["401", "403", "500"])
+      expect(ref(admin, status)).toBe("#/components/schemas/ApiError");
+    // Nothing to validate and no body: the shared stack cannot answer 400 here.
+    expect(admin?.responses["400"]).toBeUndefined();
+    expect(admin?.parameters).toEqual([
+      { name: "id", in: "path", required: true, schema: { type: "string" } },
+    ]);
+
+    const webhook = operation(doc, sample[2] as RouteDefinition);
+    expect(webhook?.security).toEqual([{ stripeSignature: [] }]);
+    expect(webhook?.responses["415"]).toBeUndefined();
+    expect(doc.components.securitySchemes).toMatchObject({
+      stripeSignature: { type: "apiKey", in: "header", name: "Stripe-Signature" },
+      stackSystemToken: { type: "http", scheme: "bearer" },
+    });
+    expect(doc.components.schemas.IntegratorError).toMatchObject({
+      properties: { errors: { type: "array" } },
+    });
+  });
+
+  it("moves shared parts of a schema to components, so every $ref resolves in the document", async () => {
+    const item = z.object({ name: z.string() }).register(z.globalRegistry, { id: "SharedItem" });
+    const sample: RouteDefinition = {
+      method: "GET",
+      path: "/things",
+      function: "health",
+      auth: "public",
+      bodyLimit: 1024,
+      rawBody: false,
+      errorFormat: "api",
+      cors: false,
+      summary: "s",
+      request: {},
+      responses: { 200: { description: "ok", schema: z.object({ first: item, rest: z.array(item) }) } },
+    };
+    const doc = openApiDocument([sample], API_INFO);
+    const text = JSON.stringify(doc);
+    for (const [, ref] of text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)) {
+      expect(doc.components.schemas, ref).toHaveProperty(ref ?? "");
+    }
+    expect(text).not.toContain("$defs");
+    expect((await validate(doc)).valid).toBe(true);
+    z.globalRegistry.remove(item);
+  });
+});
+
+describe("GET /openapi.json", () => {
+  it("serves the document with an ETag, and 304 when unchanged", async () => {
+    const handler = makeHandler({ logger: new Logger({ logLevel: "SILENT" }) });
+    const first = await handler(httpEvent("GET /openapi.json"), lambdaContext);
+    expect(first.statusCode).toBe(200);
+    expect(JSON.parse(first.body ?? "{}")).toEqual(openApiDocument(routes, API_INFO));
+    const etag = first.headers?.etag as string;
+    const again = await handler(
+      httpEvent("GET /openapi.json", { headers: { "if-none-match": etag } }),
+      lambdaContext,
+    );
+    expect(again.statusCode).toBe(304);
+  });
+});
