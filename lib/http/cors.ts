@@ -5,6 +5,7 @@ export function corsHeaders(origin: string | undefined, allowed: readonly string
     "access-control-allow-origin": origin,
     "access-control-allow-methods": "GET,POST,OPTIONS",
     "access-control-allow-headers": "content-type,if-none-match",
+    "access-control-expose-headers": "etag",
     "access-control-max-age": "600",
     vary: "Origin",
   };
