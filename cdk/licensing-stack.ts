@@ -1,34 +1,99 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
-import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey } from "aws-cdk-lib/aws-apigatewayv2";
-import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import { AttributeType, Billing, TableV2 } from "aws-cdk-lib/aws-dynamodb";
-import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { EventBus, Rule, Schedule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { PolicyStatement, User } from "aws-cdk-lib/aws-iam";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { functionTable, type FunctionName } from "../lib/functions.ts";
+import type { SecretSetting } from "../lib/config.ts";
+import { type FunctionDefinition, functionTable } from "../lib/functions.ts";
+import { parseCatalog } from "../lib/licensing/catalog.ts";
 import { queueDefinition } from "../lib/queue/definition.ts";
-import { routes } from "../lib/routes.ts";
+import { type RouteDefinition, routeKey, routes as routeTable } from "../lib/routes.ts";
 import { tableDefinition } from "../lib/store/table.ts";
+import { type AlarmThresholds, DEFAULT_THRESHOLDS, ProductAlarms } from "./alarms.ts";
+import { BUNDLED_CATALOG_FILE, functionConstructId, LAMBDA_TASK_ROOT, pascal } from "./bundling.ts";
+import { ProductHttpApi } from "./http-api.ts";
+import { ProductFunction } from "./product-function.ts";
+import { ProductSecrets, secretNameOf } from "./secrets.ts";
+
+/** The repository root: entries, the lockfile and a relative catalog path are resolved from here. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The function integrator.io invokes in Lambda-stack mode. */
+export const EXTENSION_FUNCTION = "integrator-extension";
+/** The function behind the API's `$default` route. */
+export const DEFAULT_ROUTE_FUNCTION = "fallback";
 
 export interface LicensingStackProps extends StackProps {
-  /** Keep the table when the stack is deleted (default true). */
+  /**
+   * Production data safety (default true): the table gets deletion protection and, like the
+   * secrets and log groups, is retained when the stack is deleted. `false` for throwaway stacks.
+   */
   retainData?: boolean;
+  /** The vendor's catalog file, absolute or relative to the repository root (default `local/catalog.json`). */
+  catalogPath?: string;
+  /** integrator.io API base (default US `https://api.integrator.io/v1`; EU `https://api.eu.integrator.io/v1`). */
+  integratorApiUrl?: string;
+  /** Stripe API base (default `https://api.stripe.com`). */
+  stripeApiUrl?: string;
+  /** Origins checkout success/cancel URLs may point at (`CHECKOUT_ALLOWED_ORIGINS`). */
+  checkoutAllowedOrigins?: string[];
+  /** Origins allowed to call the marketplace routes from a browser (`CORS_ALLOWED_ORIGINS`). */
+  corsAllowedOrigins?: string[];
+  /** Share of integrator.io's account rate limit this deployment may use (`INTEGRATOR_RATE_SHARE`, default 1). */
+  integratorRateShare?: number;
+  logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  /** Retention of function and access logs (default one month). */
+  logRetention?: RetentionDays;
+  /** Secrets that already exist (name or complete ARN per setting) instead of new ones. */
+  existingSecrets?: Partial<Record<SecretSetting, string>>;
+  /** Alarm notifications go to this address through an SNS topic (default: alarms without actions). */
+  alarmEmail?: string;
+  alarmThresholds?: Partial<AlarmThresholds>;
+  /** Stage-wide API throttling (default 50 requests/s, bursts of 100). */
+  apiThrottle?: { rateLimit: number; burstLimit: number };
+  /** Most concurrent worker invocations (default 10; the integrator.io bucket is the real limit). */
+  workerMaxConcurrency?: number;
+  /** How often `schedule` functions run (default 15 minutes). */
+  scheduleRate?: Duration;
+  /** integrator.io's Lambda-stack mode: an IAM user that may only invoke the extension function. */
+  lambdaStack?: boolean;
+  /** The function and route tables (default lib/functions.ts and lib/routes.ts; tests pass their own). */
+  functions?: Readonly<Record<string, FunctionDefinition>>;
+  routes?: readonly RouteDefinition[];
 }
 
 const key = (name: string) => ({ name, type: AttributeType.STRING });
 
-/** The production stack: table, queues, functions and the HTTP API, all from the shared definitions. */
+/**
+ * The production stack, derived from the shared tables: a new entry in lib/functions.ts or
+ * lib/routes.ts needs no change here. DESIGN §1, §6, §9.
+ */
 export class LicensingStack extends Stack {
   readonly table: TableV2;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
-  readonly api: HttpApi;
-  readonly functions: Partial<Record<FunctionName, NodejsFunction>> = {};
+  readonly eventBus: EventBus;
+  readonly secrets: ProductSecrets;
+  readonly httpApi: ProductHttpApi;
+  readonly functions = new Map<string, ProductFunction>();
+  readonly alarms: ProductAlarms;
+  readonly invokeUser: User | undefined;
 
   constructor(scope: Construct, id: string, props: LicensingStackProps = {}) {
     super(scope, id, props);
+    const functions = props.functions ?? functionTable;
+    const routes = props.routes ?? routeTable;
     const retain = props.retainData ?? true;
+    const dataRemoval = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const catalogFile = checkedCatalog(props.catalogPath ?? "local/catalog.json");
 
     this.table = new TableV2(this, "Table", {
       partitionKey: key(tableDefinition.partitionKey),
@@ -37,7 +102,7 @@ export class LicensingStack extends Stack {
       timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: retain,
-      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: dataRemoval,
       globalSecondaryIndexes: tableDefinition.globalSecondaryIndexes.map((g) => ({
         indexName: g.indexName,
         partitionKey: key(g.partitionKey),
@@ -45,86 +110,178 @@ export class LicensingStack extends Stack {
       })),
     });
 
-    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
-      queueName: queueDefinition.deadLetterQueueName,
+    // AWS: the source queue's visibility timeout should be at least 6 × the consumer's timeout.
+    const longestWorker = Math.max(
+      0,
+      ...Object.values(functions)
+        .filter((f) => f.trigger === "queue")
+        .map((f) => f.timeoutSeconds),
+    );
+    const fifo = {
       fifo: true,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.seconds(queueDefinition.retentionSeconds),
-    });
+      // High-throughput FIFO: deduplication and throughput per message group (one customer).
+      deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+    };
+    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", fifo);
     this.queue = new Queue(this, "EventQueue", {
-      queueName: queueDefinition.queueName,
-      fifo: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: Duration.seconds(queueDefinition.visibilityTimeoutSeconds),
+      ...fifo,
+      visibilityTimeout: Duration.seconds(
+        Math.max(queueDefinition.visibilityTimeoutSeconds, 6 * longestWorker),
+      ),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: queueDefinition.maxReceiveCount },
     });
 
-    const environment = {
+    this.eventBus = new EventBus(this, "DomainEvents", {
+      description: "integrator-licensing domain events (DESIGN §1)",
+    });
+    this.secrets = new ProductSecrets(this, "Secrets", {
+      namePrefix: this.stackName,
+      existing: props.existingSecrets,
+      removalPolicy: dataRemoval,
+    });
+
+    const environment: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
       QUEUE_URL: this.queue.queueUrl,
       DLQ_URL: this.deadLetterQueue.queueUrl,
+      CATALOG_PATH: `${LAMBDA_TASK_ROOT}/${BUNDLED_CATALOG_FILE}`,
+      INTEGRATOR_API_URL: props.integratorApiUrl ?? "https://api.integrator.io/v1",
+      // Explicit: lib/config.ts picks the simulator while no key is in the environment, and in
+      // Lambda the key only arrives later, from Secrets Manager.
+      STRIPE_API_URL: props.stripeApiUrl ?? "https://api.stripe.com",
+      LOG_LEVEL: props.logLevel ?? "INFO",
       NODE_OPTIONS: "--enable-source-maps",
     };
-    for (const [name, definition] of Object.entries(functionTable) as [FunctionName, (typeof functionTable)[FunctionName]][]) {
-      this.functions[name] = new NodejsFunction(this, `${pascal(name)}Function`, {
-        entry: definition.entry,
-        handler: "handler",
-        runtime: Runtime.NODEJS_22_X,
-        architecture: Architecture.ARM_64,
-        timeout: Duration.seconds(definition.timeoutSeconds),
-        memorySize: definition.memoryMb,
-        environment,
-        bundling: {
-          format: OutputFormat.ESM,
-          minify: true,
-          sourceMap: true,
-          target: "node22",
-          mainFields: ["module", "main"],
-          banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-          externalModules: ["@aws-sdk/*"],
-          forceDockerBundling: false,
-        },
-      });
-    }
+    if (props.integratorRateShare !== undefined)
+      environment.INTEGRATOR_RATE_SHARE = String(props.integratorRateShare);
+    if (props.checkoutAllowedOrigins)
+      environment.CHECKOUT_ALLOWED_ORIGINS = props.checkoutAllowedOrigins.join(",");
+    if (props.corsAllowedOrigins) environment.CORS_ALLOWED_ORIGINS = props.corsAllowedOrigins.join(",");
 
-    this.api = new HttpApi(this, "HttpApi", { createDefaultStage: true });
-    const integrations = new Map<FunctionName, HttpLambdaIntegration>();
-    const integrationFor = (name: FunctionName) => {
-      let integration = integrations.get(name);
-      const fn = this.functions[name];
-      if (!fn) throw new Error(`no function ${name}`);
-      if (!integration) {
-        integration = new HttpLambdaIntegration(`${pascal(name)}Integration`, fn);
-        integrations.set(name, integration);
-      }
-      return integration;
+    const resources = {
+      table: this.table,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      eventBus: this.eventBus,
+      secrets: this.secrets,
     };
-    for (const route of routes) {
-      new HttpRoute(this, `Route${pascal(route.method.toLowerCase())}${pascal(route.path)}`, {
-        httpApi: this.api,
-        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
-        integration: integrationFor(route.function),
-      });
+    for (const [name, definition] of Object.entries(functions)) {
+      this.functions.set(
+        name,
+        new ProductFunction(this, functionConstructId(name), {
+          name,
+          definition,
+          resources,
+          environment,
+          projectRoot: PROJECT_ROOT,
+          catalogFile,
+          logRetention,
+          logRemovalPolicy: dataRemoval,
+          queueMaxConcurrency: props.workerMaxConcurrency ?? 10,
+        }),
+      );
     }
-    new HttpRoute(this, "RouteDefault", {
-      httpApi: this.api,
-      routeKey: HttpRouteKey.DEFAULT,
-      integration: integrationFor("fallback"),
+    const lambdas = new Map<string, IFunction>([...this.functions].map(([name, fn]) => [name, fn.function]));
+
+    this.httpApi = new ProductHttpApi(this, "Http", {
+      routes,
+      functions: lambdas,
+      defaultFunction: DEFAULT_ROUTE_FUNCTION,
+      throttle: props.apiThrottle ?? { rateLimit: 50, burstLimit: 100 },
+      logRetention,
+      logRemovalPolicy: dataRemoval,
     });
 
-    this.table.grantReadData(this.functions.health as NodejsFunction);
-    this.queue.grant(this.functions.health as NodejsFunction, "sqs:GetQueueAttributes");
+    for (const [name, definition] of Object.entries(functions)) {
+      if (definition.trigger !== "schedule") continue;
+      new Rule(this, `${pascal(name)}Schedule`, {
+        description: `Runs ${name} on a schedule`,
+        schedule: Schedule.rate(props.scheduleRate ?? Duration.minutes(15)),
+        // A missed run is repaired by the next one; retrying an old run past that only overlaps.
+        targets: [
+          new LambdaFunction(lambdas.get(name) as IFunction, {
+            retryAttempts: 2,
+            maxEventAge: Duration.minutes(10),
+          }),
+        ],
+      });
+    }
 
-    new CfnOutput(this, "ApiUrl", { value: this.api.apiEndpoint });
+    const webhookRoute = routes.find((r) => r.auth === "stripe");
+    this.alarms = new ProductAlarms(this, "Alarms", {
+      deadLetterQueue: this.deadLetterQueue,
+      workers: Object.entries(functions)
+        .filter(([, f]) => f.trigger === "queue")
+        .map(([name]) => lambdas.get(name) as IFunction),
+      // Everything that calls integrator.io or provisions (both need INTEGRATOR_TOKEN) emits the product metrics.
+      metricServices: Object.entries(functions)
+        .filter(([, f]) => f.access?.secrets?.includes("INTEGRATOR_TOKEN"))
+        .map(([name]) => name),
+      accessLogs: this.httpApi.accessLogs,
+      webhookRouteKey: webhookRoute && routeKey(webhookRoute),
+      thresholds: { ...DEFAULT_THRESHOLDS, ...props.alarmThresholds },
+      email: props.alarmEmail,
+    });
+
+    if (props.lambdaStack) {
+      const extension = lambdas.get(EXTENSION_FUNCTION);
+      if (extension) {
+        // integrator.io's Lambda stack signs its calls with this user's access key (created with the CLI, never in an output).
+        this.invokeUser = new User(this, "IntegratorInvokeUser");
+        this.invokeUser.addToPolicy(
+          new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [extension.functionArn] }),
+        );
+        new CfnOutput(this, "IntegratorInvokeUserName", {
+          value: this.invokeUser.userName,
+          description:
+            "aws iam create-access-key --user-name <this>; store the key in integrator.io's Lambda stack",
+        });
+        new CfnOutput(this, "IntegratorExtensionFunctionName", {
+          value: extension.functionName,
+          description: "The function name for integrator.io's Lambda stack",
+        });
+      } else {
+        Annotations.of(this).addWarningV2(
+          "integrator-licensing:lambdaStackWithoutExtension",
+          `lambdaStack is set but lib/functions.ts has no "${EXTENSION_FUNCTION}" function: no IAM user was created.`,
+        );
+      }
+    }
+
+    const base = this.httpApi.url;
+    new CfnOutput(this, "ApiUrl", { value: base, description: "Base URL of the HTTP API" });
+    if (webhookRoute) {
+      new CfnOutput(this, "WebhookUrl", {
+        value: `${base}${webhookRoute.path}`,
+        description: "Stripe webhook endpoint URL",
+      });
+    }
+    new CfnOutput(this, "IntegratorHostUri", {
+      value: `${base}/integrator`,
+      description: "hostURI of the integrator.io stack (HTTP server stack)",
+    });
+    new CfnOutput(this, "EventBusName", {
+      value: this.eventBus.eventBusName,
+      description: "Domain events (EVENT_BUS_NAME)",
+    });
+    for (const [setting, secretId] of Object.entries(this.secrets.secretIds)) {
+      new CfnOutput(this, `${pascal(secretNameOf(setting as SecretSetting))}SecretId`, {
+        value: secretId,
+        description: `Secrets Manager id of ${setting}`,
+      });
+    }
+    if (this.alarms.topic) new CfnOutput(this, "AlarmTopicArn", { value: this.alarms.topic.topicArn });
   }
 }
 
-function pascal(text: string): string {
-  return text
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part[0]?.toUpperCase() + part.slice(1))
-    .join("");
+/** The catalog file, resolved and validated now: a bad catalog fails the synth, not a cold start. */
+function checkedCatalog(path: string): string {
+  const file = isAbsolute(path) ? path : resolve(PROJECT_ROOT, path);
+  if (!existsSync(file)) throw new Error(`catalogPath: ${file} does not exist`);
+  parseCatalog(JSON.parse(readFileSync(file, "utf8")));
+  return file;
 }

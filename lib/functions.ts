@@ -1,22 +1,39 @@
+import type { SecretSetting } from "./config.ts";
+
 /**
  * Every Lambda function of the product, by name. CDK builds one NodejsFunction per entry and the
  * local stack loads the same modules, so a handler is always named by its module path and no
  * bundle ever imports another handler.
  */
 const definitions = {
-  health: { entry: "functions/health.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 256 },
-  fallback: { entry: "functions/fallback.ts", trigger: "http", timeoutSeconds: 5, memoryMb: 128 },
+  health: {
+    entry: "functions/health.ts",
+    trigger: "http",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    access: { table: "describe", queue: ["attributes"] },
+  },
+  fallback: { entry: "functions/fallback.ts", trigger: "http", timeoutSeconds: 5, memoryMb: 128, access: {} },
   "stripe-webhook": {
     entry: "functions/stripe-webhook.ts",
     trigger: "http",
     timeoutSeconds: 10,
     memoryMb: 512,
+    // Verification needs only the webhook secret; the SDK is built with a placeholder key.
+    access: { table: "readwrite", queue: ["send"], secrets: ["STRIPE_WEBHOOK_SECRET"] },
   },
   "provision-worker": {
     entry: "functions/provision-worker.ts",
     trigger: "queue",
     timeoutSeconds: 60,
     memoryMb: 512,
+    // readwrite also covers the distributed integrator.io token bucket, which lives in the table.
+    access: {
+      table: "readwrite",
+      queue: ["consume"],
+      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"],
+      eventBus: true,
+    },
   },
   // Listings and checkout; a first request on an empty cache (and the admin sync) fills it inline.
   marketplace: {
@@ -24,6 +41,7 @@ const definitions = {
     trigger: "http",
     timeoutSeconds: 29,
     memoryMb: 512,
+    access: { table: "readwrite", secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN", "ADMIN_TOKEN"] },
   },
   // Refreshes the stored listings from integrator.io and Stripe (local scheduler / EventBridge).
   "listings-sync": {
@@ -31,9 +49,10 @@ const definitions = {
     trigger: "schedule",
     timeoutSeconds: 120,
     memoryMb: 256,
+    access: { table: "readwrite", secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"] },
   },
   // The OpenAPI document, generated from the route table once per cold start.
-  openapi: { entry: "functions/openapi.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 256 },
+  openapi: { entry: "functions/openapi.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 256, access: {} },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof definitions;
@@ -45,4 +64,32 @@ export interface FunctionDefinition {
   trigger: "http" | "queue" | "schedule";
   timeoutSeconds: number;
   memoryMb: number;
+  /** What the function may touch in AWS; CDK grants exactly this (absent = nothing). */
+  access?: FunctionAccess;
 }
+
+/**
+ * Least privilege, declared beside the function: CDK turns each entry into IAM grants and sets
+ * only the matching settings (a secret's `*_SECRET_ID` only where the secret may be read).
+ */
+export interface FunctionAccess {
+  /**
+   * The single table: `describe` (DescribeTable only), `read`, or `readwrite`. Any function that
+   * calls integrator.io (holds `INTEGRATOR_TOKEN`) needs `readwrite`: the shared token bucket is in the table.
+   */
+  table?: "describe" | "read" | "readwrite";
+  /** The FIFO event queue. `consume` is implied by the `queue` trigger. */
+  queue?: QueueAccess[];
+  /** The dead-letter queue (inspection and replay). */
+  dlq?: QueueAccess[];
+  /** Secrets read from Secrets Manager at cold start. */
+  secrets?: SecretSetting[];
+  /** Publishes domain events to the EventBridge bus (`EVENT_BUS_NAME`). */
+  eventBus?: boolean;
+}
+
+/**
+ * `send`: SendMessage; `consume`: receive, delete and change visibility; `attributes`:
+ * GetQueueAttributes; `redrive`: start, list and cancel message-move tasks out of the DLQ.
+ */
+export type QueueAccess = "send" | "consume" | "attributes" | "redrive";

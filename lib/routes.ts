@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import type { FunctionName } from "./functions.ts";
 import type { AuthKind, ErrorFormat, HttpMethod } from "./http/types.ts";
 import {

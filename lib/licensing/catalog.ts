@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 
 /**
  * The catalog: which integrator.io connectors the vendor sells, the editions and add-ons of

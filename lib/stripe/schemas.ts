@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 
 /**
  * The Stripe objects the licensing rules read, as Stripe sends them (API `2026-10-28.endive`):

@@ -1,0 +1,81 @@
+import type { BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogLevel, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+
+/**
+ * How every function is bundled, in one place: the NodejsFunction options below and the plain
+ * esbuild options the cold-start benchmark (bench/coldstart.ts) rebuilds with to read a metafile.
+ */
+
+/** ESM bundles still meet CommonJS `require` inside dependencies; the banner gives them one. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** Lambda's Node.js 22 runtime ships the AWS SDK v3; bundling our own would only add bytes and init time. */
+export const RUNTIME_PROVIDED_MODULES = ["@aws-sdk/*"];
+
+/** Where the catalog lands inside each function's bundle, and the `CATALOG_PATH` the function reads. */
+export const BUNDLED_CATALOG_FILE = "catalog.json";
+export const LAMBDA_TASK_ROOT = "/var/task";
+
+const shared = {
+  minify: true,
+  target: "node22",
+  // `module` first: ESM builds tree-shake, CommonJS builds do not.
+  mainFields: ["module", "main"],
+  banner: ESM_REQUIRE_BANNER,
+} as const;
+
+/** NodejsFunction bundling: local esbuild (no Docker), ESM, minified, source maps without sources. */
+export function lambdaBundling(catalogFile: string): BundlingOptions {
+  return {
+    ...shared,
+    mainFields: [...shared.mainFields],
+    format: OutputFormat.ESM,
+    sourceMap: true,
+    // The map only has to turn stack traces into file:line; the sources themselves stay out of the asset.
+    sourcesContent: false,
+    externalModules: RUNTIME_PROVIDED_MODULES,
+    forceDockerBundling: false,
+    // Sizes are the benchmark's business; synth and tests stay quiet unless esbuild warns.
+    logLevel: LogLevel.WARNING,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir, outputDir) => [`cp "${catalogFile}" "${outputDir}/${BUNDLED_CATALOG_FILE}"`],
+    },
+  };
+}
+
+/** The same build as plain esbuild options (for the benchmark's metafile). */
+export const esbuildEquivalent: {
+  bundle: true;
+  platform: "node";
+  format: "esm";
+  minify: boolean;
+  target: string;
+  mainFields: string[];
+  banner: { js: string };
+  external: string[];
+} = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  minify: shared.minify,
+  target: shared.target,
+  mainFields: [...shared.mainFields],
+  banner: { js: shared.banner },
+  external: RUNTIME_PROVIDED_MODULES,
+};
+
+/** The construct id of a function-table entry (`provision-worker` → `ProvisionWorkerFunction`). */
+export function functionConstructId(name: string): string {
+  return `${pascal(name)}Function`;
+}
+
+export function pascal(text: string): string {
+  return text
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => (part[0]?.toUpperCase() ?? "") + part.slice(1))
+    .join("");
+}

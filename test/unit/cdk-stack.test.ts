@@ -1,0 +1,451 @@
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { App, type CfnElement, type PolicyViolation, Stack, Validations } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { Queue } from "aws-cdk-lib/aws-sqs";
+import { AwsSolutionsChecks } from "cdk-nag";
+import type { IConstruct } from "constructs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { LOCAL_DEFAULTS, loadConfig, SECRET_SETTINGS } from "#lib/config.ts";
+import { type FunctionDefinition, functionTable } from "#lib/functions.ts";
+import { METRICS_NAMESPACE } from "#lib/observability/metrics.ts";
+import { queueDefinition } from "#lib/queue/definition.ts";
+import { routeKey, routes } from "#lib/routes.ts";
+import { tableDefinition } from "#lib/store/table.ts";
+import { ESM_REQUIRE_BANNER } from "../../cdk/bundling.ts";
+import { LicensingStack } from "../../cdk/licensing-stack.ts";
+
+type Resource = {
+  Type: string;
+  Properties: Record<string, unknown>;
+  Metadata?: Record<string, string>;
+  DeletionPolicy?: string;
+};
+
+const functions = Object.entries(functionTable) as [string, FunctionDefinition][];
+let stack: LicensingStack;
+let template: Template;
+let resources: Record<string, Resource>;
+let outdir: string;
+let nagViolations: PolicyViolation[];
+
+const logicalId = (construct: IConstruct) =>
+  stack.resolve(stack.getLogicalId(construct.node.defaultChild as CfnElement)) as string;
+const functionId = (name: string) => {
+  const fn = stack.functions.get(name);
+  if (!fn) throw new Error(`no function ${name}`);
+  return logicalId(fn.function);
+};
+const environmentOf = (name: string) =>
+  ((resources[functionId(name)] as Resource).Properties.Environment as { Variables: Record<string, unknown> })
+    .Variables;
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const statementsOf = (roleLogicalId: string) =>
+  ofType("AWS::IAM::Policy")
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(`"${roleLogicalId}"`))
+    .flatMap(
+      ([, p]) =>
+        (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+          .Statement,
+    )
+    .map((s) => ({ actions: [s.Action].flat(), resource: JSON.stringify(s.Resource) }));
+
+describe("LicensingStack", () => {
+  beforeAll(() => {
+    // One synth for the file: bundling every function takes a few seconds each.
+    // Asset metadata (as the CLI asks for it) tells where each function's bundle was staged.
+    const app = new App({ context: { "aws:cdk:enable-asset-metadata": true } });
+    stack = new LicensingStack(app, "Licensing", { alarmEmail: "ops@example.com", lambdaStack: true });
+    template = Template.fromStack(stack);
+    resources = template.toJSON().Resources as Record<string, Resource>;
+    outdir = app.outdir;
+    nagViolations = new AwsSolutionsChecks(app).validateScope(app).violations;
+  }, 300_000);
+
+  it("has one function per function-table entry and nothing else running code", () => {
+    template.resourceCountIs("AWS::Lambda::Function", functions.length);
+    template.resourceCountIs("AWS::DynamoDB::GlobalTable", 1);
+    template.resourceCountIs("AWS::SQS::Queue", 2);
+    template.resourceCountIs("AWS::Events::EventBus", 1);
+    template.resourceCountIs("AWS::SecretsManager::Secret", 5);
+    template.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
+    template.resourceCountIs("AWS::ApiGatewayV2::Stage", 1);
+    template.resourceCountIs("AWS::ApiGatewayV2::Route", routes.length + 1);
+    template.resourceCountIs(
+      "AWS::Lambda::EventSourceMapping",
+      functions.filter(([, f]) => f.trigger === "queue").length,
+    );
+    template.resourceCountIs(
+      "AWS::Events::Rule",
+      functions.filter(([, f]) => f.trigger === "schedule").length,
+    );
+    template.resourceCountIs("AWS::SNS::Topic", 1);
+    template.resourceCountIs("AWS::IAM::AccessKey", 0);
+  });
+
+  it("builds every function as arm64 Node.js 22 ESM with the table's timeout, memory and the bundled catalog", () => {
+    for (const [name, definition] of functions) {
+      const fn = resources[functionId(name)] as Resource;
+      expect(fn.Properties).toMatchObject({
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        Handler: "index.handler",
+        Timeout: definition.timeoutSeconds,
+        MemorySize: definition.memoryMb,
+      });
+      const assetDir = join(outdir, fn.Metadata?.["aws:asset:path"] as string);
+      const bundle = readFileSync(join(assetDir, "index.mjs"), "utf8");
+      expect(bundle.startsWith(ESM_REQUIRE_BANNER), name).toBe(true);
+      // DESIGN §8's size budget; the timing targets are bench/coldstart.ts.
+      expect(statSync(join(assetDir, "index.mjs")).size, name).toBeLessThanOrEqual(800 * 1024);
+      expect(bundle, `${name} bundles the AWS SDK`).not.toMatch(/@aws-sdk\/client-[a-z-]+\/dist-/);
+      expect(JSON.parse(readFileSync(join(assetDir, "catalog.json"), "utf8"))).toEqual(
+        JSON.parse(readFileSync("local/catalog.json", "utf8")),
+      );
+    }
+  });
+
+  it("defines the table from lib/store/table.ts: on demand, PITR, deletion protection, TTL, GSIs", () => {
+    const [, table] = ofType("AWS::DynamoDB::GlobalTable")[0] as [string, Resource];
+    expect(table.DeletionPolicy).toBe("Retain");
+    expect(table.Properties).toMatchObject({
+      BillingMode: "PAY_PER_REQUEST",
+      TimeToLiveSpecification: { AttributeName: tableDefinition.timeToLiveAttribute, Enabled: true },
+      KeySchema: [
+        { AttributeName: tableDefinition.partitionKey, KeyType: "HASH" },
+        { AttributeName: tableDefinition.sortKey, KeyType: "RANGE" },
+      ],
+      Replicas: [
+        {
+          DeletionProtectionEnabled: true,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        },
+      ],
+    });
+    expect(
+      (table.Properties.GlobalSecondaryIndexes as { IndexName: string }[]).map((g) => g.IndexName),
+    ).toEqual(tableDefinition.globalSecondaryIndexes.map((g) => g.indexName));
+  });
+
+  it("makes the event queue high-throughput FIFO with an encrypted DLQ after 5 receives", () => {
+    const worker = functions.find(([, f]) => f.trigger === "queue")?.[1] as FunctionDefinition;
+    const dlq = logicalId(stack.deadLetterQueue);
+    const queue = resources[logicalId(stack.queue)] as Resource;
+    expect(queue.Properties).toMatchObject({
+      FifoQueue: true,
+      DeduplicationScope: "messageGroup",
+      FifoThroughputLimit: "perMessageGroupId",
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { "Fn::GetAtt": [dlq, "Arn"] },
+        maxReceiveCount: queueDefinition.maxReceiveCount,
+      },
+    });
+    expect(queue.Properties.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * worker.timeoutSeconds);
+    expect((resources[dlq] as Resource).Properties).toMatchObject({
+      FifoQueue: true,
+      SqsManagedSseEnabled: true,
+    });
+    // enforceSSL on both queues.
+    template.resourcePropertiesCountIs(
+      "AWS::SQS::QueuePolicy",
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+          ]),
+        },
+      },
+      2,
+    );
+  });
+
+  it("routes every entry of lib/routes.ts, and $default, to its function with payload v2", () => {
+    const integrationTarget = (route: Resource) => {
+      const join = (route.Properties.Target as { "Fn::Join": [string, [string, { Ref: string }]] })[
+        "Fn::Join"
+      ];
+      return resources[join[1][1].Ref] as Resource;
+    };
+    const routeResources = ofType("AWS::ApiGatewayV2::Route").map(([, r]) => r);
+    const expected = [
+      ...routes.map((r) => ({ key: routeKey(r), fn: r.function })),
+      { key: "$default", fn: "fallback" },
+    ];
+    for (const { key, fn } of expected) {
+      const route = routeResources.find((r) => r.Properties.RouteKey === key);
+      expect(route, key).toBeDefined();
+      const integration = integrationTarget(route as Resource);
+      expect(integration.Properties, key).toMatchObject({
+        IntegrationType: "AWS_PROXY",
+        PayloadFormatVersion: "2.0",
+        IntegrationUri: { "Fn::GetAtt": [functionId(fn), "Arn"] },
+      });
+    }
+  });
+
+  it("throttles the stage and writes JSON access logs without headers", () => {
+    const [, stage] = ofType("AWS::ApiGatewayV2::Stage")[0] as [string, Resource];
+    expect(stage.Properties).toMatchObject({
+      StageName: "$default",
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: { "Fn::GetAtt": [logicalId(stack.httpApi.accessLogs), "Arn"] } },
+    });
+    const format = (stage.Properties.AccessLogSettings as { Format: string }).Format;
+    expect(Object.keys(JSON.parse(format.replace("$context.status", "200")))).toEqual(
+      expect.arrayContaining(["routeKey", "status"]),
+    );
+    expect(format.toLowerCase()).not.toMatch(/authorization|signature|header/);
+  });
+
+  it("feeds the queue worker through SQS with partial batch responses and a concurrency cap", () => {
+    for (const [name] of functions.filter(([, f]) => f.trigger === "queue")) {
+      template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+        FunctionName: { Ref: functionId(name) },
+        EventSourceArn: { "Fn::GetAtt": [logicalId(stack.queue), "Arn"] },
+        BatchSize: queueDefinition.batchSize,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: { MaximumConcurrency: 10 },
+      });
+    }
+  });
+
+  it("runs every schedule function every 15 minutes", () => {
+    for (const [name] of functions.filter(([, f]) => f.trigger === "schedule")) {
+      template.hasResourceProperties("AWS::Events::Rule", {
+        ScheduleExpression: "rate(15 minutes)",
+        Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [functionId(name), "Arn"] } })],
+      });
+    }
+  });
+
+  it("grants each function exactly what its `access` declares, on named resources only", () => {
+    const table = `"${logicalId(stack.table)}"`;
+    const queue = `"${logicalId(stack.queue)}"`;
+    const dlq = `"${logicalId(stack.deadLetterQueue)}"`;
+    const bus = `"${logicalId(stack.eventBus)}"`;
+    for (const [name, definition] of functions) {
+      const access = definition.access ?? {};
+      const product = stack.functions.get(name);
+      const role = resources[logicalId(product?.role as IConstruct)] as Resource;
+      expect(role.Properties.ManagedPolicyArns, `${name} uses a managed policy`).toBeUndefined();
+      const statements = statementsOf(logicalId(product?.role as IConstruct));
+      const on = (ref: string) => statements.filter((s) => s.resource.includes(ref));
+      const actionsOn = (ref: string) => new Set(on(ref).flatMap((s) => s.actions));
+
+      for (const s of statements) expect(s.resource, `${name}: ${s.actions}`).not.toMatch(/"\*"|:\*"|\/\*"/);
+      // Logs: only its own log group.
+      expect(
+        on(`"${logicalId(product?.logGroup as IConstruct)}"`)
+          .flatMap((s) => s.actions)
+          .sort(),
+      ).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+
+      const tableActions = actionsOn(table);
+      expect(tableActions.has("dynamodb:DescribeTable"), name).toBe(access.table !== undefined);
+      expect(tableActions.has("dynamodb:Query"), name).toBe(
+        access.table === "read" || access.table === "readwrite",
+      );
+      expect(tableActions.has("dynamodb:PutItem"), name).toBe(access.table === "readwrite");
+
+      const queueActions = actionsOn(queue);
+      expect(queueActions.has("sqs:SendMessage"), name).toBe(access.queue?.includes("send") ?? false);
+      expect(queueActions.has("sqs:DeleteMessage"), name).toBe(
+        definition.trigger === "queue" || (access.queue?.includes("consume") ?? false),
+      );
+      expect(queueActions.has("sqs:GetQueueAttributes"), name).toBe(
+        (access.queue?.length ?? 0) > 0 || definition.trigger === "queue",
+      );
+      expect(actionsOn(dlq).size > 0, name).toBe((access.dlq?.length ?? 0) > 0);
+      expect(actionsOn(bus).has("events:PutEvents"), name).toBe(access.eventBus === true);
+
+      const secretRefs = statements
+        .filter((s) => s.actions.includes("secretsmanager:GetSecretValue"))
+        .map((s) => s.resource);
+      const expectedSecrets = (access.secrets ?? []).map(
+        (setting) => `{"Ref":"${logicalId(stack.secrets.secrets[setting])}"}`,
+      );
+      expect(secretRefs.sort(), name).toEqual(expectedSecrets.sort());
+    }
+  });
+
+  it("keeps secret values out of the template and the environment: only *_SECRET_ID, only where granted", () => {
+    for (const [, secret] of ofType("AWS::SecretsManager::Secret")) {
+      expect(secret.Properties.SecretString).toBeUndefined();
+      expect(secret.Properties.GenerateSecretString).toBeDefined();
+    }
+    const secretValues = [
+      ...SECRET_SETTINGS.map((s) => LOCAL_DEFAULTS[s]),
+      "sk_live_",
+      "sk_test_",
+      "rk_live_",
+      "whsec_",
+    ];
+    for (const [name, definition] of functions) {
+      const variables = environmentOf(name);
+      for (const setting of SECRET_SETTINGS) expect(variables, name).not.toHaveProperty(setting);
+      for (const value of Object.values(variables)) {
+        for (const secretValue of secretValues)
+          expect(JSON.stringify(value), name).not.toContain(secretValue);
+      }
+      const ids = Object.keys(variables).filter((k) => k.endsWith("_SECRET_ID"));
+      expect(ids.sort(), name).toEqual(
+        (definition.access?.secrets ?? []).map((s) => `${s}_SECRET_ID`).sort(),
+      );
+      for (const id of ids) {
+        const ref = (variables[id] as { Ref: string }).Ref;
+        expect(resources[ref]?.Type, `${name} ${id}`).toBe("AWS::SecretsManager::Secret");
+      }
+    }
+  });
+
+  it("gives every function an environment lib/config.ts accepts in Lambda", () => {
+    for (const [name, definition] of functions) {
+      const variables = environmentOf(name);
+      const env = Object.fromEntries(
+        Object.entries(variables).map(([k, v]) => [
+          k,
+          typeof v === "string" ? v : `resolved-at-deploy-${k.toLowerCase()}`,
+        ]),
+      );
+      const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: name, AWS_REGION: "eu-west-1" });
+      expect(config.inLambda).toBe(true);
+      expect(config.catalogPath).toBe("/var/task/catalog.json");
+      expect(config.stripeApiUrl).toBe("https://api.stripe.com");
+      expect(config.integratorApiUrl).toBe("https://api.integrator.io/v1");
+      expect(config.tableName).toBe("resolved-at-deploy-table_name");
+      expect(config.secrets, name).toEqual({});
+      expect(Object.keys(config.secretIds).sort(), name).toEqual(
+        [...(definition.access?.secrets ?? [])].sort(),
+      );
+      expect(config.eventBusName !== "", name).toBe(definition.access?.eventBus === true);
+    }
+  });
+
+  it("alarms on the DLQ, worker errors, the product metrics and a webhook 4xx spike, to the SNS topic", () => {
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
+    const alarms = ofType("AWS::CloudWatch::Alarm").map(([, a]) => JSON.stringify(a.Properties));
+    const topic = `"${logicalId(stack.alarms.topic as IConstruct)}"`;
+    for (const alarm of alarms) expect(alarm).toContain(topic);
+    expect(
+      alarms.some(
+        (a) =>
+          a.includes("ApproximateNumberOfMessagesVisible") && a.includes(logicalId(stack.deadLetterQueue)),
+      ),
+    ).toBe(true);
+    expect(alarms.some((a) => a.includes('"Errors"') && a.includes("AWS/Lambda"))).toBe(true);
+    const emitters = functions
+      .filter(([, f]) => f.access?.secrets?.includes("INTEGRATOR_TOKEN"))
+      .map(([name]) => name);
+    for (const metric of ["IntegratorRateLimited", "PendingUsers", "UnknownPrices"]) {
+      const alarm = alarms.find((a) => a.includes(`"${metric}"`));
+      expect(alarm, metric).toBeDefined();
+      expect(alarm).toContain(METRICS_NAMESPACE);
+      for (const emitter of emitters)
+        expect(alarm, `${metric} ${emitter}`).toContain(`integrator-licensing.${emitter}`);
+    }
+    template.hasResourceProperties("AWS::Logs::MetricFilter", {
+      LogGroupName: { Ref: logicalId(stack.httpApi.accessLogs) },
+      FilterPattern: Match.stringLikeRegexp(
+        '\\$\\.routeKey = "POST /webhooks/stripe".*\\$\\.status >= 400.*\\$\\.status < 500',
+      ),
+      MetricTransformations: [
+        Match.objectLike({ MetricNamespace: METRICS_NAMESPACE, MetricName: "WebhookClientErrors" }),
+      ],
+    });
+    expect(alarms.some((a) => a.includes("WebhookClientErrors"))).toBe(true);
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops@example.com",
+    });
+  });
+
+  it("in Lambda-stack mode, lets one IAM user invoke only the extension function, without an access key", () => {
+    const extension = functionTable["integrator-extension" as keyof typeof functionTable];
+    if (!extension) return;
+    const user = logicalId(stack.invokeUser as IConstruct);
+    const policies = ofType("AWS::IAM::Policy").filter(([, p]) =>
+      JSON.stringify(p.Properties.Users ?? []).includes(user),
+    );
+    expect(policies.map(([, p]) => p.Properties.PolicyDocument)).toEqual([
+      {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: "lambda:InvokeFunction",
+            Resource: { "Fn::GetAtt": [functionId("integrator-extension"), "Arn"] },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it("outputs the API URL, the webhook URL and integrator.io's hostURI", () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const api = { "Fn::GetAtt": [logicalId(stack.httpApi.api), "ApiEndpoint"] };
+    expect(outputs.ApiUrl?.Value).toEqual(api);
+    expect(outputs.WebhookUrl?.Value).toEqual({ "Fn::Join": ["", [api, "/webhooks/stripe"]] });
+    expect(outputs.IntegratorHostUri?.Value).toEqual({ "Fn::Join": ["", [api, "/integrator"]] });
+  });
+
+  it("passes cdk-nag AwsSolutions with every acknowledgement explained", () => {
+    expect(
+      nagViolations.map(
+        (v) => `${v.severity} ${v.ruleName} ${v.violatingResources.map((r) => r.constructPath)}`,
+      ),
+    ).toEqual([]);
+    const reasons: string[] = [];
+    const walk = (construct: IConstruct) => {
+      for (const entry of construct.node.metadata) {
+        if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          reasons.push(...Object.values(entry.data as Record<string, string>));
+      }
+      for (const child of construct.node.children) walk(child);
+    };
+    walk(stack);
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const reason of reasons) expect(reason.length, reason).toBeGreaterThanOrEqual(60);
+  });
+
+  it("cdk-nag really checks in this CDK version (a bare queue is reported)", () => {
+    const app = new App();
+    new Queue(new Stack(app, "Bare"), "Queue");
+    const rules = new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => v.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(["AwsSolutions-SQS3", "AwsSolutions-SQS4"]));
+  });
+});
+
+describe("LicensingStack with the vendor's existing secrets, as a throwaway stack", () => {
+  it("imports the secrets by name, creates none, and lets the table go with the stack", () => {
+    const app = new App();
+    const existing = Object.fromEntries(SECRET_SETTINGS.map((s) => [s, `vendor/${s.toLowerCase()}`]));
+    const small = new LicensingStack(app, "Throwaway", {
+      retainData: false,
+      existingSecrets: existing,
+      functions: { fallback: functionTable.fallback, "provision-worker": functionTable["provision-worker"] },
+      routes: [],
+    });
+    const t = Template.fromStack(small);
+    t.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    t.resourceCountIs("AWS::Lambda::Function", 2);
+    t.hasResource("AWS::DynamoDB::GlobalTable", {
+      DeletionPolicy: "Delete",
+      Properties: Match.objectLike({ Replicas: [Match.objectLike({ DeletionProtectionEnabled: false })] }),
+    });
+    t.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ INTEGRATOR_TOKEN_SECRET_ID: "vendor/integrator_token" }) },
+    });
+    t.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            Resource: { "Fn::Join": ["", Match.arrayWith([":secret:vendor/integrator_token-??????"])] },
+          }),
+        ]),
+      },
+    });
+  }, 120_000);
+});

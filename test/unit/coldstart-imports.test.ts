@@ -1,0 +1,35 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+/** Every TypeScript file that can end up in a Lambda bundle. */
+function lambdaSources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return lambdaSources(path);
+    return entry.name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+const files = [...lambdaSources("lib"), ...lambdaSources("functions")].map((path) => ({
+  path,
+  text: readFileSync(path, "utf8"),
+}));
+
+describe("imports that decide a bundle's size (DESIGN §8, §10)", () => {
+  it("imports zod/mini as a namespace: `import { z }` drags in every locale (≈ 420 KB per bundle)", () => {
+    // esbuild tree-shakes `import * as z from "zod/mini"`, but not the re-exported `z` namespace
+    // object, which holds `z.locales`: the fallback function went from 448 KB to 58 KB with this.
+    const offenders = files
+      .filter((f) => /import\s*\{\s*z\s*\}\s*from\s*["']zod\/mini["']/.test(f.text))
+      .map((f) => f.path);
+    expect(offenders, 'use `import * as z from "zod/mini"` (types: `import type { z }` is fine)').toEqual([]);
+  });
+
+  it("never imports classic zod in Lambda code (it does not tree-shake)", () => {
+    const offenders = files
+      .filter((f) => /^import\s+(?!type\b)[^;]*from\s*["']zod(\/v4)?["']/m.test(f.text))
+      .map((f) => f.path);
+    expect(offenders).toEqual([]);
+  });
+});
