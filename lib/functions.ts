@@ -53,6 +53,15 @@ const definitions = {
   },
   // The OpenAPI document, generated from the route table once per cold start.
   openapi: { entry: "functions/openapi.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 256, access: {} },
+  // The vendor's integrator.io stack (HTTP server stack behind API Gateway, or invoked directly as a
+  // Lambda stack). 30 s: API Gateway's integration limit; Celigo's own server allows 300 s.
+  "integrator-extension": {
+    entry: "functions/integrator-extension.ts",
+    trigger: "http",
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    access: { table: "readwrite", secrets: ["INTEGRATOR_SYSTEM_TOKEN", "INTEGRATOR_TOKEN"], eventBus: true },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof definitions;

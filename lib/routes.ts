@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { stackHealthResponse } from "./extension/install-schemas.ts";
 import type { FunctionName } from "./functions.ts";
 import type { AuthKind, ErrorFormat, HttpMethod } from "./http/types.ts";
 import {
@@ -208,6 +209,34 @@ export const routes: readonly RouteDefinition[] = [
       200: { description: "The document (ETag, Cache-Control).", schema: z.record(z.string(), z.unknown()) },
       304: { description: "Unchanged since the ETag in If-None-Match." },
     },
+  }),
+  // The vendor's integrator.io stack (functions/integrator-extension.ts), integrator.io's conventions (DESIGN §3).
+  route({
+    method: "POST",
+    path: "/integrator/function",
+    function: "integrator-extension",
+    auth: "system",
+    bodyLimit: 6 * MB,
+    errorFormat: "integrator",
+    summary:
+      "integrator.io calls an extension function: body `{_connectorId, type?, function, options, maxResponseSize?}`; " +
+      "the envelope is checked by the framework (422 `missing_required_field`, `invalid_field`, `object_not_found`, `invalid_function`).",
+    responses: {
+      200: { description: "The function's result, as JSON." },
+      422: {
+        description:
+          "The function refused or failed (`err.code || err.name`), or the envelope is wrong, or the result is over `maxResponseSize` (`response_size_exceeded`).",
+        schema: integratorErrorBody,
+      },
+    },
+  }),
+  route({
+    method: "GET",
+    path: "/integrator/healthCheck",
+    function: "integrator-extension",
+    errorFormat: "integrator",
+    summary: "integrator.io's stack health check.",
+    responses: { 200: { description: "The stack answers.", schema: stackHealthResponse } },
   }),
 ];
 

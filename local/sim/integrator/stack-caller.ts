@@ -86,7 +86,7 @@ export class StackCaller {
       });
       const text = await response.text();
       if (!response.ok) throw new SimError(422, stackErrors(response.status, text, call.function));
-      if (text.length > MAX_RESPONSE_SIZE) {
+      if (Buffer.byteLength(text, "utf8") > MAX_RESPONSE_SIZE) {
         throw new SimError(422, [
           {
             code: "response_size_exceeded",

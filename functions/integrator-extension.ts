@@ -1,0 +1,38 @@
+import type { Context } from "aws-lambda";
+import { extensionRoutes } from "#lib/extension/http-routes.ts";
+import { invokeFromLambda, isHttpApiEvent } from "#lib/extension/lambda-invoke.ts";
+import { createExtensionDeps, type ExtensionDeps } from "#lib/extension/wiring.ts";
+import { httpFunction } from "#lib/http/http-function.ts";
+import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
+import { type Environment, lambdaHandler } from "#lib/runtime.ts";
+
+export type Deps = ExtensionDeps;
+
+export const createDeps = (environment: Environment): Promise<Deps> => createExtensionDeps(environment);
+
+/**
+ * The vendor's integrator.io stack, both kinds (DESIGN §3):
+ * - HTTP server stack: `POST /integrator/function` (system token) and `GET /integrator/healthCheck`
+ *   through API Gateway;
+ * - Lambda stack: integrator.io invokes this function directly with the options as payload and
+ *   `{_connectorId, type, function}` in the ClientContext; a refusal is thrown as
+ *   `{"statusCode":422,"errors":[...]}`.
+ */
+export const makeHandler = (deps: Deps) => {
+  const http = httpFunction(extensionRoutes(deps), {
+    logger: deps.logger,
+    tokens: { system: deps.systemToken },
+  });
+  return async (event: HttpEvent | unknown, context: Context): Promise<HttpResult | unknown> => {
+    try {
+      return isHttpApiEvent(event)
+        ? await http(event, context)
+        : await invokeFromLambda(event, context, deps);
+    } finally {
+      // Only the shared client counts here (retries, 429s): most calls have nothing to publish.
+      if (deps.metrics.metrics.hasStoredMetrics()) deps.metrics.flush();
+    }
+  };
+};
+
+export const handler = lambdaHandler(createDeps, makeHandler);

@@ -1,0 +1,77 @@
+import { ExtensionError, frameworkErrors, type ProtocolError, protocolErrorOf } from "./errors.ts";
+import type { ExtensionCall } from "./protocol.ts";
+import type { ExtensionRegistry } from "./registry.ts";
+import type { ExtensionServices, FunctionContext, FunctionType } from "./types.ts";
+
+export type ExtensionOutcome = { ok: true; result: unknown } | { ok: false; errors: ProtocolError[] };
+
+export interface DispatchDeps {
+  registry: ExtensionRegistry;
+  services: ExtensionServices;
+}
+
+const failure = (...errors: ProtocolError[]): ExtensionOutcome => ({ ok: false, errors });
+
+/** The result as integrator.io will get it, or why it cannot be sent (not JSON, over `maxResponseSize`). */
+function checkResult(result: unknown, maxResponseSize: number): ExtensionOutcome {
+  let serialized: string | undefined;
+  try {
+    serialized = JSON.stringify(result ?? null);
+  } catch {
+    return failure(frameworkErrors.notSerializable());
+  }
+  if (serialized === undefined) return failure(frameworkErrors.notSerializable());
+  if (Buffer.byteLength(serialized, "utf8") > maxResponseSize)
+    return failure(frameworkErrors.tooLarge(maxResponseSize));
+  return { ok: true, result: result ?? null };
+}
+
+/**
+ * Runs one extension call: the connector by `_connectorId` (`invalid_field`), the object by
+ * `type` (`object_not_found`), the function by name (`invalid_function`), then the function with
+ * its context. Whatever the function throws becomes a 422 `{code: err.code || err.name, message}`
+ * with the one-time token masked; nothing here ever answers 5xx. Options are never logged.
+ */
+export async function dispatchExtensionCall(
+  call: ExtensionCall,
+  deps: DispatchDeps,
+): Promise<ExtensionOutcome> {
+  const { logger } = deps.services;
+  const registered = deps.registry.connector(call.connectorId);
+  if (!registered) {
+    return failure(
+      frameworkErrors.invalidField("_connectorId", `${call.connectorId} is not a connector of this stack.`),
+    );
+  }
+  const functions = deps.registry.functionsFor(registered, call.type);
+  if (!functions) return failure(frameworkErrors.objectNotFound(call.type ?? "(none)"));
+  const fn = Object.hasOwn(functions, call.function) ? functions[call.function] : undefined;
+  if (typeof fn !== "function")
+    return failure(frameworkErrors.invalidFunction(call.function, call.type ?? "the connector module"));
+
+  const token = typeof call.options.bearerToken === "string" ? call.options.bearerToken : undefined;
+  const integrationId =
+    typeof call.options._integrationId === "string" ? call.options._integrationId : undefined;
+  const where = { connectorId: call.connectorId, type: call.type, function: call.function, integrationId };
+  const context: FunctionContext = {
+    ...deps.services,
+    connector: registered.connector,
+    definition: registered.definition,
+    call: { type: call.type as FunctionType | undefined, function: call.function },
+    integrator: deps.services.vendor.forToken(token ?? ""),
+  };
+  logger.info("extension function called", where);
+  try {
+    const outcome = checkResult(await fn(call.options, context), call.maxResponseSize);
+    if (!outcome.ok) logger.warn("extension function answered badly", { ...where, errors: outcome.errors });
+    return outcome;
+  } catch (error) {
+    const refusal = protocolErrorOf(error, [token]);
+    const cause =
+      error instanceof Error && error.cause !== undefined ? protocolErrorOf(error.cause, [token]) : undefined;
+    if (error instanceof ExtensionError && !cause)
+      logger.info("extension function refused", { ...where, ...refusal });
+    else logger.warn("extension function failed", { ...where, ...refusal, ...(cause ? { cause } : {}) });
+    return failure(refusal);
+  }
+}

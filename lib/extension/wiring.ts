@@ -1,0 +1,47 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
+import { createLogger } from "#lib/observability/logger.ts";
+import { ProductMetrics } from "#lib/observability/metrics.ts";
+import { createDomainEvents, createSharedIntegratorClient, createTable } from "#lib/provisioning/wiring.ts";
+import type { Environment } from "#lib/runtime.ts";
+import { Licenses } from "#lib/store/licenses.ts";
+import { connectorModules } from "./connectors/index.ts";
+import type { DispatchDeps } from "./dispatch.ts";
+import { Installs } from "./installs.ts";
+import { ExtensionRegistry } from "./registry.ts";
+import type { ConnectorDefinition } from "./types.ts";
+
+/** What the integrator-extension function needs, built once per cold start. */
+export interface ExtensionDeps extends DispatchDeps {
+  logger: Logger;
+  metrics: ProductMetrics;
+  /** The stack's system token integrator.io sends (`INTEGRATOR_SYSTEM_TOKEN`); absent: every HTTP call is refused. */
+  systemToken: string | undefined;
+}
+
+/** The catalog, the registry of connector modules, the store and the shared integrator.io client. */
+export async function createExtensionDeps(
+  environment: Environment,
+  modules: ConnectorDefinition[] = connectorModules,
+): Promise<ExtensionDeps> {
+  const { config, secrets } = environment;
+  const logger = createLogger("integrator-extension", config);
+  const metrics = new ProductMetrics("integrator-extension");
+  const table = createTable(config);
+  const catalog = await loadCatalogFile(config.catalogPath);
+  return {
+    registry: new ExtensionRegistry(catalog, modules),
+    services: {
+      catalog,
+      installs: new Installs(table),
+      licenses: new Licenses(table),
+      vendor: createSharedIntegratorClient(environment, table, metrics),
+      events: createDomainEvents(config, table, logger),
+      logger,
+      now: () => new Date(),
+    },
+    logger,
+    metrics,
+    systemToken: secrets.INTEGRATOR_SYSTEM_TOKEN,
+  };
+}
