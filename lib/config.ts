@@ -99,6 +99,9 @@ const schema = z.object({
   CORS_ALLOWED_ORIGINS: z.prefault(origins, "http://localhost:3000"),
   // Port of the local gateway (npm start); 0 = any free port.
   PORT: z._default(port, 3000),
+  // Reconcile re-enqueues inbox events left `received`/`enqueued` this long: well past a normal
+  // queue round trip, short enough that a lost enqueue is repaired by the next 15-minute run.
+  RECONCILE_STALE_EVENT_MINUTES: z._default(positive, 5),
   // Powertools log level.
   LOG_LEVEL: z._default(z.enum(["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]), "INFO"),
   // Set by AWS Lambda: local secret defaults never apply there.
@@ -134,6 +137,8 @@ export interface Config {
   checkoutAllowedOrigins: string[];
   corsAllowedOrigins: string[];
   port: number;
+  /** Minutes an inbox event may stay `received`/`enqueued` before reconcile queues it again. */
+  reconcileStaleEventMinutes: number;
   logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
   inLambda: boolean;
   /** Secret values given in the environment (local) — in Lambda, resolved from `secretIds`. */
@@ -193,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     checkoutAllowedOrigins: e.CHECKOUT_ALLOWED_ORIGINS,
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     port: e.PORT,
+    reconcileStaleEventMinutes: e.RECONCILE_STALE_EVENT_MINUTES,
     logLevel: e.LOG_LEVEL,
     inLambda,
     secrets,

@@ -62,6 +62,37 @@ const definitions = {
     memoryMb: 512,
     access: { table: "readwrite", secrets: ["INTEGRATOR_SYSTEM_TOKEN", "INTEGRATOR_TOKEN"], eventBus: true },
   },
+  // The admin API (bearer ADMIN_TOKEN, lib/admin). It starts reconcile runs by putting a
+  // `reconcile.requested` event on the bus (RECONCILE_REQUEST, lib/reconcile/request.ts), lists and
+  // redrives the dead-letter queue, and transfers licenses (Stripe metadata + integrator.io).
+  admin: {
+    entry: "functions/admin.ts",
+    trigger: "http",
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    access: {
+      table: "readwrite",
+      queue: ["send"],
+      dlq: ["consume", "attributes"],
+      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN", "ADMIN_TOKEN"],
+      eventBus: true,
+    },
+  },
+  // Stripe ↔ store ↔ integrator.io on the schedule (every 15 minutes), and on the admin API's
+  // `reconcile.requested` events: an EventBridge rule on the bus matching RECONCILE_REQUEST
+  // (lib/reconcile/request.ts) invokes it asynchronously. A run may take minutes: Lambda's maximum.
+  reconcile: {
+    entry: "functions/reconcile.ts",
+    trigger: "schedule",
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    access: {
+      table: "readwrite",
+      queue: ["send"],
+      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"],
+      eventBus: true,
+    },
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof definitions;

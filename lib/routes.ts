@@ -1,4 +1,29 @@
 import * as z from "zod/mini";
+import {
+  catalogResponse,
+  customerParams,
+  customerViewSchema,
+  dlqListResponse,
+  dlqQuery,
+  eventListQuery,
+  eventListResponse,
+  eventParams,
+  licenseListQuery,
+  licenseListResponse,
+  licenseRecordSchema,
+  portalSessionRequest,
+  portalSessionResponse,
+  reconcileAccepted,
+  reconcileRequest,
+  reconcileRunListResponse,
+  reconcileRunSchema,
+  redriveResponse,
+  replayResponse,
+  runListQuery,
+  runParams,
+  transferBody,
+  transferParams,
+} from "./admin/schemas.ts";
 import { stackHealthResponse } from "./extension/install-schemas.ts";
 import type { FunctionName } from "./functions.ts";
 import type { AuthKind, ErrorFormat, HttpMethod } from "./http/types.ts";
@@ -238,7 +263,150 @@ export const routes: readonly RouteDefinition[] = [
     summary: "integrator.io's stack health check.",
     responses: { 200: { description: "The stack answers.", schema: stackHealthResponse } },
   }),
+  // The admin API (functions/admin.ts, route groups in lib/admin/*-routes.ts): bearer ADMIN_TOKEN.
+  ...adminRoutes(),
 ];
+
+/** The admin routes of functions/admin.ts; every one answers 401 without a token and 403 with a wrong one. */
+function adminRoutes(): RouteDefinition[] {
+  const refused = {
+    400: { description: "Invalid input; `details` lists each problem.", schema: apiError },
+    401: { description: "No bearer token.", schema: apiError },
+    403: { description: "Wrong bearer token.", schema: apiError },
+  };
+  const admin = (definition: Omit<RouteInputDefinition, "function">) =>
+    route({
+      function: "admin",
+      auth: "admin",
+      ...definition,
+      responses: { ...refused, ...definition.responses },
+    });
+  return [
+    admin({
+      method: "GET",
+      path: "/admin/customers/{customerId}",
+      summary:
+        "One Stripe customer as the store holds it: profile, subscriptions, licenses, installs and audit trail.",
+      request: { params: customerParams },
+      responses: {
+        200: { description: "The customer.", schema: customerViewSchema },
+        404: { description: "The store holds nothing about this customer.", schema: apiError },
+      },
+    }),
+    admin({
+      method: "GET",
+      path: "/admin/licenses",
+      summary: "Stored licenses, filtered by email, connector (catalog key) and state, a page at a time.",
+      request: { query: licenseListQuery },
+      responses: {
+        200: { description: "One page; `nextCursor` while more remain.", schema: licenseListResponse },
+      },
+    }),
+    admin({
+      method: "POST",
+      path: "/admin/customers/{customerId}/licenses/{connector}/transfer",
+      summary:
+        "Moves the customer's license of a connector to another integrator.io email: the old license expires, a new one " +
+        "is created (both audited), and the email is kept in the subscription's `metadata.integrator_email`.",
+      request: { params: transferParams, body: transferBody },
+      responses: {
+        200: {
+          description: "The license now (`pending_user` until the email has an integrator.io account).",
+          schema: licenseRecordSchema,
+        },
+        404: { description: "Unknown connector, or no license of it for this customer.", schema: apiError },
+        409: {
+          description: "No live subscription for the connector, or a change of the license in progress.",
+          schema: apiError,
+        },
+      },
+    }),
+    admin({
+      method: "GET",
+      path: "/admin/events",
+      summary: "Stripe events in the inbox, newest first, filtered by status and type.",
+      request: { query: eventListQuery },
+      responses: {
+        200: { description: "One page; `nextCursor` while more remain.", schema: eventListResponse },
+      },
+    }),
+    admin({
+      method: "POST",
+      path: "/admin/events/{eventId}/replay",
+      summary: "Queues an inbox event for the worker again, under a new FIFO deduplication id.",
+      request: { params: eventParams },
+      responses: {
+        202: { description: "Queued.", schema: replayResponse },
+        404: { description: "No such event in the inbox.", schema: apiError },
+        409: { description: "The event was ignored (never processed).", schema: apiError },
+      },
+    }),
+    admin({
+      method: "GET",
+      path: "/admin/dlq",
+      summary:
+        "Dead-lettered events with their inbox entries and failure reasons, read without consuming them.",
+      request: { query: dlqQuery },
+      responses: {
+        200: { description: "The messages seen, and SQS's approximate total.", schema: dlqListResponse },
+      },
+    }),
+    admin({
+      method: "POST",
+      path: "/admin/dlq/redrive",
+      summary:
+        "Moves every dead-lettered message back to the event queue (new deduplication ids) and out of the DLQ.",
+      responses: { 202: { description: "Moved; the worker processes them.", schema: redriveResponse } },
+    }),
+    admin({
+      method: "POST",
+      path: "/admin/reconcile",
+      summary:
+        "Starts a reconcile run (Stripe ↔ store ↔ integrator.io); a dry run only reports. Poll GET /admin/reconcile/{runId}.",
+      request: { body: reconcileRequest },
+      responses: {
+        202: { description: "Started (Location: the run).", schema: reconcileAccepted },
+        409: { description: "A repairing run is already working.", schema: apiError },
+        503: { description: "Runs cannot be started here (no event bus configured).", schema: apiError },
+      },
+    }),
+    admin({
+      method: "GET",
+      path: "/admin/reconcile",
+      summary: "Reconcile runs, newest first, with their counts.",
+      request: { query: runListQuery },
+      responses: {
+        200: { description: "One page; `nextCursor` while more remain.", schema: reconcileRunListResponse },
+      },
+    }),
+    admin({
+      method: "GET",
+      path: "/admin/reconcile/{runId}",
+      summary: "A reconcile run: its state and drift report (counts and findings).",
+      request: { params: runParams },
+      responses: {
+        200: { description: "The run.", schema: reconcileRunSchema },
+        404: { description: "No such run.", schema: apiError },
+      },
+    }),
+    admin({
+      method: "GET",
+      path: "/admin/catalog",
+      summary: "The catalog of connectors, editions, add-ons, prices and policy in force.",
+      responses: { 200: { description: "The catalog.", schema: catalogResponse } },
+    }),
+    admin({
+      method: "POST",
+      path: "/admin/billing/portal-sessions",
+      summary: "A Stripe customer portal session for a customer (the portal is reachable only this way).",
+      request: { body: portalSessionRequest },
+      responses: {
+        201: { description: "Send the customer to `url`.", schema: portalSessionResponse },
+        404: { description: "No such Stripe customer.", schema: apiError },
+      },
+    }),
+  ];
+}
 
 export const routeKey = (r: Pick<RouteDefinition, "method" | "path">) => `${r.method} ${r.path}`;
 

@@ -1,4 +1,4 @@
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredLicense } from "#lib/licensing/plan-changes.ts";
 import { customerKey } from "./customers.ts";
 import {
@@ -187,5 +187,29 @@ export class Licenses {
   async owner(licenseId: string): Promise<OwnedLicense | undefined> {
     const item = await this.table.get(`LICENSEID#${licenseId}`, "LICENSE");
     return item ? withoutKeys<OwnedLicense>(item) : undefined;
+  }
+
+  /** The owners of many license ids at once (reconcile reads a whole connector listing); unknown ids are absent. */
+  async owners(licenseIds: readonly string[]): Promise<Map<string, OwnedLicense>> {
+    const found = new Map<string, OwnedLicense>();
+    const unique = [...new Set(licenseIds)];
+    for (let offset = 0; offset < unique.length; offset += 100) {
+      let keys: Record<string, unknown>[] = unique
+        .slice(offset, offset + 100)
+        .map((id) => ({ pk: `LICENSEID#${id}`, sk: "LICENSE" }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        const output = await this.table.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of output.Responses?.[this.table.name] ?? []) {
+          const owned = withoutKeys<OwnedLicense>(item);
+          found.set(owned.licenseId, owned);
+        }
+        keys =
+          (output.UnprocessedKeys?.[this.table.name]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return found;
   }
 }

@@ -1,0 +1,48 @@
+import type { Context } from "aws-lambda";
+import { catalogRoutes } from "#lib/admin/catalog-routes.ts";
+import { customerRoutes } from "#lib/admin/customer-routes.ts";
+import { type AdminDeps, createAdminDeps } from "#lib/admin/deps.ts";
+import { eventRoutes } from "#lib/admin/event-routes.ts";
+import { installRoutes, installsByCustomer } from "#lib/admin/installs-routes.ts";
+import { reconcileRoutes } from "#lib/admin/reconcile-routes.ts";
+import { Installs } from "#lib/extension/installs.ts";
+import { httpFunction } from "#lib/http/http-function.ts";
+import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
+import { createLogger } from "#lib/observability/logger.ts";
+import { createTable } from "#lib/provisioning/wiring.ts";
+import { type Environment, lambdaHandler } from "#lib/runtime.ts";
+
+/** `installStore`: the stack's install records (`GET /admin/installs`, and installs in the customer view). */
+export type Deps = AdminDeps & { installStore?: Installs };
+
+export const createDeps = async (environment: Environment): Promise<Deps> => {
+  const deps = await createAdminDeps(environment, createLogger("admin", environment.config));
+  const installStore = new Installs(createTable(environment.config));
+  return { ...deps, installStore, installs: installsByCustomer(installStore, deps.ctx.licenses) };
+};
+
+/**
+ * The staff's admin API (bearer `ADMIN_TOKEN`): one route group per lib/admin/*-routes.ts module.
+ * A new group is one more line here and its entries in lib/routes.ts.
+ */
+export const makeHandler = (deps: Deps) => {
+  const handle = httpFunction(
+    {
+      ...customerRoutes(deps),
+      ...eventRoutes(deps),
+      ...reconcileRoutes(deps),
+      ...catalogRoutes(deps),
+      ...(deps.installStore ? installRoutes({ installs: deps.installStore, catalog: deps.ctx.catalog }) : {}),
+    },
+    { logger: deps.logger, tokens: { admin: deps.adminToken } },
+  );
+  return async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+    try {
+      return await handle(event, context);
+    } finally {
+      if (deps.ctx.metrics.metrics.hasStoredMetrics()) deps.ctx.metrics.flush();
+    }
+  };
+};
+
+export const handler = lambdaHandler(createDeps, makeHandler);

@@ -1,0 +1,150 @@
+import { conflict, HttpError, notFound } from "#lib/http/errors.ts";
+import { connectorByKey } from "#lib/licensing/catalog.ts";
+import { INTEGRATOR_EMAIL_KEY } from "#lib/licensing/email.ts";
+import { normalizeEmail } from "#lib/licensing/license.ts";
+import { refreshSubscription } from "#lib/provisioning/apply-event.ts";
+import type { ProvisioningContext } from "#lib/provisioning/context.ts";
+import { convergeCustomer, planCustomer } from "#lib/provisioning/converge.ts";
+import type { SubscriptionRecord } from "#lib/store/customers.ts";
+import { LicenseConflictError, type LicenseRecord } from "#lib/store/licenses.ts";
+import type { CustomerInstalls } from "./deps.ts";
+import type { CustomerView } from "./schemas.ts";
+
+/** Everything we hold about one Stripe customer; 404 when we hold nothing. */
+export async function customerView(
+  customerId: string,
+  ctx: ProvisioningContext,
+  installs?: CustomerInstalls,
+): Promise<CustomerView> {
+  const [profile, subscriptions, licenses, audit, installed] = await Promise.all([
+    ctx.customers.profile(customerId),
+    ctx.customers.subscriptions(customerId),
+    ctx.licenses.forCustomer(customerId),
+    ctx.audit.forCustomer(customerId),
+    installs?.forCustomer(customerId),
+  ]);
+  if (!profile && subscriptions.length === 0 && licenses.length === 0) {
+    throw notFound(`No customer ${customerId} in the store.`);
+  }
+  return {
+    customerId,
+    profile: profile
+      ? {
+          email: profile.email ?? null,
+          metadata: profile.metadata ?? {},
+          ...(profile.checkoutEmail ? { checkoutEmail: profile.checkoutEmail } : {}),
+          ...(profile.deleted ? { deleted: true } : {}),
+          version: profile.version,
+          updatedAt: profile.updatedAt,
+        }
+      : null,
+    subscriptions: subscriptions.map(subscriptionSummary),
+    licenses,
+    ...(installed ? { installs: installed } : {}),
+    audit: audit.map(({ customerId: _id, ...entry }) => entry),
+  };
+}
+
+function subscriptionSummary(record: SubscriptionRecord): CustomerView["subscriptions"][number] {
+  const { snapshot } = record;
+  return {
+    subscriptionId: record.subscriptionId,
+    status: record.status,
+    integratorEmail: snapshot.metadata[INTEGRATOR_EMAIL_KEY] ?? null,
+    cancelAtPeriodEnd: snapshot.cancel_at_period_end,
+    cancelAt: snapshot.cancel_at ?? null,
+    trialEnd: snapshot.trial_end ?? null,
+    items: snapshot.items.data.map((item) => ({
+      price: item.price.id,
+      lookupKey: item.price.lookup_key ?? null,
+      quantity: item.quantity ?? 1,
+      currentPeriodEnd: item.current_period_end,
+    })),
+    version: record.version,
+    source: record.source,
+    updatedAt: record.updatedAt,
+  };
+}
+
+/** How long a transfer waits for a concurrent change of the same license (the worker's) to settle. */
+const SETTLE_MS = 10_000;
+/** A create intent younger than this may still be in flight elsewhere (see reconcile's IN_FLIGHT_MS). */
+const IN_FLIGHT_MS = 2 * 60_000;
+
+/**
+ * Moves a customer's license of one connector to another integrator.io email (DESIGN §5: a
+ * change of email is a transfer — the old license expires, a new one is created, both audited).
+ *
+ * The new email is written to the deciding Stripe subscription's `metadata.integrator_email`,
+ * the first source of the license email, so the next event, replay or reconcile resolves the same
+ * email instead of moving the license back; the stored subscription is refreshed from Stripe and
+ * the customer converged through the worker's path. Answers the license as it now stands
+ * (`pending_user` when the new email has no integrator.io account yet). Repeating a transfer to
+ * the same email changes nothing.
+ */
+export async function transferLicense(
+  customerId: string,
+  connectorKey: string,
+  email: string,
+  ctx: ProvisioningContext,
+  requestId: string,
+): Promise<LicenseRecord> {
+  if (!connectorByKey(ctx.catalog, connectorKey))
+    throw notFound(`No connector ${connectorKey} in the catalog.`);
+  const to = normalizeEmail(email);
+  const before = await settled(customerId, connectorKey, ctx);
+  if (!before) throw notFound(`Customer ${customerId} has no ${connectorKey} license.`);
+  const plan = await planCustomer(customerId, ctx);
+  const desired = plan.steps.find((step) => step.desired.connectorKey === connectorKey)?.desired;
+  if (desired?.kind !== "active") {
+    throw conflict(
+      `Customer ${customerId} has no live ${connectorKey} subscription; there is no license to transfer.`,
+    );
+  }
+  if (desired.email === to && before.email === to) return before;
+
+  const stored = await ctx.customers.subscription(customerId, desired.subscriptionId);
+  await ctx.stripe.stripe.subscriptions.update(desired.subscriptionId, {
+    metadata: { [INTEGRATOR_EMAIL_KEY]: to },
+  });
+  await refreshSubscription(customerId, desired.subscriptionId, stored?.version ?? 0, ctx);
+  await ctx.audit.record({
+    customerId,
+    action: "admin.transfer",
+    connectorKey,
+    ...(before.licenseId ? { licenseId: before.licenseId } : {}),
+    cause: `admin:${requestId}`,
+    detail: { from: before.email, to, subscriptionId: desired.subscriptionId },
+  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await convergeCustomer(customerId, ctx, `admin:${requestId}`);
+      break;
+    } catch (error) {
+      // The worker, handling the metadata change's webhook, got there first: let it finish.
+      if (!(error instanceof LicenseConflictError) || attempt >= 3) throw error;
+      await settled(customerId, connectorKey, ctx);
+    }
+  }
+  const after = await settled(customerId, connectorKey, ctx);
+  if (!after) throw new HttpError(500, "internal_error", "The license record vanished during the transfer.");
+  return after;
+}
+
+/** The license record once no create is in flight on it (waits up to `SETTLE_MS`; 409 after). */
+async function settled(
+  customerId: string,
+  connectorKey: string,
+  ctx: ProvisioningContext,
+): Promise<LicenseRecord | undefined> {
+  const deadline = Date.now() + SETTLE_MS;
+  for (;;) {
+    const record = await ctx.licenses.get(customerId, connectorKey);
+    const inFlight =
+      record?.state === "creating" && ctx.now().getTime() - Date.parse(record.intentAt ?? "") < IN_FLIGHT_MS;
+    if (!inFlight) return record;
+    if (Date.now() > deadline)
+      throw conflict(`A change of this ${connectorKey} license is in progress; try again shortly.`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

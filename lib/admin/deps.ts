@@ -1,0 +1,46 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { Config } from "#lib/config.ts";
+import type { ProvisioningContext } from "#lib/provisioning/context.ts";
+import type { RunLauncher } from "#lib/reconcile/launcher.ts";
+import type { ReconcileDeps } from "#lib/reconcile/run.ts";
+import { createReconcileDeps, createRunLauncher } from "#lib/reconcile/wiring.ts";
+import type { Environment } from "#lib/runtime.ts";
+import type { ReconcileRuns } from "#lib/store/reconcile-runs.ts";
+
+/** Installs of a customer, supplied by the extension's install store once it is wired in. */
+export interface CustomerInstalls {
+  forCustomer(customerId: string): Promise<Record<string, unknown>[]>;
+}
+
+/** What the admin API's route groups (lib/admin/*-routes.ts) share. */
+export interface AdminDeps {
+  ctx: ProvisioningContext;
+  reconcile: ReconcileDeps;
+  runs: ReconcileRuns;
+  /** Where requested reconcile runs go; undefined in Lambda without an event bus (503). */
+  launcher: RunLauncher | undefined;
+  sqs: SQSClient;
+  queueUrl: string;
+  dlqUrl: string;
+  config: Config;
+  adminToken: string | undefined;
+  installs?: CustomerInstalls;
+  logger: Logger;
+}
+
+export async function createAdminDeps(environment: Environment, logger: Logger): Promise<AdminDeps> {
+  const reconcile = await createReconcileDeps(environment, logger, "admin");
+  return {
+    ctx: reconcile.ctx,
+    reconcile,
+    runs: reconcile.runs,
+    launcher: createRunLauncher(environment, reconcile, logger),
+    sqs: reconcile.sqs,
+    queueUrl: environment.config.queueUrl,
+    dlqUrl: environment.config.dlqUrl,
+    config: environment.config,
+    adminToken: environment.secrets.ADMIN_TOKEN,
+    logger,
+  };
+}

@@ -1,0 +1,87 @@
+import { conflict, HttpError, notFound } from "#lib/http/errors.ts";
+import type { RouteHandler } from "#lib/http/http-function.ts";
+import type { RouteInput } from "#lib/http/types.ts";
+import { activeRepairRun, effectiveRun, startRun } from "#lib/reconcile/run.ts";
+import { DRIFT_COUNT_KEYS } from "#lib/store/reconcile-runs.ts";
+import { fromPageCursor, pageLimit, toPageCursor, withCursor } from "./cursor.ts";
+import type { AdminDeps } from "./deps.ts";
+
+/** Findings shown per run; the counts always cover all of them. */
+const SHOWN_ITEMS = 1000;
+
+/** Reconcile runs: start one (202, it may outlast API Gateway's 30 s), list them, read a report. */
+export function reconcileRoutes(deps: AdminDeps): Record<string, RouteHandler> {
+  return {
+    "POST /admin/reconcile": async ({ body }: RouteInput<{ dryRun?: boolean } | undefined>) => {
+      const dryRun = body?.dryRun ?? false;
+      if (!deps.launcher)
+        throw new HttpError(
+          503,
+          "not_configured",
+          "Reconcile runs cannot be started: EVENT_BUS_NAME is not configured.",
+        );
+      if (!dryRun) {
+        const active = await activeRepairRun(deps.reconcile);
+        if (active)
+          throw conflict(`Run ${active.runId} is already repairing; wait for it, or start a dry run.`);
+      }
+      const run = await startRun(deps.reconcile, { dryRun, trigger: "admin" });
+      try {
+        await deps.launcher.launch(run.runId);
+      } catch (error) {
+        await deps.runs.finish(run.runId, "failed", run.counts, 0, "the run could not be started");
+        throw error;
+      }
+      return {
+        status: 202,
+        body: { runId: run.runId },
+        headers: { location: `/admin/reconcile/${run.runId}` },
+      };
+    },
+
+    "GET /admin/reconcile": async ({ query }: RouteInput<unknown, { cursor?: string; limit?: string }>) => {
+      const cursor = fromPageCursor("reconcile-runs", query.cursor);
+      const page = await withCursor(cursor, () => deps.runs.list(pageLimit(query.limit, 20), cursor));
+      const now = deps.ctx.now();
+      const nextCursor = toPageCursor("reconcile-runs", page.nextCursor);
+      return {
+        body: {
+          data: page.items.map((run) => summary(effectiveRun(run, now))),
+          ...(nextCursor ? { nextCursor } : {}),
+        },
+      };
+    },
+
+    "GET /admin/reconcile/{runId}": async ({
+      params,
+    }: RouteInput<unknown, Record<string, string>, { runId: string }>) => {
+      const run = await deps.runs.get(params.runId);
+      if (!run) throw notFound(`No reconcile run ${params.runId}.`);
+      const items = await deps.runs.items(run.runId, SHOWN_ITEMS);
+      return {
+        body: {
+          ...summary(effectiveRun(run, deps.ctx.now())),
+          items,
+          itemsTruncated: run.itemCount > items.length,
+        },
+      };
+    },
+  };
+}
+
+function summary(run: ReturnType<typeof effectiveRun>) {
+  const { runId, state, dryRun, trigger, startedAt, finishedAt, itemCount, error } = run;
+  // In the documented order (the store keeps a map), and 0 for a count an older run did not have.
+  const counts = Object.fromEntries(DRIFT_COUNT_KEYS.map((key) => [key, run.counts[key] ?? 0]));
+  return {
+    runId,
+    state,
+    dryRun,
+    trigger,
+    startedAt,
+    finishedAt,
+    counts,
+    itemCount,
+    ...(error ? { error } : {}),
+  };
+}

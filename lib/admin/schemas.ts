@@ -1,0 +1,229 @@
+import * as z from "zod/mini";
+
+/**
+ * Request and response schemas of the admin API (DESIGN §6). The route table carries them, so
+ * validation, the OpenAPI document and these types all come from here. Only `zod/mini`: the route
+ * table is in every function's bundle.
+ */
+
+const id = z.string().check(z.minLength(1), z.maxLength(255));
+const connectorKey = z
+  .string()
+  .check(z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "must be a catalog connector key"));
+const isoDateTime = z.string();
+const cursor = z.optional(z.string().check(z.minLength(1), z.maxLength(2048)));
+/** `?limit=` as text (query strings are text): 1–100. */
+const limit = z.optional(
+  z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, "must be a whole number from 1 to 100")),
+);
+const json = z.record(z.string(), z.unknown());
+
+export const LICENSE_STATES = ["creating", "active", "pending_user", "expired", "deleted"] as const;
+export const INBOX_STATUSES = ["received", "enqueued", "processed", "failed", "ignored"] as const;
+
+export const licenseRecordSchema = z.object({
+  customerId: z.string(),
+  connectorKey: z.string(),
+  connectorId: z.string(),
+  licenseId: z.optional(z.string()),
+  email: z.string(),
+  expires: isoDateTime,
+  opts: json,
+  state: z.enum(LICENSE_STATES),
+  subscriptionId: z.optional(z.string()),
+  rev: z.number(),
+  intentAt: z.optional(isoDateTime),
+  reason: z.optional(z.string()),
+  updatedAt: isoDateTime,
+});
+
+// GET /admin/customers/{customerId}
+export const customerParams = z.object({ customerId: id });
+const subscriptionSummary = z.object({
+  subscriptionId: z.string(),
+  status: z.string(),
+  integratorEmail: z.nullable(z.string()),
+  cancelAtPeriodEnd: z.boolean(),
+  cancelAt: z.nullable(z.number()),
+  trialEnd: z.nullable(z.number()),
+  items: z.array(
+    z.object({
+      price: z.string(),
+      lookupKey: z.nullable(z.string()),
+      quantity: z.number(),
+      currentPeriodEnd: z.number(),
+    }),
+  ),
+  version: z.number(),
+  source: z.string(),
+  updatedAt: isoDateTime,
+});
+const auditEntry = z.object({
+  at: isoDateTime,
+  action: z.string(),
+  connectorKey: z.optional(z.string()),
+  licenseId: z.optional(z.string()),
+  cause: z.optional(z.string()),
+  detail: z.optional(json),
+});
+export const customerViewSchema = z.object({
+  customerId: z.string(),
+  profile: z.nullable(
+    z.object({
+      email: z.nullable(z.string()),
+      metadata: z.record(z.string(), z.string()),
+      checkoutEmail: z.optional(z.string()),
+      deleted: z.optional(z.boolean()),
+      version: z.number(),
+      updatedAt: isoDateTime,
+    }),
+  ),
+  subscriptions: z.array(subscriptionSummary),
+  licenses: z.array(licenseRecordSchema),
+  /** The customer's installs of the vendor's integration apps, where the install store is wired in. */
+  installs: z.optional(z.array(json)),
+  /** License changes and admin actions, newest first (the last 200). */
+  audit: z.array(auditEntry),
+});
+
+// POST /admin/customers/{customerId}/licenses/{connector}/transfer
+export const transferParams = z.object({ customerId: id, connector: connectorKey });
+export const transferBody = z.object({ email: z.email("must be an email address") });
+
+// GET /admin/licenses
+export const licenseListQuery = z.object({
+  email: z.optional(z.email("must be an email address")),
+  connector: z.optional(connectorKey),
+  state: z.optional(z.enum(LICENSE_STATES)),
+  cursor,
+  limit,
+});
+export const licenseListResponse = z.object({
+  data: z.array(licenseRecordSchema),
+  nextCursor: z.optional(z.string()),
+});
+
+// GET /admin/events, POST /admin/events/{eventId}/replay
+export const eventListQuery = z.object({
+  status: z.optional(z.enum(INBOX_STATUSES)),
+  type: z.optional(z.string().check(z.regex(/^[a-z_.]+$/, "must be a Stripe event type"))),
+  cursor,
+  limit,
+});
+export const eventSummarySchema = z.object({
+  eventId: z.string(),
+  type: z.string(),
+  customerId: z.optional(z.string()),
+  groupId: z.string(),
+  status: z.enum(INBOX_STATUSES),
+  reason: z.optional(z.string()),
+  attempts: z.number(),
+  created: z.number(),
+  livemode: z.boolean(),
+  receivedAt: isoDateTime,
+  updatedAt: isoDateTime,
+});
+export const eventListResponse = z.object({
+  data: z.array(eventSummarySchema),
+  nextCursor: z.optional(z.string()),
+});
+export const eventParams = z.object({ eventId: id });
+export const replayResponse = z.object({ eventId: z.string(), deduplicationId: z.string() });
+
+// GET /admin/dlq, POST /admin/dlq/redrive
+export const dlqQuery = z.object({ limit });
+export const dlqMessageSchema = z.object({
+  messageId: z.string(),
+  groupId: z.nullable(z.string()),
+  sentAt: z.nullable(isoDateTime),
+  receiveCount: z.nullable(z.number()),
+  eventId: z.nullable(z.string()),
+  /** The inbox event the message carries (null when the inbox no longer has it). */
+  event: z.nullable(eventSummarySchema),
+  /** Why the worker last failed it, as recorded in the inbox. */
+  reason: z.nullable(z.string()),
+});
+export const dlqListResponse = z.object({
+  data: z.array(dlqMessageSchema),
+  /** SQS's approximate count of messages in the DLQ (a FIFO DLQ shows only the first message of each customer). */
+  approximateTotal: z.number(),
+});
+export const redriveResponse = z.object({ count: z.number() });
+
+// POST /admin/reconcile, GET /admin/reconcile, GET /admin/reconcile/{runId}
+export const reconcileRequest = z.optional(z.object({ dryRun: z.optional(z.boolean()) }));
+export const reconcileAccepted = z.object({ runId: z.string() });
+export const runParams = z.object({
+  runId: z.string().check(z.regex(/^[0-9A-Za-z-]{1,64}$/, "must be a run id")),
+});
+export const runListQuery = z.object({ cursor, limit });
+const driftCounts = z.object({
+  checked: z.number(),
+  missing: z.number(),
+  wrongEdition: z.number(),
+  wrongExpiry: z.number(),
+  shouldBeExpired: z.number(),
+  pendingRetried: z.number(),
+  foreign: z.number(),
+  notInStripe: z.number(),
+  reenqueued: z.number(),
+  adopted: z.number(),
+  errors: z.number(),
+});
+export const driftItemSchema = z.object({
+  kind: z.enum([
+    "missing",
+    "wrongEdition",
+    "wrongExpiry",
+    "shouldBeExpired",
+    "pendingRetried",
+    "foreign",
+    "notInStripe",
+    "reenqueued",
+    "adopted",
+    "error",
+  ]),
+  customerId: z.nullable(z.string()),
+  connector: z.nullable(z.string()),
+  licenseId: z.optional(z.string()),
+  eventId: z.optional(z.string()),
+  subscriptionId: z.optional(z.string()),
+  detail: z.string(),
+});
+const runSummary = {
+  runId: z.string(),
+  state: z.enum(["running", "done", "failed"]),
+  dryRun: z.boolean(),
+  trigger: z.enum(["admin", "schedule"]),
+  startedAt: isoDateTime,
+  finishedAt: z.nullable(isoDateTime),
+  counts: driftCounts,
+  itemCount: z.number(),
+  error: z.optional(z.string()),
+};
+export const reconcileRunSchema = z.object({
+  ...runSummary,
+  items: z.array(driftItemSchema),
+  /** True when the report holds more findings than `items` shows (counts are always complete). */
+  itemsTruncated: z.boolean(),
+});
+export const reconcileRunListResponse = z.object({
+  data: z.array(z.object(runSummary)),
+  nextCursor: z.optional(z.string()),
+});
+
+// GET /admin/catalog
+export const catalogResponse = z.object({ connectors: z.array(json), policy: json });
+
+// POST /admin/billing/portal-sessions
+export const portalSessionRequest = z.object({
+  customerId: z.string().check(z.regex(/^cus_[A-Za-z0-9]+$/, "must be a Stripe customer id (cus_...)")),
+  returnUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+});
+export const portalSessionResponse = z.object({ url: z.string() });
+
+export type LicenseListQuery = z.infer<typeof licenseListQuery>;
+export type EventListQuery = z.infer<typeof eventListQuery>;
+export type EventSummary = z.infer<typeof eventSummarySchema>;
+export type DlqMessage = z.infer<typeof dlqMessageSchema>;
+export type CustomerView = z.infer<typeof customerViewSchema>;

@@ -1,0 +1,417 @@
+import { describeError } from "#lib/http/http-function.ts";
+import { IntegratorError } from "#lib/integrator/errors.ts";
+import type { License } from "#lib/integrator/schemas.ts";
+import { lookupPrice } from "#lib/licensing/catalog.ts";
+import type { DesiredLicense } from "#lib/licensing/desired-licenses.ts";
+import { normalizeEmail } from "#lib/licensing/license.ts";
+import { refreshProfile, refreshSubscription } from "#lib/provisioning/apply-event.ts";
+import type { ProvisioningContext } from "#lib/provisioning/context.ts";
+import { convergeCustomer, planCustomer } from "#lib/provisioning/converge.ts";
+import { executeOperation } from "#lib/provisioning/license-operations.ts";
+import type { CustomerProfile } from "#lib/store/customers.ts";
+import { LicenseConflictError, type LicenseRecord } from "#lib/store/licenses.ts";
+import type { DriftItem } from "#lib/store/reconcile-runs.ts";
+import type { StripeSubscription } from "#lib/stripe/schemas.ts";
+import { accessEnded, classifyDrift, isLive, licenseExpires, syncWithIntegrator } from "./drift.ts";
+import {
+  type IntegratorState,
+  type ListedLicense,
+  pairKey,
+  profileDrifted,
+  type StripeState,
+  snapshotVersion,
+  subscriptionDrifted,
+  touchesCatalog,
+} from "./sources.ts";
+
+/** What one run shares while it reconciles customer after customer. */
+export interface CustomerRun {
+  runId: string;
+  dryRun: boolean;
+  stripe: StripeState;
+  integrator: IntegratorState;
+  ctx: ProvisioningContext;
+}
+
+/**
+ * A create intent this young may still be in flight in the worker (its POST unanswered): resolving
+ * it from here could create a second license, so the customer waits for the next run.
+ */
+export const IN_FLIGHT_MS = 2 * 60_000;
+
+const ATTEMPTS = 3;
+
+/**
+ * Reconciles one customer: Stripe's subscriptions and customer against the store, the store against
+ * integrator.io, then the desired licenses against both. Returns the findings and how many
+ * licenses were checked. Unless `dryRun`, repairs through the worker's own path: the stored
+ * subscription is refreshed from Stripe, the stored licenses take integrator.io's values, and
+ * `convergeCustomer` plans and carries out the changes. A concurrent writer (the worker) makes it
+ * start over; a failure is reported as an `error` finding, never thrown.
+ */
+export async function reconcileCustomer(
+  customerId: string,
+  run: CustomerRun,
+): Promise<{ items: DriftItem[]; checked: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await reconcileOnce(customerId, run);
+    } catch (error) {
+      if (error instanceof LicenseConflictError && attempt < ATTEMPTS) continue;
+      const { name, message } = describeError(error);
+      run.ctx.logger.error("reconcile failed for a customer", { customerId, error: { name, message } });
+      return {
+        items: [{ kind: "error", customerId, connector: null, detail: `${name}: ${message}` }],
+        checked: 0,
+      };
+    }
+  }
+}
+
+/** What a dry run says it would have done, per finding. */
+const DRY_RUN_NOTE: Partial<Record<DriftItem["kind"], string>> = {
+  missing: "would repair",
+  wrongEdition: "would repair",
+  wrongExpiry: "would repair",
+  shouldBeExpired: "would repair",
+  pendingRetried: "would retry",
+  adopted: "would adopt",
+};
+
+async function reconcileOnce(
+  customerId: string,
+  run: CustomerRun,
+): Promise<{ items: DriftItem[]; checked: number }> {
+  const { ctx } = run;
+  const now = ctx.now();
+  const [profile, storedSubscriptions, records] = await Promise.all([
+    ctx.customers.profile(customerId),
+    ctx.customers.subscriptions(customerId),
+    ctx.licenses.forCustomer(customerId),
+  ]);
+  if (
+    records.some((r) => r.state === "creating" && now.getTime() - Date.parse(r.intentAt ?? "") < IN_FLIGHT_MS)
+  ) {
+    ctx.logger.info("a license create is in flight; the next run looks again", { customerId });
+    return { items: [], checked: 0 };
+  }
+  const findings: DriftItem[] = [];
+
+  // Stripe is the truth for subscriptions; a stored one Stripe answers 404 for is kept and reported.
+  const listed = run.stripe.customers.get(customerId);
+  const storedById = new Map(storedSubscriptions.map((s) => [s.subscriptionId, s]));
+  const truth: StripeSubscription[] = [];
+  const refresh: StripeSubscription[] = [];
+  for (const subscription of listed?.subscriptions ?? []) {
+    const stored = storedById.get(subscription.id);
+    if (!stored && !touchesCatalog(subscription, ctx.catalog)) continue;
+    truth.push(subscription);
+    if (!stored || subscriptionDrifted(stored.snapshot, subscription)) refresh.push(subscription);
+  }
+  for (const stored of storedSubscriptions) {
+    if (truth.some((s) => s.id === stored.subscriptionId)) continue;
+    // Not in the listing: created since, or hidden from lists (a test clock's); ask for it by id.
+    const current = await ctx.stripe.subscription(stored.subscriptionId);
+    if (current) {
+      truth.push(current);
+      if (subscriptionDrifted(stored.snapshot, current)) refresh.push(current);
+      continue;
+    }
+    truth.push(stored.snapshot);
+    findings.push({
+      kind: "notInStripe",
+      customerId,
+      connector: connectorKeysOf(stored.snapshot, ctx)[0] ?? null,
+      subscriptionId: stored.subscriptionId,
+      detail: `subscription ${stored.subscriptionId} (${stored.status}) is stored but Stripe answers 404; kept as it is, never expired`,
+    });
+  }
+
+  const customer =
+    listed?.customer ?? (profile && profile.version > 0 ? undefined : await ctx.stripe.customer(customerId));
+  const profileStale = customer !== undefined && profileDrifted(profile, customer);
+  const profileView: CustomerProfile | undefined =
+    profileStale && customer
+      ? {
+          customerId,
+          email: customer.email ?? null,
+          metadata: customer.metadata,
+          ...(customer.deleted ? { deleted: true } : {}),
+          ...(profile?.checkoutEmail ? { checkoutEmail: profile.checkoutEmail } : {}),
+          version: profile?.version ?? 0,
+          updatedAt: now.toISOString(),
+        }
+      : profile;
+
+  // The store takes integrator.io's values, so the plan starts from what integrator.io really holds.
+  const synced: LicenseRecord[] = [];
+  const changed: { before: LicenseRecord | undefined; after: LicenseRecord }[] = [];
+  for (const record of records) {
+    const after = syncWithIntegrator(record, await actualLicense(record, run), now);
+    synced.push(after);
+    if (after !== record) changed.push({ before: record, after });
+  }
+  const strays = await ownLicensesOffRecord(customerId, synced, changed, findings, run);
+
+  const plan = await planCustomer(customerId, ctx, {
+    profile: profileView,
+    subscriptions: truth,
+    licenses: synced,
+  });
+  for (const step of plan.steps) {
+    for (const drift of classifyDrift(step.desired, step.current, now)) {
+      findings.push({
+        ...drift,
+        customerId,
+        connector: step.desired.connectorKey,
+      });
+    }
+  }
+  const lapsed = plan.steps.filter(
+    (s) => accessEnded(s.desired, now) && s.current?.licenseId && s.current.state === "active",
+  );
+  const work =
+    refresh.length > 0 ||
+    profileStale ||
+    changed.length > 0 ||
+    strays.length > 0 ||
+    lapsed.length > 0 ||
+    plan.steps.some((s) => s.operations.length > 0);
+  if (!run.dryRun && work) {
+    await repair(
+      customerId,
+      { refresh, storedById, profileStale, changed, strays, lapsed: lapsed.map((s) => s.desired) },
+      run,
+    );
+    await describePendingOutcome(customerId, findings, run);
+  } else if (run.dryRun) {
+    for (const finding of findings) {
+      const would = DRY_RUN_NOTE[finding.kind];
+      if (would) finding.detail += `; ${would}`;
+    }
+  }
+  return { items: findings, checked: plan.steps.length };
+}
+
+/** integrator.io's copy of a record's license: the listing's, or a fresh GET when the listing may be older. */
+async function actualLicense(record: LicenseRecord, run: CustomerRun): Promise<License | undefined> {
+  if (
+    !record.licenseId ||
+    record.state === "deleted" ||
+    record.state === "pending_user" ||
+    record.state === "creating"
+  )
+    return undefined;
+  const listed = run.integrator.byId.get(record.licenseId);
+  if (listed && Date.parse(record.updatedAt) < run.integrator.listedAt.getTime()) return listed.license;
+  return freshLicense(record.connectorId, record.licenseId, run.ctx);
+}
+
+async function freshLicense(
+  connectorId: string,
+  licenseId: string,
+  ctx: ProvisioningContext,
+): Promise<License | undefined> {
+  try {
+    return await ctx.integrator.licenses.get(connectorId, licenseId);
+  } catch (error) {
+    if (error instanceof IntegratorError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Our live licenses the customer's records do not point at (DESIGN §9: at most one per customer
+ * and connector). A record without a license adopts the newest; every other one is a stray to expire.
+ */
+async function ownLicensesOffRecord(
+  customerId: string,
+  synced: LicenseRecord[],
+  changed: { before: LicenseRecord | undefined; after: LicenseRecord }[],
+  findings: DriftItem[],
+  run: CustomerRun,
+): Promise<ListedLicense[]> {
+  const { ctx } = run;
+  const now = ctx.now();
+  const strays: ListedLicense[] = [];
+  for (const connector of ctx.catalog.connectors) {
+    const index = synced.findIndex((r) => r.connectorKey === connector.key);
+    const record = synced[index];
+    const candidates: ListedLicense[] = [];
+    for (const listed of run.integrator.ownedLive.get(pairKey(customerId, connector.key)) ?? []) {
+      if (listed.license._id === record?.licenseId) continue;
+      // The listing is as old as the run: confirm it is still live before touching it.
+      const fresh = await freshLicense(connector.connectorId, listed.license._id, ctx);
+      if (fresh && isLive(fresh, now)) candidates.push({ ...listed, license: fresh });
+    }
+    if (candidates.length === 0 || record?.state === "creating") continue;
+    const recordHasOne =
+      record?.licenseId !== undefined && (record.state === "active" || record.state === "expired");
+    if (recordHasOne) {
+      strays.push(...candidates);
+    } else {
+      const [newest, ...rest] = candidates.sort((a, b) =>
+        String(b.license.created).localeCompare(String(a.license.created)),
+      );
+      if (!newest) continue;
+      const adopted: LicenseRecord = {
+        customerId,
+        connectorKey: connector.key,
+        connectorId: connector.connectorId,
+        subscriptionId: record?.subscriptionId,
+        licenseId: newest.license._id,
+        email: normalizeEmail(newest.license.user?.email ?? record?.email ?? ""),
+        expires: licenseExpires(newest.license),
+        opts: (newest.license.opts ?? {}) as Record<string, unknown>,
+        state: "active",
+        rev: record?.rev ?? 0,
+        updatedAt: now.toISOString(),
+      };
+      if (record) synced[index] = adopted;
+      else synced.push(adopted);
+      const previous = changed.find((c) => c.after === record);
+      if (previous) previous.after = adopted;
+      else changed.push({ before: record, after: adopted });
+      findings.push({
+        kind: "adopted",
+        customerId,
+        connector: connector.key,
+        licenseId: newest.license._id,
+        detail: `our license for ${adopted.email} was not on the customer's record; adopted`,
+      });
+      strays.push(...rest);
+    }
+  }
+  for (const stray of strays) {
+    findings.push({
+      kind: "shouldBeExpired",
+      customerId,
+      connector: stray.connectorKey,
+      licenseId: stray.license._id,
+      detail: `a second live license of ours for this customer and connector (${stray.license.user?.email ?? "?"}, until ${licenseExpires(stray.license)})`,
+    });
+  }
+  return strays;
+}
+
+interface Repairs {
+  refresh: StripeSubscription[];
+  storedById: Map<string, { version: number }>;
+  profileStale: boolean;
+  changed: { before: LicenseRecord | undefined; after: LicenseRecord }[];
+  strays: ListedLicense[];
+  lapsed: DesiredLicense[];
+}
+
+/** Carries the repairs out: store first (Stripe's and integrator.io's truth), then the worker's converge. */
+async function repair(customerId: string, repairs: Repairs, run: CustomerRun): Promise<void> {
+  const { ctx } = run;
+  const cause = `reconcile:${run.runId}`;
+  for (const subscription of repairs.refresh) {
+    const atVersion = Math.max(
+      snapshotVersion(subscription),
+      repairs.storedById.get(subscription.id)?.version ?? 0,
+    );
+    await refreshSubscription(customerId, subscription.id, atVersion, ctx);
+  }
+  if (repairs.profileStale) await refreshProfile(customerId, 0, ctx);
+  for (const { before, after } of repairs.changed) {
+    const { rev: _rev, updatedAt: _at, ...fields } = after;
+    await ctx.licenses.save(fields, before?.rev);
+    await ctx.audit.record({
+      customerId,
+      action: "reconcile.synced",
+      connectorKey: after.connectorKey,
+      ...(after.licenseId ? { licenseId: after.licenseId } : {}),
+      cause,
+      detail: {
+        from: before
+          ? { state: before.state, expires: before.expires, opts: before.opts, email: before.email }
+          : null,
+        to: { state: after.state, expires: after.expires, opts: after.opts, email: after.email },
+      },
+    });
+  }
+  for (const stray of repairs.strays) await expireStray(customerId, stray, cause, ctx);
+  await convergeCustomer(customerId, ctx, cause);
+  // Paid-for access ended while the subscription still reads live (a grace period ran out).
+  for (const desired of repairs.lapsed) {
+    if (desired.kind !== "active") continue;
+    const current = await ctx.licenses.get(customerId, desired.connectorKey);
+    if (!current?.licenseId || current.state !== "active") continue;
+    await executeOperation(
+      {
+        op: "expire",
+        connectorId: desired.connectorId,
+        licenseId: current.licenseId,
+        expires: desired.expires,
+      },
+      current,
+      {
+        customerId,
+        connectorKey: desired.connectorKey,
+        connectorId: desired.connectorId,
+        subscriptionId: desired.subscriptionId,
+        cause,
+      },
+      ctx,
+    );
+  }
+}
+
+/** Expires a second live license of ours (never one we do not own), with audit, event and metric. */
+async function expireStray(
+  customerId: string,
+  stray: ListedLicense,
+  cause: string,
+  ctx: ProvisioningContext,
+): Promise<void> {
+  const expires = ctx.now().toISOString();
+  await ctx.integrator.licenses.update(stray.connectorId, stray.license._id, {
+    expires,
+    opts: (stray.license.opts ?? {}) as never,
+  });
+  const detail = {
+    customerId,
+    connector: stray.connectorKey,
+    connectorId: stray.connectorId,
+    licenseId: stray.license._id,
+    email: stray.license.user?.email,
+    expires,
+    state: "expired",
+    duplicate: true,
+  };
+  ctx.metrics.count("LicensesExpired");
+  await ctx.audit.record({
+    customerId,
+    action: "license.expired",
+    connectorKey: stray.connectorKey,
+    licenseId: stray.license._id,
+    cause,
+    detail,
+  });
+  await ctx.events.publish("license.expired", detail);
+}
+
+/** A `pendingRetried` finding says how the retry went. */
+async function describePendingOutcome(
+  customerId: string,
+  findings: DriftItem[],
+  run: CustomerRun,
+): Promise<void> {
+  for (const finding of findings) {
+    if (finding.kind !== "pendingRetried" || !finding.connector) continue;
+    const record = await run.ctx.licenses.get(customerId, finding.connector);
+    if (record?.licenseId && record.state === "active") {
+      finding.licenseId = record.licenseId;
+      finding.detail = `provisioned for ${record.email} (the integrator.io account exists now)`;
+    } else {
+      finding.detail = `still waiting for an integrator.io account for ${record?.email ?? "?"}; retried`;
+    }
+  }
+}
+
+function connectorKeysOf(subscription: StripeSubscription, ctx: ProvisioningContext): string[] {
+  const keys = subscription.items.data.map((item) => lookupPrice(ctx.catalog, item.price)?.connector.key);
+  return [...new Set(keys.filter((key): key is string => key !== undefined))];
+}

@@ -1,0 +1,163 @@
+import type { License } from "#lib/integrator/schemas.ts";
+import { type Catalog, lookupPrice } from "#lib/licensing/catalog.ts";
+import { sameJson } from "#lib/licensing/license.ts";
+import type { ProvisioningContext } from "#lib/provisioning/context.ts";
+import type { CustomerProfile } from "#lib/store/customers.ts";
+import type { OwnedLicense } from "#lib/store/licenses.ts";
+import {
+  type StripeCustomer,
+  type StripeSubscription,
+  stripeCustomerSchema,
+  stripeId,
+  stripeSubscriptionSchema,
+} from "#lib/stripe/schemas.ts";
+import { isLive } from "./drift.ts";
+
+/**
+ * What reconcile reads once per run from each side: every Stripe subscription (all pages, the
+ * customers expanded inline so no customer costs a call of its own) and every license of every
+ * catalog connector in integrator.io (all pages), with who owns each in our store.
+ */
+
+export interface StripeCustomerState {
+  /** The customer as Stripe holds it (absent when no subscription carried it). */
+  customer: StripeCustomer | undefined;
+  subscriptions: StripeSubscription[];
+}
+
+export interface StripeState {
+  customers: Map<string, StripeCustomerState>;
+}
+
+/** True when any item of the subscription is a catalog price: the product sells nothing else. */
+export function touchesCatalog(subscription: StripeSubscription, catalog: Catalog): boolean {
+  return subscription.items.data.some((item) => lookupPrice(catalog, item.price) !== undefined);
+}
+
+/** Every Stripe subscription of every status, grouped by customer. */
+export async function loadStripeState(ctx: ProvisioningContext): Promise<StripeState> {
+  const customers = new Map<string, StripeCustomerState>();
+  const list = ctx.stripe.stripe.subscriptions.list({ status: "all", limit: 100, expand: ["data.customer"] });
+  for await (const raw of list) {
+    const plain = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
+    const expanded =
+      plain.customer && typeof plain.customer === "object"
+        ? stripeCustomerSchema.parse(plain.customer)
+        : undefined;
+    // Stored snapshots carry the customer id, as webhook events do.
+    const subscription = stripeSubscriptionSchema.parse({
+      ...plain,
+      customer: stripeId(plain.customer as string | { id: string }),
+    });
+    const customerId = stripeId(subscription.customer);
+    const entry = customers.get(customerId) ?? { customer: undefined, subscriptions: [] };
+    entry.customer ??= expanded;
+    entry.subscriptions.push(subscription);
+    customers.set(customerId, entry);
+  }
+  return { customers };
+}
+
+/** The fields of a subscription the licensing rules read: a difference here is drift in the store. */
+function licensingFields(subscription: StripeSubscription) {
+  return {
+    status: subscription.status,
+    items: subscription.items.data.map((item) => ({
+      price: item.price.id,
+      lookupKey: item.price.lookup_key ?? null,
+      quantity: item.quantity ?? 1,
+      end: item.current_period_end,
+    })),
+    trialEnd: subscription.trial_end ?? null,
+    cancelAt: subscription.cancel_at ?? null,
+    cancelAtPeriodEnd: subscription.cancel_at_period_end,
+    metadata: subscription.metadata,
+  };
+}
+
+/** True when the stored snapshot and Stripe's current one would license differently. */
+export function subscriptionDrifted(stored: StripeSubscription, current: StripeSubscription): boolean {
+  return !sameJson(licensingFields(stored), licensingFields(current));
+}
+
+/** True when the stored profile lacks what Stripe's customer says about the license email. */
+export function profileDrifted(stored: CustomerProfile | undefined, current: StripeCustomer): boolean {
+  if (!stored || stored.version === 0) return true;
+  return (
+    (stored.email ?? null) !== (current.email ?? null) ||
+    !sameJson(stored.metadata, current.metadata) ||
+    Boolean(stored.deleted) !== Boolean(current.deleted)
+  );
+}
+
+/**
+ * The newest moment a subscription snapshot shows (its latest start, cancellation or end): any
+ * event created before it is older than the snapshot, so a refresh is versioned at least here.
+ */
+export function snapshotVersion(subscription: StripeSubscription): number {
+  const moments = [
+    subscription.created,
+    subscription.start_date ?? 0,
+    subscription.trial_start ?? 0,
+    subscription.canceled_at ?? 0,
+    subscription.ended_at ?? 0,
+    ...subscription.items.data.map((item) => item.current_period_start),
+  ];
+  return Math.max(...moments);
+}
+
+export interface ListedLicense {
+  license: License;
+  connectorKey: string;
+  connectorId: string;
+  owner: OwnedLicense | undefined;
+}
+
+export interface IntegratorState {
+  /** When the listing started: a record changed after this may be newer than its listed copy. */
+  listedAt: Date;
+  byId: Map<string, ListedLicense>;
+  /** Our unexpired licenses per `${customerId}|${connectorKey}` (more than one is a duplicate). */
+  ownedLive: Map<string, ListedLicense[]>;
+  /** Unexpired licenses our store never created or adopted. */
+  foreign: ListedLicense[];
+}
+
+export const pairKey = (customerId: string, connectorKey: string) => `${customerId}|${connectorKey}`;
+
+/** Every license of every catalog connector in integrator.io, and its owner in our store. */
+export async function loadIntegratorState(ctx: ProvisioningContext): Promise<IntegratorState> {
+  const listedAt = ctx.now();
+  const byId = new Map<string, ListedLicense>();
+  for (const connector of ctx.catalog.connectors) {
+    const page: License[] = [];
+    const flush = async () => {
+      const owners = await ctx.licenses.owners(page.map((l) => l._id));
+      for (const license of page.splice(0)) {
+        byId.set(license._id, {
+          license,
+          connectorKey: connector.key,
+          connectorId: connector.connectorId,
+          owner: owners.get(license._id),
+        });
+      }
+    };
+    for await (const license of ctx.integrator.licenses.list(connector.connectorId)) {
+      page.push(license);
+      if (page.length >= 100) await flush();
+    }
+    await flush();
+  }
+  const ownedLive = new Map<string, ListedLicense[]>();
+  const foreign: ListedLicense[] = [];
+  for (const listed of byId.values()) {
+    if (!isLive(listed.license, listedAt)) continue;
+    if (!listed.owner) {
+      foreign.push(listed);
+      continue;
+    }
+    const key = pairKey(listed.owner.customerId, listed.owner.connectorKey);
+    ownedLive.set(key, [...(ownedLive.get(key) ?? []), listed]);
+  }
+  return { listedAt, byId, ownedLive, foreign };
+}

@@ -1,0 +1,40 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { createSqsClient } from "#lib/aws.ts";
+import { createProvisioningContext, createTable } from "#lib/provisioning/wiring.ts";
+import type { Environment } from "#lib/runtime.ts";
+import { ReconcileRuns } from "#lib/store/reconcile-runs.ts";
+import { EventBridgeRunLauncher, InProcessRunLauncher, type RunLauncher } from "./launcher.ts";
+import { executeRun, type ReconcileDeps } from "./run.ts";
+
+/** What the reconcile function (and the admin API, which starts runs) needs, built once per cold start. */
+export async function createReconcileDeps(
+  environment: Environment,
+  logger: Logger,
+  service: string,
+): Promise<ReconcileDeps> {
+  const { config } = environment;
+  const table = createTable(config);
+  return {
+    ctx: await createProvisioningContext(environment, logger, service, table),
+    runs: new ReconcileRuns(table),
+    sqs: createSqsClient(config),
+    queueUrl: config.queueUrl,
+    staleEventMinutes: config.reconcileStaleEventMinutes,
+  };
+}
+
+/**
+ * Where a run requested through the admin API goes: the bus when one is configured (AWS), else —
+ * outside Lambda, i.e. the local stack — this very process. In Lambda without a bus there is none:
+ * a background promise would freeze with the function.
+ */
+export function createRunLauncher(
+  environment: Environment,
+  deps: ReconcileDeps,
+  logger: Logger,
+): RunLauncher | undefined {
+  const { config } = environment;
+  if (config.eventBusName) return new EventBridgeRunLauncher(config.eventBusName);
+  if (config.inLambda) return undefined;
+  return new InProcessRunLauncher((runId) => executeRun(runId, deps), logger);
+}

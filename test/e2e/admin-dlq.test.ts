@@ -1,0 +1,110 @@
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSqsClient } from "#lib/aws.ts";
+import { adminApi, licensesOf, licenseWhere, purchase, storeOf } from "#test/helpers/admin-api.ts";
+import { eventually, simControl, startTestStack, type TestStack } from "#test/helpers/local-stack.ts";
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface DeadLetter {
+  messageId: string;
+  groupId: string | null;
+  eventId: string | null;
+  event: { status: string; type: string } | null;
+  reason: string | null;
+}
+
+const queued = async (url: string) => {
+  const { Attributes } = await createSqsClient(stack.config).send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+};
+
+describe("dead letters through the admin API", () => {
+  it("lists failed events with their reasons without consuming them, replays one, and redrives the rest", {
+    timeout: 120_000,
+  }, async () => {
+    // integrator.io refuses everything: each license event fails on each of its 5 receives, then dead-letters.
+    await simControl(stack.integratorOrigin, "PUT", "/_sim/faults", { errorRate: 1, status: 403 });
+    const first = await purchase(stack, "dead-a", { waitForLicense: false });
+    const second = await purchase(stack, "dead-b", { waitForLicense: false });
+    const groups = [first.customer.id, second.customer.id];
+
+    const dead = await eventually(
+      async () => {
+        const answer = await adminApi<{ data: DeadLetter[]; approximateTotal: number }>(
+          stack,
+          "GET",
+          "/admin/dlq",
+        );
+        const seen = new Set(answer.body.data.map((m) => m.groupId));
+        return groups.every((g) => seen.has(g)) && (await queued(stack.queueUrl)) === 0
+          ? answer.body
+          : undefined;
+      },
+      { what: "both customers' events in the DLQ", timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const mine = dead.data.filter((m) => groups.includes(m.groupId ?? ""));
+    for (const message of mine) {
+      expect(message.eventId).toMatch(/^evt_/);
+      expect(message.event?.status).toBe("failed");
+      expect(message.reason).toMatch(/403|access_restricted/);
+    }
+    expect(dead.approximateTotal).toBeGreaterThanOrEqual(mine.length);
+
+    // Listing consumes nothing: the same messages are there to list again.
+    const again = await adminApi<{ data: DeadLetter[]; approximateTotal: number }>(
+      stack,
+      "GET",
+      "/admin/dlq",
+    );
+    expect(again.body.approximateTotal).toBe(dead.approximateTotal);
+    expect(again.body.data.map((m) => m.messageId).sort()).toEqual(dead.data.map((m) => m.messageId).sort());
+
+    await simControl(stack.integratorOrigin, "PUT", "/_sim/faults", { errorRate: 0 });
+
+    // A replay by id: the first customer's subscription event, straight from the inbox.
+    const store = storeOf(stack);
+    const failed = await adminApi<{ data: { eventId: string; customerId?: string; type: string }[] }>(
+      stack,
+      "GET",
+      "/admin/events?status=failed&type=customer.subscription.created&limit=100",
+    );
+    const event = failed.body.data.find((e) => e.customerId === first.customer.id);
+    expect(event).toBeDefined();
+    const replay = await adminApi(stack, "POST", `/admin/events/${event?.eventId}/replay`);
+    expect(replay.status).toBe(202);
+    await licenseWhere(stack, first.email, () => true, "the replayed customer's license");
+
+    // The redrive moves every dead letter back; the worker processes them; nothing is doubled.
+    const redrive = await adminApi<{ count: number }>(stack, "POST", "/admin/dlq/redrive");
+    expect(redrive.status).toBe(202);
+    expect(redrive.body.count).toBeGreaterThanOrEqual(dead.approximateTotal);
+    expect(await queued(stack.dlqUrl)).toBe(0);
+    await licenseWhere(stack, second.email, () => true, "the redriven customer's license");
+    await eventually(
+      async () => {
+        const { items } = await store.inbox.list({ limit: 200 });
+        const theirs = items.filter((e) => groups.includes(e.customerId ?? ""));
+        return theirs.length > 0 && theirs.every((e) => e.status === "processed");
+      },
+      { what: "every event of both customers processed", timeoutMs: 30_000 },
+    );
+    expect(await licensesOf(stack, first.email)).toHaveLength(1);
+    expect(await licensesOf(stack, second.email)).toHaveLength(1);
+    expect((await adminApi<{ data: DeadLetter[] }>(stack, "GET", "/admin/dlq")).body.data).toEqual([]);
+  });
+});
