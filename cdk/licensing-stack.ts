@@ -211,6 +211,17 @@ export class LicensingStack extends Stack {
       });
     }
 
+    for (const [name, definition] of Object.entries(functions)) {
+      for (const pattern of definition.busEvents ?? []) {
+        new Rule(this, `${pascal(name)}On${pascal(pattern.detailType)}`, {
+          description: `${pattern.source} ${pattern.detailType} → ${name}`,
+          eventBus: this.eventBus,
+          eventPattern: { source: [pattern.source], detailType: [pattern.detailType] },
+          targets: [new LambdaFunction(lambdas.get(name) as IFunction, { retryAttempts: 2 })],
+        });
+      }
+    }
+
     const webhookRoute = routes.find((r) => r.auth === "stripe");
     this.alarms = new ProductAlarms(this, "Alarms", {
       deadLetterQueue: this.deadLetterQueue,

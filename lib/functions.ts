@@ -1,4 +1,5 @@
 import type { SecretSetting } from "./config.ts";
+import { RECONCILE_REQUEST } from "./reconcile/request.ts";
 
 /**
  * Every Lambda function of the product, by name. CDK builds one NodejsFunction per entry and the
@@ -13,12 +14,13 @@ const definitions = {
     memoryMb: 256,
     access: { table: "describe", queue: ["attributes"] },
   },
-  fallback: { entry: "functions/fallback.ts", trigger: "http", timeoutSeconds: 5, memoryMb: 128, access: {} },
+  fallback: { entry: "functions/fallback.ts", trigger: "http", timeoutSeconds: 5, memoryMb: 256, access: {} },
   "stripe-webhook": {
     entry: "functions/stripe-webhook.ts",
     trigger: "http",
     timeoutSeconds: 10,
-    memoryMb: 512,
+    // Memory buys cold-start CPU here (RSS after init is ~70 MB): Stripe waits on this answer.
+    memoryMb: 1024,
     // Verification needs only the webhook secret; the SDK is built with a placeholder key.
     access: { table: "readwrite", queue: ["send"], secrets: ["STRIPE_WEBHOOK_SECRET"] },
   },
@@ -86,6 +88,7 @@ const definitions = {
     trigger: "schedule",
     timeoutSeconds: 900,
     memoryMb: 1024,
+    busEvents: [RECONCILE_REQUEST],
     access: {
       table: "readwrite",
       queue: ["send"],
@@ -106,6 +109,14 @@ export interface FunctionDefinition {
   memoryMb: number;
   /** What the function may touch in AWS; CDK grants exactly this (absent = nothing). */
   access?: FunctionAccess;
+  /** Events on the product's EventBridge bus that invoke it asynchronously (CDK adds one rule per pattern). */
+  busEvents?: readonly BusEventPattern[];
+}
+
+/** An EventBridge event by `source` and `detail-type`. */
+export interface BusEventPattern {
+  source: string;
+  detailType: string;
 }
 
 /**

@@ -77,7 +77,8 @@ describe("LicensingStack", () => {
     );
     template.resourceCountIs(
       "AWS::Events::Rule",
-      functions.filter(([, f]) => f.trigger === "schedule").length,
+      functions.filter(([, f]) => f.trigger === "schedule").length +
+        functions.reduce((n, [, f]) => n + (f.busEvents?.length ?? 0), 0),
     );
     template.resourceCountIs("AWS::SNS::Topic", 1);
     template.resourceCountIs("AWS::IAM::AccessKey", 0);
@@ -217,6 +218,19 @@ describe("LicensingStack", () => {
         ScheduleExpression: "rate(15 minutes)",
         Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [functionId(name), "Arn"] } })],
       });
+    }
+  });
+
+  it("invokes each function on its bus events (a rule on the product bus per pattern)", () => {
+    const withEvents = functions.filter(([, f]) => (f.busEvents?.length ?? 0) > 0);
+    for (const [name, definition] of withEvents) {
+      for (const pattern of definition.busEvents ?? []) {
+        template.hasResourceProperties("AWS::Events::Rule", {
+          EventBusName: { Ref: logicalId(stack.eventBus) },
+          EventPattern: { source: [pattern.source], "detail-type": [pattern.detailType] },
+          Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [functionId(name), "Arn"] } })],
+        });
+      }
     }
   });
 
