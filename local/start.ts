@@ -43,7 +43,9 @@ if (shown.length > 0) {
   lines.push("  local default tokens (set the variables to replace them):");
   for (const name of shown) lines.push(`    ${name.padEnd(24)} ${LOCAL_DEFAULTS[name]}`);
 }
-const hidden = SECRET_SETTINGS.filter((name) => env[name] !== undefined && env[name] !== LOCAL_DEFAULTS[name]);
+const hidden = SECRET_SETTINGS.filter(
+  (name) => env[name] !== undefined && env[name] !== LOCAL_DEFAULTS[name],
+);
 if (hidden.length > 0) lines.push(`  configured secrets (not shown): ${hidden.join(", ")}`);
 lines.push("Ctrl-C stops everything.");
 console.log(lines.join("\n"));

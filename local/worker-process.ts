@@ -3,9 +3,10 @@
  * sends it SQS events over IPC and gets the handler's result back, so a test can kill the worker
  * mid-batch exactly as Lambda would lose one. Its environment is the function's configuration.
  */
-import { pathToFileURL } from "node:url";
+
 import { resolve } from "node:path";
-import type { Context, SQSEvent, SQSBatchResponse } from "aws-lambda";
+import { pathToFileURL } from "node:url";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 
 type Invoke = { id: number; event: SQSEvent };
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
@@ -35,9 +36,15 @@ function context(id: number): Context {
 process.on("message", (message: Invoke) => {
   module
     .handler(message.event, context(message.id))
-    .then((result) => process.send?.({ id: message.id, ok: true, result: result ?? { batchItemFailures: [] } }))
+    .then((result) =>
+      process.send?.({ id: message.id, ok: true, result: result ?? { batchItemFailures: [] } }),
+    )
     .catch((error: unknown) =>
-      process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+      process.send?.({
+        id: message.id,
+        ok: false,
+        error: error instanceof Error ? error.message : String(error),
+      }),
     );
 });
 process.send?.({ ready: true });

@@ -1,6 +1,11 @@
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createIntegratorUser, simControl, startTestStack, type TestStack } from "#test/helpers/local-stack.ts";
+import {
+  createIntegratorUser,
+  simControl,
+  startTestStack,
+  type TestStack,
+} from "#test/helpers/local-stack.ts";
 import { DAY, licenseWhere, sameInstant, uniqueEmail } from "#test/helpers/provisioning.ts";
 
 let stack: TestStack;
@@ -44,36 +49,66 @@ describe("Stripe → integrator.io license, through the local stack", () => {
     await advance(clock.id, trialEnd + 60);
     let current = await stack.stripe.subscriptions.retrieve(subscription.id);
     expect(current.status).toBe("active");
-    license = await licenseWhere(stack, email, (l) => sameInstant(l.expires, periodEnd(current) + policy.renewalBufferDays * DAY), "active license");
+    license = await licenseWhere(
+      stack,
+      email,
+      (l) => sameInstant(l.expires, periodEnd(current) + policy.renewalBufferDays * DAY),
+      "active license",
+    );
 
     // Renewal: the next period moves the expiry.
     const firstEnd = periodEnd(current);
     await advance(clock.id, firstEnd + 60);
     current = await stack.stripe.subscriptions.retrieve(subscription.id);
     expect(periodEnd(current)).toBeGreaterThan(firstEnd);
-    license = await licenseWhere(stack, email, (l) => sameInstant(l.expires, periodEnd(current) + policy.renewalBufferDays * DAY), "renewed license");
+    license = await licenseWhere(
+      stack,
+      email,
+      (l) => sameInstant(l.expires, periodEnd(current) + policy.renewalBufferDays * DAY),
+      "renewed license",
+    );
 
     // The next renewal fails: past_due keeps access through the grace period.
     await simControl(stack.urls.stripe, "POST", `/_sim/customers/${customer.id}/payment`, { fails: true });
     await advance(clock.id, periodEnd(current) + 60);
     current = await stack.stripe.subscriptions.retrieve(subscription.id);
     expect(current.status).toBe("past_due");
-    license = await licenseWhere(stack, email, (l) => sameInstant(l.expires, periodEnd(current) + policy.pastDueGraceDays * DAY), "grace license");
+    license = await licenseWhere(
+      stack,
+      email,
+      (l) => sameInstant(l.expires, periodEnd(current) + policy.pastDueGraceDays * DAY),
+      "grace license",
+    );
 
     // The customer pays: active again.
     await simControl(stack.urls.stripe, "POST", `/_sim/customers/${customer.id}/payment`, { fails: false });
     await simControl(stack.urls.stripe, "POST", `/_sim/subscriptions/${subscription.id}/pay`, {});
     current = await stack.stripe.subscriptions.retrieve(subscription.id);
     expect(current.status).toBe("active");
-    license = await licenseWhere(stack, email, (l) => sameInstant(l.expires, periodEnd(current) + policy.renewalBufferDays * DAY), "recovered license");
+    license = await licenseWhere(
+      stack,
+      email,
+      (l) => sameInstant(l.expires, periodEnd(current) + policy.renewalBufferDays * DAY),
+      "recovered license",
+    );
 
     // Upgrade to premium with two store add-ons.
     const itemId = current.items.data[0]?.id ?? "";
     await stack.stripe.subscriptions.update(subscription.id, {
-      items: [{ id: itemId, price: "price_prem_month" }, { price: "price_store_month", quantity: 2 }],
+      items: [
+        { id: itemId, price: "price_prem_month" },
+        { price: "price_store_month", quantity: 2 },
+      ],
     });
-    license = await licenseWhere(stack, email, (l) => l.opts.connectorEdition === "premium" && (l.opts.addonLicenses?.length ?? 0) > 0, "premium license");
-    expect(license.opts.addonLicenses).toEqual([{ type: "store", licenses: [{ addOnEdition: "standard" }, { addOnEdition: "standard" }] }]);
+    license = await licenseWhere(
+      stack,
+      email,
+      (l) => l.opts.connectorEdition === "premium" && (l.opts.addonLicenses?.length ?? 0) > 0,
+      "premium license",
+    );
+    expect(license.opts.addonLicenses).toEqual([
+      { type: "store", licenses: [{ addOnEdition: "standard" }, { addOnEdition: "standard" }] },
+    ]);
 
     // Cancellation expires it now.
     const before = Date.now();
@@ -86,7 +121,12 @@ describe("Stripe → integrator.io license, through the local stack", () => {
     const { email, subscription } = await buyer("cancel-at-end");
     await licenseWhere(stack, email, () => true, "license");
     const updated = await stack.stripe.subscriptions.update(subscription.id, { cancel_at_period_end: true });
-    await licenseWhere(stack, email, (l) => sameInstant(l.expires, periodEnd(updated)), "license ending at period end");
+    await licenseWhere(
+      stack,
+      email,
+      (l) => sameInstant(l.expires, periodEnd(updated)),
+      "license ending at period end",
+    );
   }, 60_000);
 
   it("moves to the yearly price by lookup key and keeps the edition", async () => {
@@ -97,7 +137,12 @@ describe("Stripe → integrator.io license, through the local stack", () => {
     const updated = await stack.stripe.subscriptions.update(subscription.id, {
       items: [{ id: subscription.items.data[0]?.id ?? "", price: yearly?.id ?? "" }],
     });
-    const license = await licenseWhere(stack, email, (l) => sameInstant(l.expires, periodEnd(updated) + policy.renewalBufferDays * DAY), "yearly license");
+    const license = await licenseWhere(
+      stack,
+      email,
+      (l) => sameInstant(l.expires, periodEnd(updated) + policy.renewalBufferDays * DAY),
+      "yearly license",
+    );
     expect(license.opts.connectorEdition).toBe("standard");
   }, 60_000);
 });

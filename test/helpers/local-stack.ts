@@ -31,10 +31,18 @@ export async function startTestStack(
   });
 }
 
-export type TestStack = LocalStack & { stripe: Stripe; integratorOrigin: string; vendorToken: string; adminToken: string };
+export type TestStack = LocalStack & {
+  stripe: Stripe;
+  integratorOrigin: string;
+  vendorToken: string;
+  adminToken: string;
+};
 
 /** Polls `probe` until it returns something other than undefined/false. */
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, { timeoutMs = 30_000, intervalMs = 200, what = "condition" } = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false>,
+  { timeoutMs = 30_000, intervalMs = 200, what = "condition" } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -59,7 +67,10 @@ export async function integratorApi<T = unknown>(
 ): Promise<{ status: number; body: T }> {
   const response = await fetch(`${stack.urls.integrator}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -67,7 +78,12 @@ export async function integratorApi<T = unknown>(
 }
 
 /** The simulator's control API (`/_sim/...`). */
-export async function simControl<T = unknown>(origin: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function simControl<T = unknown>(
+  origin: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${origin}${path}`, {
     method,
     headers: body === undefined ? {} : { "content-type": "application/json" },
@@ -80,14 +96,25 @@ export async function simControl<T = unknown>(origin: string, method: string, pa
 
 /** An integrator.io account in the simulator, so licenses for `email` can be created. */
 export const createIntegratorUser = (stack: TestStack, email: string) =>
-  simControl<{ _id: string; email: string; token: string }>(stack.integratorOrigin, "POST", "/_sim/users", { email });
+  simControl<{ _id: string; email: string; token: string }>(stack.integratorOrigin, "POST", "/_sim/users", {
+    email,
+  });
 
 /** Every license of a connector in the simulator (all pages). */
 export async function connectorLicenses(stack: TestStack, connectorId: string) {
-  const all: { _id: string; expires: string; opts: { connectorEdition?: string; addonLicenses?: unknown[] }; user: { email: string } }[] = [];
+  const all: {
+    _id: string;
+    expires: string;
+    opts: { connectorEdition?: string; addonLicenses?: unknown[] };
+    user: { email: string };
+  }[] = [];
   let skip = 0;
   for (;;) {
-    const page = await integratorApi<typeof all>(stack, "GET", `/connectors/${connectorId}/licenses?skip=${skip}&limit=100`);
+    const page = await integratorApi<typeof all>(
+      stack,
+      "GET",
+      `/connectors/${connectorId}/licenses?skip=${skip}&limit=100`,
+    );
     all.push(...page.body);
     if (page.body.length < 100) return all;
     skip += 100;

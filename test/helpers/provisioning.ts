@@ -16,7 +16,8 @@ export function storeOf(stack: TestStack) {
 }
 
 /** Unique emails per test run: simulators are shared by the tests of one file. */
-export const uniqueEmail = (label: string) => `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
+export const uniqueEmail = (label: string) =>
+  `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`;
 
 export type SimLicense = Awaited<ReturnType<typeof connectorLicenses>>[number];
 
@@ -26,7 +27,12 @@ export async function licensesOf(stack: TestStack, email: string): Promise<SimLi
 }
 
 /** Waits until the email's only license satisfies `accept` (and fails on a second license). */
-export async function licenseWhere(stack: TestStack, email: string, accept: (license: SimLicense) => boolean, what: string): Promise<SimLicense> {
+export async function licenseWhere(
+  stack: TestStack,
+  email: string,
+  accept: (license: SimLicense) => boolean,
+  what: string,
+): Promise<SimLicense> {
   return eventually(
     async () => {
       const licenses = await licensesOf(stack, email);
