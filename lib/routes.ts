@@ -24,7 +24,7 @@ import {
   transferBody,
   transferParams,
 } from "./admin/schemas.ts";
-import { stackHealthResponse } from "./extension/install-schemas.ts";
+import { installListResponse, installsQuery, stackHealthResponse } from "./extension/install-schemas.ts";
 import type { FunctionName } from "./functions.ts";
 import type { AuthKind, ErrorFormat, HttpMethod } from "./http/types.ts";
 import {
@@ -265,6 +265,22 @@ export const routes: readonly RouteDefinition[] = [
   }),
   // The admin API (functions/admin.ts, route groups in lib/admin/*-routes.ts): bearer ADMIN_TOKEN.
   ...adminRoutes(),
+  // Installs of the vendor's connectors, recorded by the stack (lib/admin/installs-routes.ts in functions/admin.ts).
+  route({
+    method: "GET",
+    path: "/admin/installs",
+    function: "admin",
+    auth: "admin",
+    summary:
+      "Installs of the vendor's connectors as the stack recorded them, newest first, filtered by connector (catalog key or _connectorId) and email, a page at a time.",
+    request: { query: installsQuery },
+    responses: {
+      200: { description: "One page; `nextCursor` while more remain.", schema: installListResponse },
+      400: { description: "Invalid input: an unknown connector, a bad cursor or limit.", schema: apiError },
+      401: { description: "No bearer token.", schema: apiError },
+      403: { description: "Wrong bearer token.", schema: apiError },
+    },
+  }),
 ];
 
 /** The admin routes of functions/admin.ts; every one answers 401 without a token and 403 with a wrong one. */
