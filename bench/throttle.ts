@@ -167,7 +167,11 @@ export async function main(argv: string[]): Promise<void> {
         limiter: scenario.limiter,
         rate,
         ...(scenario.margin === undefined ? {} : { margin: scenario.margin }),
-        dynamodb: { endpoint: dynamo.endpoint, tableName, bucketName: `bench-${Date.now()}` },
+        dynamodb: {
+          endpoint: dynamo.endpoint,
+          tableName,
+          bucketName: `bench-${Date.now()}`,
+        },
         workload: { kind: "requests", baseUrl: sim.url, token, connectorId, licenseId, concurrency },
       };
       const results = await runFleet(

@@ -21,8 +21,8 @@ import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } f
  * the refill is the elapsed time itself.)
  *
  * **Leases.** A process with callers waiting leases up to `maxLease` tokens (never more than it
- * has waiters; up to `maxLeasesInFlight` at once) with one conditional UpdateItem, no prior
- * read and no version:
+ * has waiters; one lease in flight per process) with one conditional UpdateItem, no prior read
+ * and no version:
  * - bucket not full (`tat ≥ t`): `SET tat = tat + n·T IF tat >= t AND tat <= t + B + ahead − n·T`;
  * - bucket full or no item (`tat < t`): `SET tat = t + n·T IF tat < t OR attribute_not_exists(tat)`.
  * DynamoDB serialises the updates, so concurrent processes never lose a race while tokens last,
@@ -63,8 +63,6 @@ export interface DistributedTokenBucketOptions extends RateLimitSettings {
   leaseTtlMs?: number;
   /** How far ahead of the bucket a lease may reserve tokens, in ms (default 1000). */
   maxAheadMs?: number;
-  /** Leases one process may have in flight at once, when it has that many callers waiting (default 2). */
-  maxLeasesInFlight?: number;
   /** Clock in epoch ms (default `Date.now`). */
   now?: () => number;
   random?: () => number;
@@ -143,7 +141,6 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
   const maxLease = Math.max(1, Math.min(options.maxLease ?? 10, Math.floor(capacity)));
   const leaseTtlMs = options.leaseTtlMs ?? 100;
   const maxAheadMs = options.maxAheadMs ?? 1000;
-  const maxInFlight = Math.max(1, options.maxLeasesInFlight ?? 2);
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   // Low-level commands go through either client type: only the command's own serde runs.
@@ -152,8 +149,9 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
 
   const queue: Waiter[] = [];
   let batches: Batch[] = [];
-  let leasing = 0; // leases in flight
-  let leasingTokens = 0; // tokens they ask for
+  // One lease in flight at a time: a second one measured slower (it races the first on a stale
+  // view of the item) and costs writes.
+  let leasing = false;
   /** No new lease before this (a reservation that would reach too far ahead). */
   let holdOffUntil = 0;
   let pausedUntil = 0;
@@ -161,6 +159,7 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
   let tat: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
+  let serviceQueued = false;
   const stats: DistributedBucketStats = {
     leases: 0,
     tokensLeased: 0,
@@ -228,10 +227,12 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
       } else if (t < holdOffUntil) {
         next = Math.min(next, holdOffUntil);
       } else {
-        let deficit = queue.length - held() - leasingTokens;
-        while (deficit > 0 && leasing < maxInFlight) {
+        const deficit = queue.length - held();
+        // With tokens reserved for later, lease again only for a whole batch: waiters trickling
+        // in would otherwise each get a lease, and DynamoDB a write per token. They wait anyway.
+        const reserved = batches.some((batch) => batch.from > t);
+        if (deficit > 0 && !leasing && (!reserved || deficit >= maxLease)) {
           const want = Math.min(maxLease, deficit);
-          deficit -= want;
           void lease(want);
         }
       }
@@ -282,8 +283,7 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
 
   /** One lease attempt for `want` tokens; whatever happens, `service` runs again after it. */
   async function lease(want: number): Promise<void> {
-    leasing += 1;
-    leasingTokens += want;
+    leasing = true;
     try {
       const increment = want * msPerToken;
       const t = now();
@@ -353,8 +353,7 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
       tat = undefined;
       rejectAll(error);
     } finally {
-      leasing -= 1;
-      leasingTokens -= want;
+      leasing = false;
       service();
     }
   }
@@ -377,7 +376,14 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
         };
         signal?.addEventListener("abort", onAbort, { once: true });
         queue.push(waiter);
-        service();
+        // Calls started in the same tick share one lease rather than a lease each.
+        if (!serviceQueued) {
+          serviceQueued = true;
+          queueMicrotask(() => {
+            serviceQueued = false;
+            service();
+          });
+        }
       });
     },
 
