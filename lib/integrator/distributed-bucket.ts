@@ -36,9 +36,9 @@ import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } f
  * **Unused tokens.** Leased tokens are handed out as soon as they are usable; any not handed out
  * within `leaseTtlMs` of that (a waiter aborted) go back to the item (`SET tat = tat − n·T`,
  * which is exactly "never taken"; only within the same `epoch`, which a refill to the brim or a
- * pause ends, since a full bucket would have lost them), so no process sits on tokens and a frozen Lambda never wakes
- * up holding any. A token is used within `leaseTtlMs` + the lease's DynamoDB round trip of the
- * moment the bucket had it.
+ * pause ends, since a full bucket would have lost them). So no process sits on tokens, and a
+ * frozen Lambda never wakes up holding any. A token is used within `leaseTtlMs` + the lease's
+ * DynamoDB round trip of the moment the bucket had it.
  *
  * **Clocks.** Each writer uses its own clock `t`; `tat` only moves back by returned tokens. A
  * writer whose clock runs ahead by d can get at most `rate × d` extra once (it sees the bucket
