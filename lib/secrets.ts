@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type Config, SECRET_SETTINGS, type SecretSetting } from "./config.ts";
 
 export type Secrets = Partial<Record<SecretSetting, string>>;
@@ -14,7 +14,12 @@ export async function resolveSecrets(config: Config, client?: SecretsManagerClie
     (name) => resolved[name] === undefined && config.secretIds[name] !== undefined,
   );
   if (wanted.length === 0) return resolved;
-  const secretsManager = client ?? new SecretsManagerClient({ region: config.awsRegion });
+  // Loaded only when a secret is fetched: a function without secrets (fallback, openapi, health)
+  // never loads the Secrets Manager client at cold start (bench/coldstart.ts).
+  const { GetSecretValueCommand, SecretsManagerClient: Client } = await import(
+    "@aws-sdk/client-secrets-manager"
+  );
+  const secretsManager = client ?? new Client({ region: config.awsRegion });
   await Promise.all(
     wanted.map(async (name) => {
       const output = await secretsManager.send(

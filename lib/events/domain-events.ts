@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { Table } from "#lib/store/dynamo.ts";
 import { withoutKeys } from "#lib/store/dynamo.ts";
 
@@ -31,10 +31,14 @@ export interface DomainEvents {
 export class EventBridgeDomainEvents implements DomainEvents {
   constructor(
     private readonly busName: string,
-    private readonly client: EventBridgeClient = new EventBridgeClient({}),
+    private client?: EventBridgeClient,
   ) {}
 
   async publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void> {
+    // Loaded on the first publish: functions that only share this module's imports (the webhook,
+    // marketplace) never load the EventBridge client at cold start (bench/coldstart.ts).
+    const { EventBridgeClient, PutEventsCommand } = await import("@aws-sdk/client-eventbridge");
+    this.client ??= new EventBridgeClient({});
     const output = await this.client.send(
       new PutEventsCommand({
         Entries: [
