@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
-import { Effect, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -173,9 +173,7 @@ export class ProductFunction extends Construct {
       new PolicyStatement({ actions: TABLE_READ, resources: [table.tableArn, ...indexes] }),
     );
     if (level === "readwrite") {
-      this.role.addToPolicy(
-        new PolicyStatement({ effect: Effect.ALLOW, actions: TABLE_WRITE, resources: [table.tableArn] }),
-      );
+      this.role.addToPolicy(new PolicyStatement({ actions: TABLE_WRITE, resources: [table.tableArn] }));
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { describeError } from "#lib/http/http-function.ts";
 import { RECONCILE_REQUEST, type ReconcileRequestDetail } from "./request.ts";
 
@@ -12,10 +12,14 @@ export interface RunLauncher {
 export class EventBridgeRunLauncher implements RunLauncher {
   constructor(
     private readonly busName: string,
-    private readonly client: Pick<EventBridgeClient, "send"> = new EventBridgeClient({}),
+    private client?: Pick<EventBridgeClient, "send">,
   ) {}
 
   async launch(runId: string): Promise<void> {
+    // Loaded on the first launch: the reconcile function shares this module and never launches,
+    // so it never loads the EventBridge client at cold start (bench/coldstart.ts).
+    const { EventBridgeClient, PutEventsCommand } = await import("@aws-sdk/client-eventbridge");
+    this.client ??= new EventBridgeClient({});
     const detail: ReconcileRequestDetail = { runId };
     const output = await this.client.send(
       new PutEventsCommand({
