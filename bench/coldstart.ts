@@ -32,6 +32,8 @@ export interface FunctionResult {
   initMs: number;
   /** The fastest run: the least disturbed by other processes. */
   initMsMin: number;
+  /** Of the init time: importing the bundle's external `@aws-sdk/*` modules alone (median). */
+  sdkInitMs: number;
   rssMb: number;
   naiveBundleBytes: number;
   naiveInitMs: number;
@@ -82,17 +84,20 @@ export async function main(argv: string[]): Promise<void> {
       logLevel: "error",
     });
     const composition = await dominantInputs(entry);
-    prepared.push({ name, bundle: found.bundle, nodeOptions: found.nodeOptions, naive, composition });
+    const sdk = runtimeImports(found.bundle);
+    prepared.push({ name, bundle: found.bundle, nodeOptions: found.nodeOptions, naive, composition, sdk });
   }
 
   const loadBefore = loadavg()[0] ?? 0;
-  const samples = new Map<string, { ours: Measurement[]; naive: Measurement[] }>();
+  type Samples = { ours: Measurement[]; naive: Measurement[]; sdk: Measurement[] };
+  const samples = new Map<string, Samples>();
   for (let run = 0; run < runs; run++) {
     for (const fn of prepared) {
-      const entry = samples.get(fn.name) ?? { ours: [], naive: [] };
-      // Interleaved, so a noisy moment on this shared machine hits both sides.
-      entry.ours.push(measureInit(fn.bundle, fn.nodeOptions));
-      entry.naive.push(measureInit(fn.naive, fn.nodeOptions));
+      const entry = samples.get(fn.name) ?? { ours: [], naive: [], sdk: [] };
+      // Interleaved, so a noisy moment on this shared machine hits all three alike.
+      entry.ours.push(measureInit([pathToFileURL(fn.bundle).href], dirname(fn.bundle), fn.nodeOptions));
+      entry.naive.push(measureInit([pathToFileURL(fn.naive).href], dirname(fn.naive), fn.nodeOptions));
+      entry.sdk.push(measureInit(fn.sdk, dirname(fn.bundle), fn.nodeOptions, false));
       samples.set(fn.name, entry);
     }
   }
@@ -102,11 +107,12 @@ export async function main(argv: string[]): Promise<void> {
   const rows = [];
   let allMet = true;
   for (const fn of prepared) {
-    const s = samples.get(fn.name) as { ours: Measurement[]; naive: Measurement[] };
+    const s = samples.get(fn.name) as Samples;
     const result: FunctionResult = {
       bundleBytes: statSync(fn.bundle).size,
       initMs: round(median(s.ours.map((m) => m.initMs)), 1),
       initMsMin: round(Math.min(...s.ours.map((m) => m.initMs)), 1),
+      sdkInitMs: round(median(s.sdk.map((m) => m.initMs)), 1),
       rssMb: round(median(s.ours.map((m) => m.rssMb)), 1),
       naiveBundleBytes: statSync(fn.naive).size,
       naiveInitMs: round(median(s.naive.map((m) => m.initMs)), 1),
@@ -122,6 +128,7 @@ export async function main(argv: string[]): Promise<void> {
       "× naive": (result.bundleBytes / result.naiveBundleBytes).toFixed(2),
       "init ms": result.initMs.toFixed(0),
       "(fastest)": result.initMsMin.toFixed(0),
+      "of which SDK": result.sdkInitMs.toFixed(0),
       "naive init ms": result.naiveInitMs.toFixed(0),
       "RSS MB": result.rssMb.toFixed(0),
       targets: misses.length === 0 ? "met" : `MISSED: ${misses.join(", ")}`,
@@ -197,20 +204,22 @@ function deployedFunctions(): Map<string, { bundle: string; nodeOptions: string 
   return found;
 }
 
-/** Init time and RSS of one `import()` in a fresh Node process. */
-function measureInit(bundle: string, nodeOptions: string): Measurement {
+/** Init time and RSS of importing `specifiers` one after another in a fresh Node process. */
+function measureInit(specifiers: string[], cwd: string, nodeOptions: string, isHandler = true): Measurement {
   const script = [
     "const start = performance.now();",
-    `const module = await import(${JSON.stringify(pathToFileURL(bundle).href)});`,
+    "let module;",
+    `for (const specifier of ${JSON.stringify(specifiers)}) module = await import(specifier);`,
     "const initMs = performance.now() - start;",
-    'if (typeof module.handler !== "function") throw new Error("no handler export");',
+    `if (${isHandler} && typeof module?.handler !== "function") throw new Error("no handler export");`,
     "console.log(JSON.stringify({ initMs, rssMb: process.memoryUsage().rss / 1048576 }));",
   ].join("\n");
   const result = spawnSync(
     process.execPath,
     [...nodeOptions.split(" ").filter(Boolean), "--input-type=module", "-e", script],
     {
-      cwd: dirname(bundle),
+      // Bare specifiers resolve from here: cdk.out sits in the repository, so node_modules is found.
+      cwd,
       // A Lambda-like environment: no tsx loader, no local settings leaking in.
       env: {
         PATH: process.env.PATH,
@@ -221,8 +230,17 @@ function measureInit(bundle: string, nodeOptions: string): Measurement {
       encoding: "utf8",
     },
   );
-  if (result.status !== 0) throw new Error(`importing ${bundle} failed:\n${result.stderr}`);
+  if (result.status !== 0) throw new Error(`importing ${specifiers.join(", ")} failed:\n${result.stderr}`);
   return JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "{}") as Measurement;
+}
+
+/** The `@aws-sdk/*` modules a bundle imports statically (loaded at init from the runtime's node_modules). */
+function runtimeImports(bundle: string): string[] {
+  const text = readFileSync(bundle, "utf8");
+  const found = new Set<string>();
+  for (const match of text.matchAll(/(?:from|import)\s*"(@aws-sdk\/[a-z0-9-]+)"/g))
+    if (match[1]) found.add(match[1]);
+  return [...found];
 }
 
 /** The packages (or lib/ folders) contributing most bytes to the deployed build of `entry`. */
