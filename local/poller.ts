@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import {
   DeleteMessageBatchCommand,
@@ -21,6 +22,11 @@ export interface PollerOptions {
   /** Long-poll wait; short in tests so `stop()` is quick. */
   waitTimeSeconds?: number;
   log?: (line: string) => void;
+  /**
+   * Every line the worker processes write, instead of inheriting this process's stdout/stderr
+   * (tests that inspect every log line of a run).
+   */
+  output?: (line: string, stream: "stdout" | "stderr") => void;
 }
 
 const workerScript = fileURLToPath(new URL("./worker-process.ts", import.meta.url));
@@ -38,9 +44,19 @@ class WorkerSlot {
     const child = fork(workerScript, [this.options.entry], {
       execArgv: ["--import", "tsx"],
       env: this.options.env as NodeJS.ProcessEnv,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      stdio: [
+        "ignore",
+        this.options.output ? "pipe" : "inherit",
+        this.options.output ? "pipe" : "inherit",
+        "ipc",
+      ],
     });
     this.child = child;
+    const output = this.options.output;
+    if (output) {
+      forwardLines(child.stdout, (line) => output(line, "stdout"));
+      forwardLines(child.stderr, (line) => output(line, "stderr"));
+    }
     this.ready = new Promise((resolve, reject) => {
       child.once("error", reject);
       child.on(
@@ -103,6 +119,22 @@ class WorkerSlot {
   get busy(): boolean {
     return this.pending.size > 0;
   }
+}
+
+/** Calls `onLine` for every complete line of a stream (and the unterminated rest at its end). */
+function forwardLines(stream: Readable | null, onLine: (line: string) => void): void {
+  if (!stream) return;
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) onLine(line);
+  });
+  stream.on("end", () => {
+    if (rest) onLine(rest);
+    rest = "";
+  });
 }
 
 /** An SQS message as the record Lambda's event source mapping hands the function. */

@@ -22,6 +22,8 @@ export interface LocalStackOptions {
   /** How often scheduled functions run (default 15 min). */
   scheduleIntervalMs?: number;
   log?: (line: string) => void;
+  /** Every line the worker processes write (default: inherited stdout/stderr). */
+  workerOutput?: (line: string, stream: "stdout" | "stderr") => void;
 }
 
 export interface LocalStack {
@@ -117,6 +119,7 @@ export async function startLocalStack(
         concurrency: options.workerConcurrency ?? 2,
         waitTimeSeconds: options.pollWaitSeconds ?? 1,
         log,
+        ...(options.workerOutput ? { output: options.workerOutput } : {}),
       });
       poller.start();
       started.push(poller);

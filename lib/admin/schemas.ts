@@ -11,6 +11,8 @@ const connectorKey = z
   .string()
   .check(z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "must be a catalog connector key"));
 const isoDateTime = z.string();
+/** An email as SMTP allows it (RFC 5321: at most 254 characters); longer ones would not fit a DynamoDB key. */
+const email = z.email("must be an email address").check(z.maxLength(254));
 const cursor = z.optional(z.string().check(z.minLength(1), z.maxLength(2048)));
 /** `?limit=` as text (query strings are text): 1–100. */
 const limit = z.optional(
@@ -88,11 +90,11 @@ export const customerViewSchema = z.object({
 
 // POST /admin/customers/{customerId}/licenses/{connector}/transfer
 export const transferParams = z.object({ customerId: id, connector: connectorKey });
-export const transferBody = z.object({ email: z.email("must be an email address") });
+export const transferBody = z.strictObject({ email });
 
 // GET /admin/licenses
 export const licenseListQuery = z.object({
-  email: z.optional(z.email("must be an email address")),
+  email: z.optional(email),
   connector: z.optional(connectorKey),
   state: z.optional(z.enum(LICENSE_STATES)),
   cursor,
@@ -151,7 +153,8 @@ export const dlqListResponse = z.object({
 export const redriveResponse = z.object({ count: z.number() });
 
 // POST /admin/reconcile, GET /admin/reconcile, GET /admin/reconcile/{runId}
-export const reconcileRequest = z.optional(z.object({ dryRun: z.optional(z.boolean()) }));
+// Request bodies are strict: an unknown key is a 400, so a typo (`dryrun`) never starts a repair.
+export const reconcileRequest = z.optional(z.strictObject({ dryRun: z.optional(z.boolean()) }));
 export const reconcileAccepted = z.object({ runId: z.string() });
 export const runParams = z.object({
   runId: z.string().check(z.regex(/^[0-9A-Za-z-]{1,64}$/, "must be a run id")),
@@ -216,7 +219,7 @@ export const reconcileRunListResponse = z.object({
 export const catalogResponse = z.object({ connectors: z.array(json), policy: json });
 
 // POST /admin/billing/portal-sessions
-export const portalSessionRequest = z.object({
+export const portalSessionRequest = z.strictObject({
   customerId: z.string().check(z.regex(/^cus_[A-Za-z0-9]+$/, "must be a Stripe customer id (cus_...)")),
   returnUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
 });

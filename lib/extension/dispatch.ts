@@ -36,7 +36,6 @@ export async function dispatchExtensionCall(
   call: ExtensionCall,
   deps: DispatchDeps,
 ): Promise<ExtensionOutcome> {
-  const { logger } = deps.services;
   const registered = deps.registry.connector(call.connectorId);
   if (!registered) {
     return failure(
@@ -52,26 +51,34 @@ export async function dispatchExtensionCall(
   const token = typeof call.options.bearerToken === "string" ? call.options.bearerToken : undefined;
   const integrationId =
     typeof call.options._integrationId === "string" ? call.options._integrationId : undefined;
-  const where = { connectorId: call.connectorId, type: call.type, function: call.function, integrationId };
+  // Every line of this call, the function's own included, names the integration it is about.
+  const logger = deps.services.logger.createChild({
+    persistentKeys: {
+      connectorId: call.connectorId,
+      function: call.function,
+      ...(call.type ? { type: call.type } : {}),
+      ...(integrationId ? { integrationId } : {}),
+    },
+  });
   const context: FunctionContext = {
     ...deps.services,
+    logger,
     connector: registered.connector,
     definition: registered.definition,
     call: { type: call.type as FunctionType | undefined, function: call.function },
     integrator: deps.services.vendor.forToken(token ?? ""),
   };
-  logger.info("extension function called", where);
+  logger.info("extension function called");
   try {
     const outcome = checkResult(await fn(call.options, context), call.maxResponseSize);
-    if (!outcome.ok) logger.warn("extension function answered badly", { ...where, errors: outcome.errors });
+    if (!outcome.ok) logger.warn("extension function answered badly", { errors: outcome.errors });
     return outcome;
   } catch (error) {
     const refusal = protocolErrorOf(error, [token]);
     const cause =
       error instanceof Error && error.cause !== undefined ? protocolErrorOf(error.cause, [token]) : undefined;
-    if (error instanceof ExtensionError && !cause)
-      logger.info("extension function refused", { ...where, ...refusal });
-    else logger.warn("extension function failed", { ...where, ...refusal, ...(cause ? { cause } : {}) });
+    if (error instanceof ExtensionError && !cause) logger.info("extension function refused", { ...refusal });
+    else logger.warn("extension function failed", { ...refusal, ...(cause ? { cause } : {}) });
     return failure(refusal);
   }
 }

@@ -21,7 +21,8 @@ export const installRecordSchema = z.object({
 /** `GET /admin/installs` query: a connector (catalog key or `_connectorId`), an email, a page. */
 export const installsQuery = z.object({
   connector: z.optional(z.string().check(z.minLength(1))),
-  email: z.optional(z.string().check(z.minLength(3))),
+  // At most an SMTP address's 254 characters: it becomes part of a DynamoDB key.
+  email: z.optional(z.string().check(z.minLength(3), z.maxLength(254))),
   cursor: z.optional(z.string().check(z.minLength(1))),
   limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100))),
 });

@@ -21,6 +21,24 @@ export interface HttpFunctionOptions {
   findRoute?: (routeKey: string) => RouteDefinition | undefined;
 }
 
+/** Path parameters that say what a request is about, and the log key each goes under. */
+const CORRELATION_KEYS: Record<string, string> = {
+  customerId: "customerId",
+  eventId: "eventId",
+  runId: "reconcileRunId",
+  integrationId: "integrationId",
+};
+
+/** The correlation keys of a request's (validated) path parameters, for every log line it writes. */
+export function correlationKeys(params: Record<string, string>): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const [param, key] of Object.entries(CORRELATION_KEYS)) {
+    const value = params[param];
+    if (typeof value === "string") keys[key] = value;
+  }
+  return keys;
+}
+
 /**
  * Builds the Lambda handler of an HTTP function from its route handlers (keyed by API Gateway
  * `routeKey`, e.g. `GET /health`). The shared middy stack, in order: find the route → body limit
@@ -30,8 +48,10 @@ export interface HttpFunctionOptions {
 export function httpFunction(handlers: Record<string, RouteHandler>, options: HttpFunctionOptions) {
   const { logger } = options;
   const findRoute = options.findRoute ?? routeByKey;
+  const correlated = Object.values(CORRELATION_KEYS);
   return middy<HttpEvent, HttpResult, Error, Context>()
     .before(async (request) => {
+      logger.removeKeys(correlated);
       logger.appendKeys({ requestId: request.event.requestContext?.requestId });
     })
     .handler(async (event, context) => {
@@ -57,9 +77,13 @@ export function httpFunction(handlers: Record<string, RouteHandler>, options: Ht
         requestId: event.requestContext?.requestId ?? context.awsRequestId,
         event,
       };
+      logger.appendKeys(correlationKeys(input.params));
       const output = await handle(input);
       const cors = route.cors ? corsHeaders(headers.origin, options.corsAllowedOrigins ?? []) : {};
       return jsonResult(output.status ?? 200, output.body, { ...cors, ...output.headers });
+    })
+    .after(async () => {
+      logger.removeKeys(correlated);
     })
     .onError(async (request) => {
       const route =
@@ -82,6 +106,7 @@ export function httpFunction(handlers: Record<string, RouteHandler>, options: Ht
         );
       }
       request.response = result;
+      logger.removeKeys(correlated);
     });
 }
 

@@ -103,7 +103,8 @@ export const checkoutRequestSchema = z.strictObject({
   interval: z.optional(
     z
       .enum(INTERVALS, {
-        error: (issue) => `unknown interval ${JSON.stringify(issue.input)}; expected "month" or "year"`,
+        error: (issue) =>
+          `unknown interval ${typeof issue.input === "string" ? JSON.stringify(issue.input.slice(0, 40)) : typeof issue.input}; expected "month" or "year"`,
       })
       .check(z.describe("Billing interval; absent: the edition's first listed price.")),
   ),

@@ -51,15 +51,18 @@ const ATTEMPTS = 3;
  */
 export async function reconcileCustomer(
   customerId: string,
-  run: CustomerRun,
+  sharedRun: CustomerRun,
 ): Promise<{ items: DriftItem[]; checked: number }> {
+  // Customers are reconciled concurrently: each gets a logger that names it in every line.
+  const logger = sharedRun.ctx.logger.createChild({ persistentKeys: { customerId } });
+  const run: CustomerRun = { ...sharedRun, ctx: { ...sharedRun.ctx, logger } };
   for (let attempt = 1; ; attempt++) {
     try {
       return await reconcileOnce(customerId, run);
     } catch (error) {
       if (error instanceof LicenseConflictError && attempt < ATTEMPTS) continue;
       const { name, message } = describeError(error);
-      run.ctx.logger.error("reconcile failed for a customer", { customerId, error: { name, message } });
+      logger.error("reconcile failed for a customer", { error: { name, message } });
       return {
         items: [{ kind: "error", customerId, connector: null, detail: `${name}: ${message}` }],
         checked: 0,

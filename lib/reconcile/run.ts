@@ -65,7 +65,13 @@ export async function activeRepairRun(
  * claimed and does nothing. Never throws for drift or per-customer failures; a failure to read
  * Stripe or integrator.io at all fails the run, with its reason.
  */
-export async function executeRun(runId: string, deps: ReconcileDeps): Promise<ReconcileRun | undefined> {
+export async function executeRun(
+  runId: string,
+  sharedDeps: ReconcileDeps,
+): Promise<ReconcileRun | undefined> {
+  // A logger of its own: the admin function runs this in the background beside its requests.
+  const logger = sharedDeps.ctx.logger.createChild({ persistentKeys: { reconcileRunId: runId } });
+  const deps: ReconcileDeps = { ...sharedDeps, ctx: { ...sharedDeps.ctx, logger } };
   const { ctx, runs } = deps;
   const run = await runs.get(runId);
   if (!run) {
@@ -76,7 +82,6 @@ export async function executeRun(runId: string, deps: ReconcileDeps): Promise<Re
     ctx.logger.info("reconcile run already taken", { runId });
     return run;
   }
-  ctx.logger.appendKeys({ reconcileRunId: runId });
   const report = new RunReport(runs, runId, ctx.metrics);
   const beat = setInterval(() => {
     report
@@ -99,7 +104,6 @@ export async function executeRun(runId: string, deps: ReconcileDeps): Promise<Re
     await runs.finish(runId, "failed", report.counts, report.itemCount, `${name}: ${message}`);
   } finally {
     clearInterval(beat);
-    ctx.logger.removeKeys(["reconcileRunId"]);
   }
   return runs.get(runId);
 }
