@@ -1,0 +1,184 @@
+import type { CustomerView, DlqMessage, EventSummary } from "#lib/admin/schemas.ts";
+import type { Command } from "./args.ts";
+import type { AdminClient } from "./client.ts";
+import {
+  customerReport,
+  dlqTable,
+  eventsTable,
+  type LicenseRow,
+  licensesTable,
+  type ReconcileRunView,
+  reconcileProgress,
+  reconcileReport,
+} from "./format.ts";
+
+/** Where a command writes: results to `out` (stdout), progress and notes to `err` (stderr). */
+export interface CliOutput {
+  /** A result: `text` and a newline. */
+  out(text: string): void;
+  /** Raw text on stderr (progress rewrites its line with `\r`). */
+  err(text: string): void;
+  /** stderr is a terminal: progress rewrites one line instead of printing many. */
+  interactive: boolean;
+}
+
+export interface CommandContext {
+  client: AdminClient;
+  output: CliOutput;
+  json: boolean;
+  /** How often a running reconcile is polled. */
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+type Page<T> = { data: T[]; nextCursor?: string };
+
+const segment = encodeURIComponent;
+const print = (ctx: CommandContext, value: unknown, human: () => string) =>
+  ctx.output.out(ctx.json ? JSON.stringify(value, null, 2) : human());
+
+/** One page, or with `all` every page (`nextCursor` followed until the end). */
+async function listPages<T>(
+  ctx: CommandContext,
+  path: string,
+  query: Record<string, string | undefined>,
+  all: boolean,
+): Promise<Page<T>> {
+  const first = await ctx.client.get<Page<T>>(path, query);
+  if (!all) return first;
+  const data = [...first.data];
+  for (let cursor = first.nextCursor; cursor; ) {
+    const page = await ctx.client.get<Page<T>>(path, { ...query, cursor });
+    data.push(...page.data);
+    cursor = page.nextCursor;
+  }
+  return { data };
+}
+
+function moreNote(ctx: CommandContext, page: Page<unknown>): void {
+  if (page.nextCursor && !ctx.json) ctx.output.err(`more: add --cursor ${page.nextCursor} (or --all)\n`);
+}
+
+/** Carries out a parsed command against the admin API; returns the exit code. */
+export async function runCommand(
+  command: Exclude<Command, { name: "help" }>,
+  ctx: CommandContext,
+): Promise<number> {
+  const { client } = ctx;
+  switch (command.name) {
+    case "customers show": {
+      const view = await client.get<CustomerView>(`/admin/customers/${segment(command.customerId)}`);
+      print(ctx, view, () => customerReport(view));
+      return 0;
+    }
+    case "licenses list": {
+      const { email, connector, state, limit, cursor } = command;
+      const page = await listPages<LicenseRow>(
+        ctx,
+        "/admin/licenses",
+        { email, connector, state, limit, cursor },
+        command.all,
+      );
+      print(ctx, page, () => licensesTable(page.data));
+      moreNote(ctx, page);
+      return 0;
+    }
+    case "licenses transfer": {
+      const license = await client.post<LicenseRow>(
+        `/admin/customers/${segment(command.customerId)}/licenses/${segment(command.connector)}/transfer`,
+        { email: command.email },
+      );
+      print(
+        ctx,
+        license,
+        () =>
+          `Moved ${command.customerId}'s ${command.connector} license to ${license.email}${license.state === "pending_user" ? " (pending: that email has no integrator.io account yet; reconcile retries it)" : ""}.\n${licensesTable([license])}`,
+      );
+      return 0;
+    }
+    case "events list": {
+      const { status, type, limit, cursor } = command;
+      const page = await listPages<EventSummary>(
+        ctx,
+        "/admin/events",
+        { status, type, limit, cursor },
+        command.all,
+      );
+      print(ctx, page, () => eventsTable(page.data));
+      moreNote(ctx, page);
+      return 0;
+    }
+    case "events replay": {
+      const queued = await client.post<{ eventId: string; deduplicationId: string }>(
+        `/admin/events/${segment(command.eventId)}/replay`,
+      );
+      print(
+        ctx,
+        queued,
+        () => `Queued ${queued.eventId} again (deduplication id ${queued.deduplicationId}).`,
+      );
+      return 0;
+    }
+    case "reconcile":
+      return reconcile(command.dryRun, command.wait, ctx);
+    case "reconcile show": {
+      const run = await client.get<ReconcileRunView>(`/admin/reconcile/${segment(command.runId)}`);
+      print(ctx, run, () => reconcileReport(run));
+      return run.state === "failed" ? 1 : 0;
+    }
+    case "dlq list": {
+      const list = await client.get<{ data: DlqMessage[]; approximateTotal: number }>("/admin/dlq", {
+        limit: command.limit,
+      });
+      print(ctx, list, () => dlqTable(list));
+      return 0;
+    }
+    case "dlq redrive": {
+      const moved = await client.post<{ count: number }>("/admin/dlq/redrive");
+      print(ctx, moved, () =>
+        moved.count === 0
+          ? "The DLQ was empty."
+          : `Moved ${moved.count} message(s) back to the event queue; the worker processes them now.`,
+      );
+      return 0;
+    }
+  }
+}
+
+/**
+ * Starts a run, then (unless `wait` is false) polls it, showing progress on stderr, until it is
+ * done or failed; prints the drift report. A failed run exits 1.
+ */
+async function reconcile(dryRun: boolean, wait: boolean, ctx: CommandContext): Promise<number> {
+  const { client, output } = ctx;
+  const sleep = ctx.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const now = ctx.now ?? Date.now;
+  const { runId } = await client.post<{ runId: string }>("/admin/reconcile", { dryRun });
+  if (!wait) {
+    print(
+      ctx,
+      { runId },
+      () => `Started reconcile ${runId}${dryRun ? " (dry run)" : ""}; see it with: reconcile show ${runId}`,
+    );
+    return 0;
+  }
+  const started = now();
+  let last = "";
+  for (;;) {
+    const run = await client.get<ReconcileRunView>(`/admin/reconcile/${segment(runId)}`);
+    const line = reconcileProgress(run, now() - started);
+    if (output.interactive) output.err(`\r\u001b[2K${line}${run.state === "running" ? "" : "\n"}`);
+    else if (line.replace(/, \d+ s$/, "") !== last.replace(/, \d+ s$/, "")) output.err(`${line}\n`);
+    last = line;
+    if (run.state !== "running") {
+      print(ctx, run, () => reconcileReport(run));
+      if (run.state === "failed") {
+        if (!ctx.json) output.err(`reconcile ${runId} failed: ${run.error ?? "no reason given"}\n`);
+        return 1;
+      }
+      return 0;
+    }
+    await sleep(ctx.pollMs ?? 1000);
+  }
+}

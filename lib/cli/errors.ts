@@ -1,0 +1,55 @@
+/** The exit codes scripts can rely on. */
+export const EXIT = { ok: 0, api: 1, usage: 2, auth: 3, connection: 4 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** A failure of the CLI that ends it with `exitCode` and a message for the operator. */
+export class CliError extends Error {
+  override name = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The command line is wrong (exit 2). */
+export class UsageError extends CliError {
+  override name = "UsageError";
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+/** The API answered with an error (exit 1); `code` and `details` as the API gave them. */
+export class ApiError extends CliError {
+  override name = "ApiError";
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | undefined,
+    readonly details: unknown[] | undefined,
+  ) {
+    super(message, EXIT.api);
+  }
+}
+
+/** The API refused the credentials (exit 3). */
+export class AuthError extends CliError {
+  override name = "AuthError";
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message, EXIT.auth);
+  }
+}
+
+/** The API could not be reached at all (exit 4). */
+export class ConnectionError extends CliError {
+  override name = "ConnectionError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, EXIT.connection, options);
+  }
+}
