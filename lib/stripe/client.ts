@@ -25,7 +25,8 @@ export function createStripe(config: Pick<Config, "stripeApiUrl">, secretKey: st
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
 const isMissing = (error: unknown) =>
-  error instanceof Stripe.errors.StripeError && (error.statusCode === 404 || error.code === "resource_missing");
+  error instanceof Stripe.errors.StripeError &&
+  (error.statusCode === 404 || error.code === "resource_missing");
 
 /** The Stripe API calls the worker and reconcile make, parsed into our schemas. */
 export class StripeAccount {

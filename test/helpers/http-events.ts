@@ -1,13 +1,19 @@
 import type { Context } from "aws-lambda";
-import { toApiGatewayEvent } from "#local/gateway.ts";
 import type { HttpEvent } from "#lib/http/types.ts";
+import { toApiGatewayEvent } from "#local/gateway.ts";
 
 /** An API Gateway v2 event as the gateway builds it, for calling a handler directly. */
 export function httpEvent(
   routeKey: string,
-  init: { path?: string; headers?: Record<string, string>; body?: string | Buffer; pathParameters?: Record<string, string> } = {},
+  init: {
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    pathParameters?: Record<string, string>;
+  } = {},
 ): HttpEvent {
-  const [method = "GET", template = "/"] = routeKey === "$default" ? ["GET", init.path ?? "/"] : routeKey.split(" ");
+  const [method = "GET", template = "/"] =
+    routeKey === "$default" ? ["GET", init.path ?? "/"] : routeKey.split(" ");
   const body = typeof init.body === "string" ? Buffer.from(init.body) : (init.body ?? Buffer.alloc(0));
   return toApiGatewayEvent(
     { method, url: init.path ?? template, headers: init.headers ?? {}, body },
@@ -15,4 +21,7 @@ export function httpEvent(
   );
 }
 
-export const lambdaContext = { awsRequestId: "test-request", getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+export const lambdaContext = {
+  awsRequestId: "test-request",
+  getRemainingTimeInMillis: () => 30_000,
+} as unknown as Context;

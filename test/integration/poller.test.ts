@@ -1,7 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { queueDefinition } from "#lib/queue/definition.ts";
 import { QueuePoller } from "#local/poller.ts";
@@ -13,7 +18,11 @@ let poller: QueuePoller | undefined;
 
 beforeAll(async () => {
   queues = await startLocalQueues({ visibilityTimeoutSeconds: 1 });
-  sqs = new SQSClient({ endpoint: queues.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  sqs = new SQSClient({
+    endpoint: queues.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
 });
 afterEach(async () => {
   await poller?.stop();
@@ -57,7 +66,14 @@ async function until<T>(probe: () => T | undefined, timeoutMs = 20_000): Promise
 }
 
 const send = (group: string, body: object, dedupe: string) =>
-  sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: JSON.stringify(body), MessageGroupId: group, MessageDeduplicationId: dedupe }));
+  sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queues.queueUrl,
+      MessageBody: JSON.stringify(body),
+      MessageGroupId: group,
+      MessageDeduplicationId: dedupe,
+    }),
+  );
 
 describe("local SQS event source mapping", () => {
   it("hands batches to the worker process and deletes what succeeded", async () => {
@@ -80,7 +96,9 @@ describe("local SQS event source mapping", () => {
     poller = undefined;
     // Deleted: nothing comes back after the visibility timeout.
     await new Promise((r) => setTimeout(r, 1500));
-    const left = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const left = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     expect(left.Messages ?? []).toEqual([]);
   });
 
@@ -89,11 +107,17 @@ describe("local SQS event source mapping", () => {
     await send("g-fail", { id: "bad", fail: true }, "bad-1");
     await send("g-good", { id: "good" }, "good-1");
     startPoller(log);
-    await until(() => (seen(log).filter((r) => r.id === "bad").length >= queueDefinition.maxReceiveCount ? true : undefined), 30_000);
+    await until(
+      () =>
+        seen(log).filter((r) => r.id === "bad").length >= queueDefinition.maxReceiveCount ? true : undefined,
+      30_000,
+    );
     const dlq = await (async () => {
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
-        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        const out = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queues.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
         if (out.Messages?.length) return out.Messages;
       }
       return [];
@@ -101,7 +125,13 @@ describe("local SQS event source mapping", () => {
     expect(dlq.map((m) => JSON.parse(m.Body ?? "{}").id)).toEqual(["bad"]);
     const attempts = seen(log);
     expect(attempts.filter((r) => r.id === "good")).toHaveLength(1);
-    expect(attempts.filter((r) => r.id === "bad").map((r) => r.receiveCount)).toEqual(["1", "2", "3", "4", "5"]);
+    expect(attempts.filter((r) => r.id === "bad").map((r) => r.receiveCount)).toEqual([
+      "1",
+      "2",
+      "3",
+      "4",
+      "5",
+    ]);
   }, 60_000);
 
   it("redelivers a batch whose worker process was killed mid-batch", async () => {

@@ -40,7 +40,12 @@ describe("toApiGatewayEvent (HTTP API payload v2)", () => {
 
   it("keeps JSON bodies as text and base64-encodes binary ones", () => {
     const json = toApiGatewayEvent(
-      { method: "POST", url: "/x", headers: { "content-type": "application/json" }, body: Buffer.from('{"a":1}') },
+      {
+        method: "POST",
+        url: "/x",
+        headers: { "content-type": "application/json" },
+        body: Buffer.from('{"a":1}'),
+      },
       { routeKey: "POST /x" },
       now,
     );

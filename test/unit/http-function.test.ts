@@ -1,12 +1,19 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { describe, expect, it } from "vitest";
 import { z } from "zod/mini";
-import { httpFunction } from "#lib/http/http-function.ts";
 import { HttpError } from "#lib/http/errors.ts";
+import { httpFunction } from "#lib/http/http-function.ts";
 import type { RouteDefinition } from "#lib/routes.ts";
 import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
 
-const base = { function: "health", rawBody: false, cors: false, summary: "t", request: {}, responses: {} } as const;
+const base = {
+  function: "health",
+  rawBody: false,
+  cors: false,
+  summary: "t",
+  request: {},
+  responses: {},
+} as const;
 const testRoutes: RouteDefinition[] = [
   {
     ...base,
@@ -18,7 +25,14 @@ const testRoutes: RouteDefinition[] = [
     request: { body: z.object({ name: z.string().check(z.minLength(1)), count: z.number() }) },
   },
   { ...base, method: "GET", path: "/admin/things", auth: "admin", bodyLimit: 1024, errorFormat: "api" },
-  { ...base, method: "POST", path: "/integrator/function", auth: "system", bodyLimit: 1024, errorFormat: "integrator" },
+  {
+    ...base,
+    method: "POST",
+    path: "/integrator/function",
+    auth: "system",
+    bodyLimit: 1024,
+    errorFormat: "integrator",
+  },
   { ...base, method: "GET", path: "/boom", auth: "public", bodyLimit: 1024, errorFormat: "api" },
 ];
 
@@ -46,7 +60,11 @@ const handler = httpFunction(
 
 const call = async (routeKey: string, init: Parameters<typeof httpEvent>[1] = {}) => {
   const result = await handler(httpEvent(routeKey, init), lambdaContext);
-  return { status: result.statusCode, headers: result.headers ?? {}, body: result.body ? JSON.parse(result.body) : undefined };
+  return {
+    status: result.statusCode,
+    headers: result.headers ?? {},
+    body: result.body ? JSON.parse(result.body) : undefined,
+  };
 };
 const json = { "content-type": "application/json" };
 
@@ -68,17 +86,26 @@ describe("the shared HTTP stack", () => {
   it("answers 400 with zod details for a schema violation", async () => {
     const response = await call("POST /things", { headers: json, body: '{"name":"","count":"x"}' });
     expect(response.status).toBe(400);
-    expect(response.body.error.details.map((d: { path: string }) => d.path)).toEqual(["body.name", "body.count"]);
+    expect(response.body.error.details.map((d: { path: string }) => d.path)).toEqual([
+      "body.name",
+      "body.count",
+    ]);
   });
 
   it("answers 413 over the route's body limit", async () => {
-    const response = await call("POST /things", { headers: json, body: JSON.stringify({ name: "x".repeat(100), count: 1 }) });
+    const response = await call("POST /things", {
+      headers: json,
+      body: JSON.stringify({ name: "x".repeat(100), count: 1 }),
+    });
     expect(response.status).toBe(413);
     expect(response.body.error.code).toBe("payload_too_large");
   });
 
   it("answers 415 for a body that is not JSON", async () => {
-    const response = await call("POST /things", { headers: { "content-type": "text/plain" }, body: "name=a" });
+    const response = await call("POST /things", {
+      headers: { "content-type": "text/plain" },
+      body: "name=a",
+    });
     expect(response.status).toBe(415);
   });
 
@@ -95,8 +122,13 @@ describe("the shared HTTP stack", () => {
     expect(denied.status).toBe(401);
     expect(denied.headers["www-authenticate"]).toBe("invalid system token");
     expect(denied.body).toEqual({ errors: [{ code: "unauthorized", message: "Invalid system token." }] });
-    const failed = await call("POST /integrator/function", { headers: { authorization: "Bearer system-secret" } });
-    expect(failed).toMatchObject({ status: 422, body: { errors: [{ code: "invalid_function", message: "No such function." }] } });
+    const failed = await call("POST /integrator/function", {
+      headers: { authorization: "Bearer system-secret" },
+    });
+    expect(failed).toMatchObject({
+      status: 422,
+      body: { errors: [{ code: "invalid_function", message: "No such function." }] },
+    });
   });
 
   it("answers 500 without internals", async () => {
