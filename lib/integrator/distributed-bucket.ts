@@ -25,6 +25,8 @@ import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } f
  * and no version:
  * - bucket not full (`tat ≥ t`): `SET tat = tat + n·T IF tat >= t AND tat <= t + B + ahead − n·T`;
  * - bucket full or no item (`tat < t`): `SET tat = t + n·T IF tat < t OR attribute_not_exists(tat)`.
+ * Which one to send is a guess from the last `tat` seen: a busy fleet moves `tat` forward all the
+ * time, so a `tat` only a little behind (two round trips) is taken as "not full".
  * DynamoDB serialises the updates, so concurrent processes never lose a race while tokens last,
  * and each update is one token-bucket step. The tokens become usable at `newTat − B` (when the
  * bucket has them): at once while the bucket has tokens, otherwise a short reservation (at most
@@ -160,6 +162,7 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
   let serviceQueued = false;
+  let roundTripMs = 0;
   const stats: DistributedBucketStats = {
     leases: 0,
     tokensLeased: 0,
@@ -281,6 +284,11 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     }
   }
 
+  /** Smoothed DynamoDB round trip of a lease (EWMA), in ms. */
+  function observeRoundTrip(ms: number): void {
+    roundTripMs = roundTripMs === 0 ? ms : 0.8 * roundTripMs + 0.2 * ms;
+  }
+
   /** One lease attempt for `want` tokens; whatever happens, `service` runs again after it. */
   async function lease(want: number): Promise<void> {
     leasing = true;
@@ -296,8 +304,11 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
           return;
         }
       }
-      const full = tat === undefined || tat < t;
+      // Our view of `tat` is one round trip old and other processes only move it forward: while
+      // it is within two round trips of now, the fleet is busy and the bucket most likely not full.
+      const full = tat === undefined || tat < t - 2 * roundTripMs;
       let item: Record<string, AttributeValue> | undefined;
+      const sentAt = now();
       try {
         const result = await client.send(
           full
@@ -328,10 +339,12 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
         item = result.Attributes;
       } catch (error) {
         if (!isConditionalCheckFailure(error)) throw error;
+        observeRoundTrip(now() - sentAt);
         stats.conflicts += 1;
         tat = error.Item ? tatOf(error.Item) : await readTat();
         return;
       }
+      observeRoundTrip(now() - sentAt);
       const newTat = tatOf(item) ?? t + increment;
       tat = Math.max(tat ?? newTat, newTat);
       stats.leases += 1;
