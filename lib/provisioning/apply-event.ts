@@ -103,7 +103,8 @@ export async function applyStripeEvent(
 
 /**
  * Stores `snapshot` unless the stored one is newer. Same second and different content cannot be
- * ordered: Stripe's current subscription decides (and on 404 the more final snapshot stays).
+ * ordered, nor can an event's snapshot and one fetched from Stripe: Stripe's current subscription
+ * decides (and on 404 the more final snapshot stays).
  */
 export async function applySnapshot(
   snapshot: StripeSubscription,
@@ -117,7 +118,10 @@ export async function applySnapshot(
     if (stored) {
       if (TERMINAL_STATUSES.has(stored.status) && !TERMINAL_STATUSES.has(snapshot.status)) return;
       if (version < stored.version) return;
-      if (version === stored.version) {
+      // A snapshot fetched from Stripe is as new as the fetch, which may be later than any event
+      // still on its way, yet it carries an event's version: an event snapshot cannot be ordered
+      // against it any more than against one of the same second.
+      if (version === stored.version || stored.source === "stripe") {
         if (sameJson(stored.snapshot, snapshot)) return;
         if (await refreshSubscription(customerId, snapshot.id, version, ctx)) return;
         // Stripe no longer has it: keep the more final of the two.

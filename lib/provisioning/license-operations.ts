@@ -211,8 +211,8 @@ async function createLicense(
 /**
  * A create was recorded as intended but its outcome is unknown (a lost answer, or a crash
  * between the POST and its record). Lists the connector's licenses in integrator.io — the only
- * time we do — and adopts the one for this email created since the intent and owned by nobody
- * else. When there is none, the record says no license exists, so the plan creates one.
+ * time we do — and adopts the one for this email created since the intent that our store does
+ * not know yet. When there is none, the record says no license exists, so the plan creates one.
  */
 export async function resolveCreateIntent(
   record: LicenseRecord,
@@ -225,9 +225,9 @@ export async function resolveCreateIntent(
     if (normalizeEmail(license.user?.email ?? "") !== email) continue;
     const created = Date.parse(String(license.created ?? ""));
     if (Number.isFinite(created) && Number.isFinite(since) && created < since) continue;
-    const owner = await ctx.licenses.owner(license._id);
-    if (owner && (owner.customerId !== target.customerId || owner.connectorKey !== target.connectorKey))
-      continue;
+    // A license our store already records (even this customer's, e.g. one a transfer moved away
+    // from this email a moment ago) came from a create resolved earlier: not this create's.
+    if (await ctx.licenses.owner(license._id)) continue;
     ctx.logger.info("adopted the license of an earlier create", {
       customerId: target.customerId,
       connector: target.connectorKey,
