@@ -21,6 +21,12 @@ export interface PollerOptions {
   batchSize?: number;
   /** Long-poll wait; short in tests so `stop()` is quick. */
   waitTimeSeconds?: number;
+  /**
+   * Lambda's function timeout: a batch still running after this long has its worker process
+   * killed and fails as a whole. Unset: no limit. Keep it under the queue's visibility timeout, as
+   * AWS does (60 s under 360 s), or a slow batch's messages are received again while it runs.
+   */
+  timeoutSeconds?: number;
   log?: (line: string) => void;
   /**
    * Every line the worker processes write, instead of inheriting this process's stdout/stderr
@@ -93,8 +99,28 @@ class WorkerSlot {
     const child = this.child;
     if (!child) throw new Error("worker process not running");
     const id = this.nextId++;
+    const timeoutSeconds = this.options.timeoutSeconds;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer =
+        timeoutSeconds === undefined
+          ? undefined
+          : setTimeout(() => {
+              const waiter = this.pending.get(id);
+              if (!waiter) return;
+              this.pending.delete(id);
+              waiter.reject(new Error(`worker timed out after ${timeoutSeconds} s`));
+              child.kill("SIGKILL");
+            }, timeoutSeconds * 1000);
+      this.pending.set(id, {
+        resolve: (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
       child.send({ id, event });
     });
   }
@@ -170,7 +196,7 @@ export class QueuePoller {
   private readonly slots: WorkerSlot[];
   private running = false;
   private loops: Promise<void>[] = [];
-  private readonly abort = new AbortController();
+  private abort = new AbortController();
   private readonly queueArn: string;
 
   constructor(private readonly options: PollerOptions) {
@@ -179,8 +205,10 @@ export class QueuePoller {
     this.queueArn = `arn:aws:sqs:local:000000000000:${name}`;
   }
 
+  /** Starts polling; after `stop()` it starts again with fresh worker processes (a redeploy). */
   start(): void {
     if (this.running) return;
+    if (this.abort.signal.aborted) this.abort = new AbortController();
     this.running = true;
     this.loops = this.slots.map((slot) => this.loop(slot));
   }

@@ -19,6 +19,8 @@ export interface LocalStackOptions {
   visibilityTimeoutSeconds?: number;
   pollWaitSeconds?: number;
   workerConcurrency?: number;
+  /** The worker's Lambda timeout locally (a longer batch is killed); default none. */
+  workerTimeoutSeconds?: number;
   /** How often scheduled functions run (default 15 min). */
   scheduleIntervalMs?: number;
   log?: (line: string) => void;
@@ -118,6 +120,7 @@ export async function startLocalStack(
         env: workerEnv,
         concurrency: options.workerConcurrency ?? 2,
         waitTimeSeconds: options.pollWaitSeconds ?? 1,
+        ...(options.workerTimeoutSeconds === undefined ? {} : { timeoutSeconds: options.workerTimeoutSeconds }),
         log,
         ...(options.workerOutput ? { output: options.workerOutput } : {}),
       });
