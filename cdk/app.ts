@@ -5,7 +5,7 @@ import { LicensingStack, type LicensingStackProps } from "./licensing-stack.ts";
 /**
  * The CDK app (cdk.json). Vendor settings come as context, on the command line
  * (`cdk deploy -c catalogPath=vendor/catalog.json -c alarmEmail=ops@example.com`) or in cdk.json:
- * stackName, catalogPath, integratorApiUrl, stripeApiUrl, checkoutAllowedOrigins and
+ * stackName, catalogPath, integratorApiUrl, stripeApiUrl, stripeLivemode, checkoutAllowedOrigins and
  * corsAllowedOrigins (comma-separated), integratorRateShare, logLevel, alarmEmail, lambdaStack,
  * retainData, workerMaxConcurrency, existingSecrets (JSON: {"STRIPE_SECRET_KEY": "<name or ARN>", ...}).
  */
@@ -24,12 +24,12 @@ const flag = (name: string) => (context(name) === undefined ? undefined : contex
 const number = (name: string) => (context(name) === undefined ? undefined : Number(context(name)));
 
 const props: LicensingStackProps = {
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   description:
     "integrator-licensing: Stripe subscriptions to integrator.io licenses, stack, marketplace and admin API",
   catalogPath: context("catalogPath"),
   integratorApiUrl: context("integratorApiUrl"),
   stripeApiUrl: context("stripeApiUrl"),
+  stripeLivemode: flag("stripeLivemode"),
   checkoutAllowedOrigins: list("checkoutAllowedOrigins"),
   corsAllowedOrigins: list("corsAllowedOrigins"),
   integratorRateShare: number("integratorRateShare"),

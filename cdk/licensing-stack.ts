@@ -40,6 +40,8 @@ export interface LicensingStackProps extends StackProps {
   catalogPath?: string;
   /** integrator.io API base (default US `https://api.integrator.io/v1`; EU `https://api.eu.integrator.io/v1`). */
   integratorApiUrl?: string;
+  /** The Stripe account's mode (default false: test mode); events of the other mode are ignored. */
+  stripeLivemode?: boolean;
   /** Stripe API base (default `https://api.stripe.com`). */
   stripeApiUrl?: string;
   /** Origins checkout success/cancel URLs may point at (`CHECKOUT_ALLOWED_ORIGINS`). */
@@ -153,6 +155,8 @@ export class LicensingStack extends Stack {
       // Explicit: lib/config.ts picks the simulator while no key is in the environment, and in
       // Lambda the key only arrives later, from Secrets Manager.
       STRIPE_API_URL: props.stripeApiUrl ?? "https://api.stripe.com",
+      // Likewise the mode: the webhook ignores events of the other mode, and it has no key to read it from.
+      STRIPE_LIVEMODE: String(props.stripeLivemode ?? false),
       LOG_LEVEL: props.logLevel ?? "INFO",
       NODE_OPTIONS: "--enable-source-maps",
     };

@@ -76,6 +76,9 @@ const schema = z.object({
   STRIPE_SECRET_KEY: z.optional(secret),
   // Secret that signs webhook deliveries (Stripe dashboard / `stripe listen`).
   STRIPE_WEBHOOK_SECRET: z.optional(secret),
+  // Whether the Stripe account is in live mode; events of the other mode are ignored. Unset: from
+  // the key's prefix. In Lambda the key arrives later (Secrets Manager), so CDK sets it explicitly.
+  STRIPE_LIVEMODE: z.optional(z.enum(["true", "false"])),
   // Base URL of the Stripe API; defaults to the simulator while the key is the local one.
   STRIPE_API_URL: z.optional(httpUrl),
   // integrator.io API base (US: https://api.integrator.io/v1, EU: https://api.eu.integrator.io/v1).
@@ -187,7 +190,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stripeApiUrl:
       e.STRIPE_API_URL ?? (stripeIsLocal ? LOCAL_DEFAULTS.STRIPE_API_URL : "https://api.stripe.com"),
     stripeIsLocal,
-    stripeLivemode: stripeKey?.includes("_live_") ?? false,
+    stripeLivemode: stripeLivemode(e.STRIPE_LIVEMODE, stripeKey),
     integratorApiUrl: e.INTEGRATOR_API_URL.replace(/\/+$/, ""),
     rateLimit: {
       capacity: e.INTEGRATOR_RATE_CAPACITY,
@@ -204,6 +207,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secrets,
     secretIds,
   };
+}
+
+function stripeLivemode(setting: "true" | "false" | undefined, key: string | undefined): boolean {
+  const fromKey = key === undefined ? undefined : key.includes("_live_");
+  if (setting === undefined) return fromKey ?? false;
+  if (fromKey !== undefined && fromKey !== (setting === "true")) {
+    throw new ConfigError(`Invalid configuration: STRIPE_LIVEMODE: ${setting} does not match the mode of STRIPE_SECRET_KEY`);
+  }
+  return setting === "true";
 }
 
 /** The port part of a URL (its explicit port, else 80/443). */
