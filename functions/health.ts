@@ -2,9 +2,10 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createDocumentClient, createSqsClient } from "#lib/aws.ts";
+import { createDocumentClient } from "#lib/aws.ts";
 import { httpFunction } from "#lib/http/http-function.ts";
 import { createLogger } from "#lib/observability/logger.ts";
+import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
 export interface Deps {

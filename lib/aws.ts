@@ -1,12 +1,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "./config.ts";
 
 /** Local services accept any credentials; DynamoDB Local wants them alphanumeric. */
 const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
 
-function clientOptions(endpoint: string | undefined, config: Pick<Config, "awsRegion">) {
+/** SDK client options: the local endpoint when one is configured, else AWS in the configured region. */
+export function clientOptions(endpoint: string | undefined, config: Pick<Config, "awsRegion">) {
   return endpoint
     ? { endpoint, region: config.awsRegion, credentials: localCredentials }
     : { region: config.awsRegion };
@@ -19,9 +19,4 @@ export function createDocumentClient(
   return DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions(config.dynamodbEndpoint, config)), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
-}
-
-/** The SQS client: the local emulator when `SQS_ENDPOINT` is set, else AWS. */
-export function createSqsClient(config: Pick<Config, "sqsEndpoint" | "awsRegion">): SQSClient {
-  return new SQSClient(clientOptions(config.sqsEndpoint, config));
 }

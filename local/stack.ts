@@ -1,10 +1,10 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { createSqsClient } from "#lib/aws.ts";
 import { type Config, LOCAL_DEFAULTS, loadConfig, portOf } from "#lib/config.ts";
 import { functionTable } from "#lib/functions.ts";
 import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
+import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import type { Environment } from "#lib/runtime.ts";
 import { resolveSecrets } from "#lib/secrets.ts";
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
@@ -120,7 +120,9 @@ export async function startLocalStack(
         env: workerEnv,
         concurrency: options.workerConcurrency ?? 2,
         waitTimeSeconds: options.pollWaitSeconds ?? 1,
-        ...(options.workerTimeoutSeconds === undefined ? {} : { timeoutSeconds: options.workerTimeoutSeconds }),
+        ...(options.workerTimeoutSeconds === undefined
+          ? {}
+          : { timeoutSeconds: options.workerTimeoutSeconds }),
         log,
         ...(options.workerOutput ? { output: options.workerOutput } : {}),
       });

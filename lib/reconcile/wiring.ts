@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { createSqsClient } from "#lib/aws.ts";
 import { createProvisioningContext, createTable } from "#lib/provisioning/wiring.ts";
+import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import type { Environment } from "#lib/runtime.ts";
 import { ReconcileRuns } from "#lib/store/reconcile-runs.ts";
 import { EventBridgeRunLauncher, InProcessRunLauncher, type RunLauncher } from "./launcher.ts";

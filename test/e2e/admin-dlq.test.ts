@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSqsClient } from "#lib/aws.ts";
+import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import { adminApi, licensesOf, licenseWhere, purchase, storeOf } from "#test/helpers/admin-api.ts";
 import { eventually, simControl, startTestStack, type TestStack } from "#test/helpers/local-stack.ts";
 
