@@ -1,0 +1,68 @@
+/**
+ * `npm run test:chaos -- [--customers M] [--seed N] [--workers W] [--concurrency C]
+ *   [--worker-timeout S] [--visibility-timeout S] [--output NAME]`
+ *
+ * M customers (default 200) with seeded random lifecycles through the local stack under Stripe's
+ * and integrator.io's misbehaviour, worker kills and a poller restart; then one reconcile; then
+ * every license judged against Stripe's final state. Prints the seed and the summary line, writes
+ * bench/results/chaos.json, and exits non-zero when anything was lost, doubled, wrong or unsettled.
+ */
+import { parseArgs } from "node:util";
+import { writeResult } from "../../bench/lib/stats.ts";
+import { randomSeed } from "./prng.ts";
+import { runChaos } from "./run.ts";
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    customers: { type: "string", default: "200" },
+    seed: { type: "string" },
+    workers: { type: "string", default: "4" },
+    concurrency: { type: "string" },
+    "worker-timeout": { type: "string", default: "10" },
+    "visibility-timeout": { type: "string", default: "15" },
+    output: { type: "string", default: "chaos" },
+  },
+});
+const positive = (name: string, value: string | undefined) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    console.error(`--${name} must be a positive integer (got ${value})`);
+    process.exit(2);
+  }
+  return n;
+};
+
+const seed = values.seed === undefined ? randomSeed() : Number(values.seed);
+if (!Number.isInteger(seed) || seed < 0) {
+  console.error(`--seed must be a non-negative integer (got ${values.seed})`);
+  process.exit(2);
+}
+const workerTimeoutSeconds = positive("worker-timeout", values["worker-timeout"]);
+const visibilityTimeoutSeconds = positive("visibility-timeout", values["visibility-timeout"]);
+if (visibilityTimeoutSeconds <= workerTimeoutSeconds) {
+  console.error("--visibility-timeout must be longer than --worker-timeout (as AWS requires)");
+  process.exit(2);
+}
+
+const result = await runChaos({
+  customers: positive("customers", values.customers),
+  seed,
+  workers: positive("workers", values.workers),
+  workerTimeoutSeconds,
+  visibilityTimeoutSeconds,
+  ...(values.concurrency === undefined ? {} : { concurrency: positive("concurrency", values.concurrency) }),
+});
+const path = writeResult(values.output ?? "chaos", result);
+console.log(
+  `chaos: inbox ${JSON.stringify(result.inbox)} unsettled=${result.counts.unsettled} dlq=${result.dlq.length} (unexplained ${result.counts.dlqUnexplained}) reconcile=${result.reconcile.state} ${JSON.stringify(result.reconcile.counts)}`,
+);
+for (const failure of result.failures.slice(0, 20))
+  console.log(
+    `chaos: ${failure.outcome} ${failure.label} ${failure.customerId}: ${failure.detail} (expected ${JSON.stringify(failure.expected)})`,
+  );
+for (const error of result.playerErrors.slice(0, 10))
+  console.log(`chaos: player error ${error.label}: ${error.error}`);
+console.log(`chaos: seed=${result.seed} seconds=${result.seconds} → ${path}`);
+console.log(result.summary);
+process.exit(result.ok ? 0 : 1);
