@@ -67,9 +67,10 @@ export async function applyStripeEvent(
       };
       const tie =
         stored &&
-        stored.version === event.created &&
+        (stored.version === event.created || stored.source === "stripe") &&
         (stored.email !== profile.email || !sameJson(stored.metadata, profile.metadata));
-      // Two changes in one second can't be ordered: Stripe's current customer decides.
+      // Two changes in one second can't be ordered, nor an event and a customer fetched from
+      // Stripe (see `applySnapshot`): Stripe's current customer decides.
       if (tie && event.type !== "customer.deleted") await refreshProfile(customer.id, event.created, ctx);
       else await ctx.customers.saveProfile(profile);
       break;
@@ -199,5 +200,6 @@ export async function refreshProfile(
     ...(customer.deleted ? { deleted: true } : {}),
     ...(stored?.checkoutEmail ? { checkoutEmail: stored.checkoutEmail } : {}),
     version: Math.max(atVersion, stored?.version ?? 0, 1),
+    source: "stripe",
   });
 }

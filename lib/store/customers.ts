@@ -12,6 +12,8 @@ export interface CustomerProfile {
   deleted?: boolean;
   /** Stripe `created` (seconds) of the event this snapshot came from, or the fetch time. */
   version: number;
+  /** `stripe` when fetched from Stripe rather than taken from an event (see `SubscriptionRecord.source`). */
+  source?: "stripe";
   updatedAt: string;
 }
 

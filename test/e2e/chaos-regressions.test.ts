@@ -169,3 +169,54 @@ describe("chaos regressions: lost creates", () => {
     });
   });
 });
+
+describe("chaos regressions: customer profiles", () => {
+  it("never lets an older customer event replace the customer fetched from Stripe later", {
+    timeout: 60_000,
+  }, async () => {
+    const emails = [uniqueEmail("profile-0"), uniqueEmail("profile-1"), uniqueEmail("profile-2")];
+    for (const email of emails) await createIntegratorUser(stack, email);
+    let customerId = "";
+    await undelivered(async () => {
+      const clock = await stack.stripe.testHelpers.testClocks.create({
+        frozen_time: Math.floor(Date.now() / 1000) - 10 * DAY,
+      });
+      const customer = await stack.stripe.customers.create({ email: emails[0], test_clock: clock.id });
+      customerId = customer.id;
+      await stack.stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: "price_std_month" }],
+      });
+      // Two email changes on later days (the license follows the billing email).
+      for (const [day, email] of [
+        [1, emails[1]],
+        [2, emails[2]],
+      ] as const) {
+        await stack.stripe.testHelpers.testClocks.advance(clock.id, {
+          frozen_time: clock.frozen_time + day * DAY,
+        });
+        await stack.stripe.customers.update(customer.id, { email });
+      }
+    });
+    const events = (await stack.stripe.events.list({ limit: 100 })).data.filter((e) => {
+      const object = e.data.object as { id?: string; customer?: string };
+      return object.customer === customerId || object.id === customerId;
+    });
+    const created = events.find((e) => e.type === "customer.subscription.created");
+    const firstChange = events.find(
+      (e) => e.type === "customer.updated" && (e.data.object as Stripe.Customer).email === emails[1],
+    );
+    if (!created || !firstChange) throw new Error("the simulator did not emit the expected events");
+
+    // The subscription arrives first: the worker fetches the customer (its email is the last one).
+    await post(created);
+    expect((await licensesOf(stack, emails[2] ?? "")).map((l) => l.opts.connectorEdition)).toEqual([
+      "standard",
+    ]);
+    // The first email change arrives late: older than the fetched customer, it must change nothing.
+    await post(firstChange);
+    expect(await licensesOf(stack, emails[1] ?? "")).toEqual([]);
+    const live = (await licensesOf(stack, emails[2] ?? "")).filter((l) => Date.parse(l.expires) > Date.now());
+    expect(live).toHaveLength(1);
+  });
+});
