@@ -7,8 +7,8 @@
  */
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import Stripe from "stripe";
-import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
+import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import type { InboxEvent, InboxStatus } from "#lib/store/inbox.ts";
 import {
   type StripeSubscription,
