@@ -22,9 +22,9 @@ import { type LicenseOpts, normalizeEmail, sameJson, sameSecond } from "#lib/lic
  * (key order and `undefined` keys do not matter; array order does).
  *
  * A `creating` record without `licenseId` is a create whose outcome is unknown: the caller
- * resolves it first (adopt the connector's license for that email, DESIGN §4). If it could not,
- * the plan is `create` again for a live license (the create path adopts before POSTing) and
- * nothing for `expire` / `delete` (no license is known to exist).
+ * resolves it first (adopt the connector's license for that email, DESIGN §4; see
+ * lib/provisioning/converge.ts). If it could not, the plan is `create` again for a live license
+ * and nothing for `expire` / `delete` (no license is known to exist).
  */
 
 /** What our store knows of a license. */

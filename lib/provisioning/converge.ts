@@ -5,7 +5,9 @@ import type { CustomerProfile } from "#lib/store/customers.ts";
 import type { LicenseRecord } from "#lib/store/licenses.ts";
 import type { StripeSubscription } from "#lib/stripe/schemas.ts";
 import type { ProvisioningContext } from "./context.ts";
-import { executeOperation, resolveCreateIntent } from "./license-operations.ts";
+import { CREATE_IN_FLIGHT_MS, executeOperation, resolveCreateIntent } from "./license-operations.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ConvergePlan {
   customerId: string;
@@ -99,10 +101,22 @@ export async function convergeCustomer(
       cause,
     };
     let operations = step.operations;
-    // A create left in flight (a crash, a lost answer) is resolved before anything else is planned.
+    // A create left in flight (a crash, a lost answer) is resolved before anything else is
+    // planned — once it is old enough that it cannot still be landing from another caller.
     if (current?.state === "creating") {
-      current = await resolveCreateIntent(current, target, ctx);
+      const age = ctx.now().getTime() - Date.parse(current.intentAt ?? "");
+      if (age < CREATE_IN_FLIGHT_MS) await sleep(CREATE_IN_FLIGHT_MS - Math.max(0, age));
+      const latest = await ctx.licenses.get(customerId, step.desired.connectorKey);
+      current = latest?.state === "creating" ? await resolveCreateIntent(latest, target, ctx) : latest;
       operations = planChanges(step.desired, current, ctx.now());
+    }
+    // A license that never reached integrator.io (no account yet) just stops waiting.
+    if (current?.state === "pending_user" && step.desired.kind !== "active" && step.desired.kind !== "none") {
+      current = await ctx.licenses.save(
+        { ...current, state: "expired", expires: ctx.now().toISOString() },
+        current.rev,
+      );
+      operations = [];
     }
     for (const operation of operations) {
       current = await executeOperation(operation, current, target, ctx);

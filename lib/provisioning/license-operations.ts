@@ -22,6 +22,11 @@ export class CreateOutcomePendingError extends Error {
   override name = "CreateOutcomePendingError";
 }
 
+/** The longest a license create may take, limiter wait included; then it is aborted. */
+export const CREATE_DEADLINE_MS = 15_000;
+/** A create intent younger than this may still be in flight (another worker, reconcile, the admin API). */
+export const CREATE_IN_FLIGHT_MS = CREATE_DEADLINE_MS + 5_000;
+
 /** A create intent older than this is looked for in integrator.io from this far before it (clock skew). */
 const INTENT_SKEW_MS = 60_000;
 
@@ -169,11 +174,12 @@ async function createLicense(
   });
   let created: License;
   try {
-    created = await ctx.integrator.licenses.create(operation.connectorId, {
-      email,
-      expires: operation.expires,
-      opts: operation.opts,
-    });
+    // Bounded, so a create older than CREATE_IN_FLIGHT_MS is known to be settled one way or the other.
+    created = await ctx.integrator.licenses.create(
+      operation.connectorId,
+      { email, expires: operation.expires, opts: operation.opts },
+      { signal: AbortSignal.timeout(CREATE_DEADLINE_MS) },
+    );
   } catch (error) {
     if (error instanceof IntegratorError && error.hasCode("invalid_user")) {
       const pending = await save(ctx, target, intent, {
@@ -184,7 +190,9 @@ async function createLicense(
         state: "pending_user",
         reason: "invalid_user",
       });
-      await announce(ctx, target, "license.pending_user", "PendingUsers", pending);
+      // Announced once per wait, not on every retry (the event is what sends "create your account").
+      const alreadyWaiting = current?.state === "pending_user" && normalizeEmail(current.email) === email;
+      if (!alreadyWaiting) await announce(ctx, target, "license.pending_user", "PendingUsers", pending);
       return pending;
     }
     if (error instanceof OutcomeUnknownError) {
@@ -194,6 +202,17 @@ async function createLicense(
         `license create for ${target.customerId}/${target.connectorKey} has an unknown outcome; will look again`,
         { cause: error },
       );
+    }
+    // integrator.io answered with an error: nothing was created, so the next try needs no listing.
+    if (error instanceof IntegratorError && error.status !== undefined && error.status < 500) {
+      await save(ctx, target, intent, {
+        licenseId: undefined,
+        email,
+        expires: operation.expires,
+        opts: operation.opts,
+        state: "deleted",
+        reason: `create refused: ${error.codes.join(", ") || error.status}`,
+      });
     }
     throw error;
   }

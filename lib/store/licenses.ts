@@ -68,6 +68,12 @@ export class Licenses {
       rev: (expectedRev ?? 0) + 1,
       updatedAt: new Date(this.table.now()).toISOString(),
     };
+    // Ownership first (idempotent): a license integrator.io issued to us is known as ours even if
+    // the record write below loses a race, so reconcile can expire it as a stray.
+    if (license.licenseId) {
+      const { licenseId, customerId, connectorKey, connectorId, email } = license;
+      await this.own({ licenseId, customerId, connectorKey, connectorId, email });
+    }
     try {
       await this.table.put(
         {
@@ -91,10 +97,6 @@ export class Licenses {
         );
       }
       throw error;
-    }
-    if (license.licenseId) {
-      const { licenseId, customerId, connectorKey, connectorId, email } = license;
-      await this.own({ licenseId, customerId, connectorKey, connectorId, email });
     }
     return record;
   }
