@@ -18,6 +18,11 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
+// A launcher that dies without passing the signal on must not leave the stack running.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void shutdown("parent process gone");
+}, 1000).unref();
 
 try {
   stack = await startLocalStack(process.env, { log: (line) => console.log(line) });

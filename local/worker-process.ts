@@ -47,4 +47,6 @@ process.on("message", (message: Invoke) => {
       }),
     );
 });
+// The poller's process is gone (a crash, a kill): so is this execution environment.
+process.on("disconnect", () => process.exit(0));
 process.send?.({ ready: true });
