@@ -213,7 +213,9 @@ function stripeLivemode(setting: "true" | "false" | undefined, key: string | und
   const fromKey = key === undefined ? undefined : key.includes("_live_");
   if (setting === undefined) return fromKey ?? false;
   if (fromKey !== undefined && fromKey !== (setting === "true")) {
-    throw new ConfigError(`Invalid configuration: STRIPE_LIVEMODE: ${setting} does not match the mode of STRIPE_SECRET_KEY`);
+    throw new ConfigError(
+      `Invalid configuration: STRIPE_LIVEMODE: ${setting} does not match the mode of STRIPE_SECRET_KEY`,
+    );
   }
   return setting === "true";
 }

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { DRIFT_COUNT_KEYS, DRIFT_KINDS } from "../reconcile/drift-kinds.ts";
 
 /**
  * Request and response schemas of the admin API (DESIGN §6). The route table carries them, so
@@ -160,32 +161,14 @@ export const runParams = z.object({
   runId: z.string().check(z.regex(/^[0-9A-Za-z-]{1,64}$/, "must be a run id")),
 });
 export const runListQuery = z.object({ cursor, limit });
-const driftCounts = z.object({
-  checked: z.number(),
-  missing: z.number(),
-  wrongEdition: z.number(),
-  wrongExpiry: z.number(),
-  shouldBeExpired: z.number(),
-  pendingRetried: z.number(),
-  foreign: z.number(),
-  notInStripe: z.number(),
-  reenqueued: z.number(),
-  adopted: z.number(),
-  errors: z.number(),
-});
+const driftCounts = z.object(
+  Object.fromEntries(DRIFT_COUNT_KEYS.map((key) => [key, z.number()])) as Record<
+    (typeof DRIFT_COUNT_KEYS)[number],
+    z.ZodMiniNumber
+  >,
+);
 export const driftItemSchema = z.object({
-  kind: z.enum([
-    "missing",
-    "wrongEdition",
-    "wrongExpiry",
-    "shouldBeExpired",
-    "pendingRetried",
-    "foreign",
-    "notInStripe",
-    "reenqueued",
-    "adopted",
-    "error",
-  ]),
+  kind: z.enum(DRIFT_KINDS),
   customerId: z.nullable(z.string()),
   connector: z.nullable(z.string()),
   licenseId: z.optional(z.string()),

@@ -1,39 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { DRIFT_COUNT_KEYS, type DRIFT_KINDS, type DriftCounts } from "../reconcile/drift-kinds.ts";
 import { isConditionFailure, type Page, type Table, withoutKeys } from "./dynamo.ts";
 
-/** What reconcile found, by kind; `checked` is the (customer, connector) licenses compared. */
-export const DRIFT_COUNT_KEYS = [
-  "checked",
-  "missing",
-  "wrongEdition",
-  "wrongExpiry",
-  "shouldBeExpired",
-  "pendingRetried",
-  "foreign",
-  "notInStripe",
-  "reenqueued",
-  "adopted",
-  "errors",
-] as const;
-export type DriftCounts = Record<(typeof DRIFT_COUNT_KEYS)[number], number>;
-
-export const emptyCounts = (): DriftCounts =>
-  Object.fromEntries(DRIFT_COUNT_KEYS.map((key) => [key, 0])) as DriftCounts;
-
 /** One finding of a run. `connector` is the catalog key (null for an event); `customerId` null when unknown. */
+export type { DriftCounts } from "../reconcile/drift-kinds.ts";
+export { DRIFT_COUNT_KEYS, emptyCounts } from "../reconcile/drift-kinds.ts";
+
 export interface DriftItem {
-  kind:
-    | "missing"
-    | "wrongEdition"
-    | "wrongExpiry"
-    | "shouldBeExpired"
-    | "pendingRetried"
-    | "foreign"
-    | "notInStripe"
-    | "reenqueued"
-    | "adopted"
-    | "error";
+  kind: (typeof DRIFT_KINDS)[number];
   customerId: string | null;
   connector: string | null;
   licenseId?: string;

@@ -55,7 +55,9 @@ describe("loadConfig", () => {
   it("takes the Stripe mode from STRIPE_LIVEMODE where the key is not in the environment (Lambda)", () => {
     expect(loadConfig({ AWS_LAMBDA_FUNCTION_NAME: "fn", STRIPE_LIVEMODE: "true" }).stripeLivemode).toBe(true);
     expect(loadConfig({ AWS_LAMBDA_FUNCTION_NAME: "fn" }).stripeLivemode).toBe(false);
-    expect(() => loadConfig({ STRIPE_SECRET_KEY: "sk_test_x", STRIPE_LIVEMODE: "true" })).toThrow("STRIPE_LIVEMODE");
+    expect(() => loadConfig({ STRIPE_SECRET_KEY: "sk_test_x", STRIPE_LIVEMODE: "true" })).toThrow(
+      "STRIPE_LIVEMODE",
+    );
   });
 
   it("never applies local secret defaults inside Lambda", () => {
