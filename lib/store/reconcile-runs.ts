@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { DRIFT_COUNT_KEYS, type DRIFT_KINDS, type DriftCounts } from "../reconcile/drift-kinds.ts";
+import type { DRIFT_KINDS, DriftCounts } from "../reconcile/drift-kinds.ts";
 import { isConditionFailure, type Page, type Table, withoutKeys } from "./dynamo.ts";
 
-/** One finding of a run. `connector` is the catalog key (null for an event); `customerId` null when unknown. */
 export type { DriftCounts } from "../reconcile/drift-kinds.ts";
 export { DRIFT_COUNT_KEYS, emptyCounts } from "../reconcile/drift-kinds.ts";
 
+/** One finding of a run. `connector` is the catalog key (null for an event); `customerId` null when unknown. */
 export interface DriftItem {
   kind: (typeof DRIFT_KINDS)[number];
   customerId: string | null;
