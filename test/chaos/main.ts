@@ -55,7 +55,7 @@ const result = await runChaos({
 });
 const path = writeResult(values.output ?? "chaos", result);
 console.log(
-  `chaos: inbox ${JSON.stringify(result.inbox)} unsettled=${result.counts.unsettled} dlq=${result.dlq.length} (unexplained ${result.counts.dlqUnexplained}) reconcile=${result.reconcile.state} ${JSON.stringify(result.reconcile.counts)}`,
+  `chaos: inbox ${JSON.stringify(result.inbox)} unsettled=${result.counts.unsettled} dlq=${result.dlq.length} (processed ${result.counts.dlqProcessed}, unexplained ${result.counts.dlqUnexplained}) reconcile=${result.reconcile.state} ${JSON.stringify(result.reconcile.counts)}`,
 );
 for (const failure of result.failures.slice(0, 20))
   console.log(
