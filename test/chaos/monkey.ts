@@ -114,7 +114,14 @@ export class ChaosMonkey {
     this.every(
       () => this.rng.between(...this.options.killEveryMs),
       async () => {
-        if (this.targets.poller.killWorker()) this.counts.workerKills++;
+        // Kill a worker in the middle of a batch: wait (briefly) for one to be busy.
+        for (let tries = 0; tries < 25 && this.running; tries++) {
+          if (this.targets.poller.killWorker()) {
+            this.counts.workerKills++;
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
       },
     );
     // The first burst comes early, so that even a short run meets one.
