@@ -35,6 +35,18 @@ const DAY = 86_400;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const kinds = (items: { kind: string }[]) => items.map((item) => item.kind).sort();
 
+/** Waits until every event of a customer's purchase is processed, so reconcile sees it at rest. */
+async function purchaseSettled(customerId: string) {
+  const { inbox } = storeOf(stack);
+  await eventually(
+    async () => {
+      const events = (await inbox.list({ limit: 200 })).items.filter((e) => e.customerId === customerId);
+      return events.length >= 3 && events.every((e) => e.status === "processed" || e.status === "ignored");
+    },
+    { what: "the purchase's events processed" },
+  );
+}
+
 describe("reconcile through the admin API", () => {
   it("recreates a license deleted in integrator.io; a dry run before it reports and changes nothing", {
     timeout: 90_000,
@@ -132,6 +144,7 @@ describe("reconcile through the admin API", () => {
     timeout: 90_000,
   }, async () => {
     const { email, customer, subscription } = await purchase(stack, "canceled");
+    await purchaseSettled(customer.id);
     await pauseDelivery(stack, true);
     await stack.stripe.subscriptions.cancel(subscription.id);
 
@@ -199,6 +212,10 @@ describe("reconcile through the admin API", () => {
         what: "the pending_user license",
       },
     );
+    // Every event of the purchase settled (each one retries the create), so no create is in
+    // flight when reconcile looks: it skips a customer whose create may still be landing.
+    await purchaseSettled(customer.id);
+    expect((await store.licenses.get(customer.id, CONNECTOR.key))?.state).toBe("pending_user");
 
     const waiting = await reconcile(stack);
     expect(itemsFor(waiting, customer.id)).toEqual([
