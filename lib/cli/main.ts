@@ -9,7 +9,7 @@ const DEFAULT_PORT = 3000;
 
 export interface CliDeps {
   output: CliOutput;
-  /** The environment the admin token (ADMIN_TOKEN) and PORT come from; `process.env` by default. */
+  /** The environment the admin token (ADMIN_TOKEN) and PORT come from, through loadConfig (the process environment by default). */
   env?: Record<string, string | undefined>;
   fetch?: typeof fetch;
   pollMs?: number;
