@@ -166,20 +166,23 @@ describe("faults", () => {
 });
 
 describe("stats", () => {
-  it("counts /v1 requests per METHOD and path template", async () => {
+  it("counts /v1 requests per METHOD and path template, and the licenses that exist", async () => {
     await client.control("POST", "/reset");
+    const user = await client.user("counted@example.com");
     await vendor("GET", "/connectors/faulty/licenses");
     await vendor("GET", "/connectors/faulty/licenses?limit=5");
     await vendor("POST", "/connectors/faulty/licenses", {});
+    await vendor("POST", "/connectors/faulty/licenses", { email: user.email, expires: nextYear() });
     await client.api(undefined, "GET", "/tokenInfo");
     await vendor("GET", "/nowhere");
     const stats = (await client.control("GET", "/stats")).body;
     expect(stats).toEqual({
-      requests: 5,
+      requests: 6,
       rateLimited: 0,
+      licenses: 1,
       byRoute: {
         "GET /v1/connectors/:connectorId/licenses": { requests: 2, rateLimited: 0 },
-        "POST /v1/connectors/:connectorId/licenses": { requests: 1, rateLimited: 0 },
+        "POST /v1/connectors/:connectorId/licenses": { requests: 2, rateLimited: 0 },
         "GET /v1/tokenInfo": { requests: 1, rateLimited: 0 },
         "GET (unmatched)": { requests: 1, rateLimited: 0 },
       },
@@ -217,6 +220,7 @@ describe("reset", () => {
     expect((await client.control("GET", "/stats")).body).toEqual({
       requests: 0,
       rateLimited: 0,
+      licenses: 0,
       byRoute: {},
     });
     expect((await client.control("GET", "/faults")).body).toEqual({

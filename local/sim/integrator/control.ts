@@ -103,7 +103,10 @@ export function controlRouter(): Router<ControlContext> {
       });
       return { status: 200, body: sim.buckets.settings };
     })
-    .add("GET", "/_sim/stats", ({ sim }) => ({ status: 200, body: sim.stats.snapshot() }))
+    .add("GET", "/_sim/stats", ({ sim }) => ({
+      status: 200,
+      body: { ...sim.stats.snapshot(), licenses: sim.store.licenseCount() },
+    }))
     .add("POST", "/_sim/reset", ({ sim }) => {
       sim.reset();
       return { status: 204 };

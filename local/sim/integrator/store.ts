@@ -85,6 +85,13 @@ export class SimStore {
     return licenses;
   }
 
+  /** How many licenses exist across every connector. */
+  licenseCount(): number {
+    let count = 0;
+    for (const licenses of this.licenses.values()) count += licenses.size;
+    return count;
+  }
+
   findLicense(licenseId: string | undefined): License | undefined {
     if (licenseId === undefined) return undefined;
     for (const licenses of this.licenses.values()) {
