@@ -1,6 +1,6 @@
 import { emailFromCheckoutSession } from "#lib/licensing/email.ts";
 import { sameJson } from "#lib/licensing/license.ts";
-import { TERMINAL_STATUSES } from "#lib/store/customers.ts";
+import { type CustomerState, type SubscriptionRecord, TERMINAL_STATUSES } from "#lib/store/customers.ts";
 import {
   invoiceSubscriptionId,
   type StripeEvent,
@@ -43,21 +43,31 @@ export function eventCustomerId(event: Pick<StripeEvent, "type" | "data">): stri
   return undefined;
 }
 
+/** A customer's stored state after an event was applied to it (read once, kept current). */
+export interface AppliedEvent {
+  customerId: string;
+  state: CustomerState;
+}
+
 /**
  * Applies one Stripe event to the stored customer state, never letting an older snapshot
- * overwrite a newer one (DESIGN §5). Returns the customer whose licenses may have changed.
+ * overwrite a newer one (DESIGN §5). The customer's records are read once, in one query, and
+ * kept current with every write made here; the conditional writes guard against other writers.
+ * Returns the customer whose licenses may have changed, with that state.
  */
 export async function applyStripeEvent(
   event: StripeEvent,
   ctx: ProvisioningContext,
-): Promise<string | undefined> {
+): Promise<AppliedEvent | undefined> {
   const customerId = eventCustomerId(event);
+  if (!customerId) return undefined;
+  const state = await ctx.customers.state(customerId);
   switch (event.type) {
     case "customer.created":
     case "customer.updated":
     case "customer.deleted": {
       const customer = stripeCustomerSchema.parse(event.data.object);
-      const stored = await ctx.customers.profile(customer.id);
+      const stored = state.profile;
       const profile = {
         customerId: customer.id,
         email: customer.email ?? null,
@@ -71,35 +81,55 @@ export async function applyStripeEvent(
         (stored.email !== profile.email || !sameJson(stored.metadata, profile.metadata));
       // Two changes in one second can't be ordered, nor an event and a customer fetched from
       // Stripe (see `applySnapshot`): Stripe's current customer decides.
-      if (tie && event.type !== "customer.deleted") await refreshProfile(customer.id, event.created, ctx);
-      else await ctx.customers.saveProfile(profile);
+      if (tie && event.type !== "customer.deleted")
+        await refreshProfile(customer.id, event.created, ctx, state);
+      else state.profile = (await ctx.customers.saveProfile(profile)) ?? state.profile;
       break;
     }
     case "checkout.session.completed": {
       const session = stripeCheckoutSessionSchema.parse(event.data.object);
       const email = emailFromCheckoutSession(session);
-      if (customerId && email) await ctx.customers.saveCheckoutEmail(customerId, email);
+      if (email) state.profile = await ctx.customers.saveCheckoutEmail(customerId, email);
       const subscriptionId = stripeId(session.subscription);
-      if (customerId && subscriptionId)
-        await refreshSubscription(customerId, subscriptionId, event.created, ctx);
+      if (subscriptionId) await refreshSubscription(customerId, subscriptionId, event.created, ctx, state);
       break;
     }
     case "invoice.paid":
     case "invoice.payment_failed": {
       // An invoice carries no subscription snapshot: Stripe's current one is the truth.
       const subscriptionId = invoiceSubscriptionId(stripeInvoiceSchema.parse(event.data.object));
-      if (customerId && subscriptionId)
-        await refreshSubscription(customerId, subscriptionId, event.created, ctx);
+      if (subscriptionId) await refreshSubscription(customerId, subscriptionId, event.created, ctx, state);
       break;
     }
     default: {
       if (!event.type.startsWith("customer.subscription.")) break;
       const snapshot = stripeSubscriptionSchema.parse(event.data.object);
-      await applySnapshot(snapshot, event.created, event.id, ctx);
+      await applySnapshot(snapshot, event.created, event.id, ctx, state);
     }
   }
-  if (customerId) await ensureProfile(customerId, event.created, ctx);
-  return customerId;
+  await ensureProfile(customerId, event.created, ctx, state);
+  return { customerId, state };
+}
+
+/** The stored record of a subscription: from `state` on a first look, else read again. */
+async function storedSubscription(
+  customerId: string,
+  subscriptionId: string,
+  ctx: ProvisioningContext,
+  state: CustomerState | undefined,
+  fresh: boolean,
+): Promise<SubscriptionRecord | undefined> {
+  if (state && !fresh) return state.subscriptions.find((s) => s.subscriptionId === subscriptionId);
+  return ctx.customers.subscription(customerId, subscriptionId);
+}
+
+/** Keeps `state` current after a subscription write. */
+function remember(state: CustomerState | undefined, record: SubscriptionRecord): void {
+  if (!state) return;
+  state.subscriptions = [
+    ...state.subscriptions.filter((s) => s.subscriptionId !== record.subscriptionId),
+    record,
+  ];
 }
 
 /**
@@ -112,10 +142,11 @@ export async function applySnapshot(
   version: number,
   source: string,
   ctx: ProvisioningContext,
+  state?: CustomerState,
 ): Promise<void> {
   const customerId = stripeId(snapshot.customer);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const stored = await ctx.customers.subscription(customerId, snapshot.id);
+    const stored = await storedSubscription(customerId, snapshot.id, ctx, state, attempt > 0);
     if (stored) {
       if (TERMINAL_STATUSES.has(stored.status) && !TERMINAL_STATUSES.has(snapshot.status)) return;
       if (version < stored.version) return;
@@ -124,7 +155,7 @@ export async function applySnapshot(
       // against it any more than against one of the same second.
       if (version === stored.version || stored.source === "stripe") {
         if (sameJson(stored.snapshot, snapshot)) return;
-        if (await refreshSubscription(customerId, snapshot.id, version, ctx)) return;
+        if (await refreshSubscription(customerId, snapshot.id, version, ctx, state)) return;
         // Stripe no longer has it: keep the more final of the two.
         if (!TERMINAL_STATUSES.has(snapshot.status)) return;
       }
@@ -137,7 +168,8 @@ export async function applySnapshot(
       source,
       snapshot,
     };
-    if (await ctx.customers.saveSubscription(record, stored?.version)) return;
+    const saved = await ctx.customers.saveSubscription(record, stored?.version);
+    if (saved) return remember(state, saved);
   }
   throw new Error(`subscription ${snapshot.id} kept changing under us`);
 }
@@ -153,6 +185,7 @@ export async function refreshSubscription(
   subscriptionId: string,
   atVersion: number,
   ctx: ProvisioningContext,
+  state?: CustomerState,
 ): Promise<boolean> {
   const current = await ctx.stripe.subscription(subscriptionId);
   if (!current) {
@@ -160,8 +193,11 @@ export async function refreshSubscription(
     return false;
   }
   for (let attempt = 0; attempt < 5; attempt++) {
-    const stored = await ctx.customers.subscription(customerId, subscriptionId);
+    const stored = await storedSubscription(customerId, subscriptionId, ctx, state, attempt > 0);
     const version = Math.max(atVersion, stored?.version ?? 0);
+    // Already stored as fetched, at this version: nothing to write.
+    if (stored?.source === "stripe" && stored.version === version && sameJson(stored.snapshot, current))
+      return true;
     const record = {
       customerId,
       subscriptionId,
@@ -170,16 +206,24 @@ export async function refreshSubscription(
       source: "stripe",
       snapshot: current,
     };
-    if (await ctx.customers.saveSubscription(record, stored?.version)) return true;
+    const saved = await ctx.customers.saveSubscription(record, stored?.version);
+    if (saved) {
+      remember(state, saved);
+      return true;
+    }
   }
   throw new Error(`subscription ${subscriptionId} kept changing under us`);
 }
 
 /** A customer we never heard a customer event for is fetched from Stripe once. */
-async function ensureProfile(customerId: string, atVersion: number, ctx: ProvisioningContext): Promise<void> {
-  const profile = await ctx.customers.profile(customerId);
-  if (profile && profile.version > 0) return;
-  await refreshProfile(customerId, atVersion, ctx);
+async function ensureProfile(
+  customerId: string,
+  atVersion: number,
+  ctx: ProvisioningContext,
+  state: CustomerState,
+): Promise<void> {
+  if (state.profile && state.profile.version > 0) return;
+  await refreshProfile(customerId, atVersion, ctx, state);
 }
 
 /** Stores Stripe's current customer at the version of the newest event seen (see `refreshSubscription`). */
@@ -187,19 +231,20 @@ export async function refreshProfile(
   customerId: string,
   atVersion: number,
   ctx: ProvisioningContext,
+  state?: CustomerState,
 ): Promise<void> {
   const [customer, stored] = await Promise.all([
     ctx.stripe.customer(customerId),
-    ctx.customers.profile(customerId),
+    state ? state.profile : ctx.customers.profile(customerId),
   ]);
   if (!customer) return;
-  await ctx.customers.saveProfile({
+  const saved = await ctx.customers.saveProfile({
     customerId,
     email: customer.email ?? null,
     metadata: customer.metadata,
     ...(customer.deleted ? { deleted: true } : {}),
-    ...(stored?.checkoutEmail ? { checkoutEmail: stored.checkoutEmail } : {}),
     version: Math.max(atVersion, stored?.version ?? 0, 1),
     source: "stripe",
   });
+  if (state && saved) state.profile = saved;
 }

@@ -78,14 +78,17 @@ export async function planCustomer(
 
 /**
  * Brings integrator.io to the customer's desired licenses through the shared client; the worker,
- * reconcile and the admin API all converge this way. Returns the plan it carried out.
+ * reconcile and the admin API all converge this way. Returns the plan it carried out. A `view`
+ * the caller just read saves reading the store again; every license write stays conditional on
+ * the record's `rev`, so a stale view fails the write instead of overwriting a newer record.
  */
 export async function convergeCustomer(
   customerId: string,
   ctx: ProvisioningContext,
   cause: string,
+  view: PlanView = {},
 ): Promise<ConvergePlan> {
-  const plan = await planCustomer(customerId, ctx);
+  const plan = await planCustomer(customerId, ctx, view);
   for (const unknown of plan.unknownPrices) {
     ctx.metrics.count("UnknownPrices");
     await ctx.events.publish("price.unknown", { customerId, cause, ...unknown });

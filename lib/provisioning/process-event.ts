@@ -22,8 +22,16 @@ export async function processInboxEvent(
   ctx.logger.appendKeys({ eventId, customerId: item.customerId, eventType: item.type });
   try {
     const event = stripeEventSchema.parse(JSON.parse(item.payload));
-    const customerId = await applyStripeEvent(event, ctx);
-    if (customerId) await convergeCustomer(customerId, ctx, eventId);
+    const applied = await applyStripeEvent(event, ctx);
+    if (applied) {
+      // Planned on the state the event was applied to: no second read of the customer.
+      const { profile, subscriptions, licenses } = applied.state;
+      await convergeCustomer(applied.customerId, ctx, eventId, {
+        profile,
+        subscriptions: subscriptions.map((s) => s.snapshot),
+        licenses,
+      });
+    }
     await ctx.inbox.setStatus(eventId, "processed", undefined, undefined, item.receivedAt);
     ctx.metrics.count("EventsProcessed");
     return "processed";

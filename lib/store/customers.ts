@@ -1,5 +1,6 @@
 import type { StripeSubscription } from "#lib/stripe/schemas.ts";
 import { isConditionFailure, type Table, withoutKeys } from "./dynamo.ts";
+import type { LicenseRecord } from "./licenses.ts";
 
 /** What we keep of a Stripe customer (email resolution needs these). */
 export interface CustomerProfile {
@@ -29,6 +30,13 @@ export interface SubscriptionRecord {
   updatedAt: string;
 }
 
+/** What the store holds for one customer (`Customers.state`); provisioning works on it per event. */
+export interface CustomerState {
+  profile: CustomerProfile | undefined;
+  subscriptions: SubscriptionRecord[];
+  licenses: LicenseRecord[];
+}
+
 /** Statuses Stripe never leaves: no later snapshot may bring such a subscription back. */
 export const TERMINAL_STATUSES = new Set(["canceled", "incomplete_expired"]);
 
@@ -47,26 +55,57 @@ export class Customers {
   }
 
   /**
-   * Writes the profile unless a newer one is stored (`version` guards ordering). The checkout
-   * email survives profile updates that don't carry one.
+   * Writes the profile unless a newer one is stored (`version` guards ordering), in one
+   * conditional update: the checkout email, written apart by `saveCheckoutEmail`, is never touched.
+   * Returns the profile as stored, or undefined when a newer one was kept.
    */
-  async saveProfile(profile: Omit<CustomerProfile, "updatedAt">): Promise<boolean> {
-    const existing = await this.profile(profile.customerId);
-    if (existing && existing.version > profile.version) return false;
-    const merged: CustomerProfile = {
-      ...profile,
-      ...((profile.checkoutEmail ?? existing?.checkoutEmail)
-        ? { checkoutEmail: profile.checkoutEmail ?? existing?.checkoutEmail }
-        : {}),
-      updatedAt: new Date(this.table.now()).toISOString(),
-    };
-    await this.table.put({ pk: customerKey(profile.customerId), sk: "PROFILE", ...merged });
-    return true;
+  async saveProfile(
+    profile: Omit<CustomerProfile, "updatedAt" | "checkoutEmail">,
+  ): Promise<CustomerProfile | undefined> {
+    const set = [
+      "#customerId = :customerId",
+      "#email = :email",
+      "#metadata = :metadata",
+      "#version = :version",
+      "#updatedAt = :now",
+    ];
+    const remove: string[] = [];
+    (profile.deleted ? set : remove).push(profile.deleted ? "#deleted = :true" : "#deleted");
+    (profile.source ? set : remove).push(profile.source ? "#source = :source" : "#source");
+    try {
+      const item = await this.table.update({
+        Key: { pk: customerKey(profile.customerId), sk: "PROFILE" },
+        UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
+        ConditionExpression: "attribute_not_exists(#version) OR #version <= :version",
+        ExpressionAttributeNames: {
+          "#customerId": "customerId",
+          "#email": "email",
+          "#metadata": "metadata",
+          "#version": "version",
+          "#updatedAt": "updatedAt",
+          "#deleted": "deleted",
+          "#source": "source",
+        },
+        ExpressionAttributeValues: {
+          ":customerId": profile.customerId,
+          ":email": profile.email ?? null,
+          ":metadata": profile.metadata,
+          ":version": profile.version,
+          ":now": new Date(this.table.now()).toISOString(),
+          ...(profile.deleted ? { ":true": true } : {}),
+          ...(profile.source ? { ":source": profile.source } : {}),
+        },
+      });
+      return item ? withoutKeys<CustomerProfile>(item) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   /** Records the integrator.io email a buyer typed at checkout, creating a bare profile if needed. */
-  async saveCheckoutEmail(customerId: string, email: string): Promise<void> {
-    await this.table.update({
+  async saveCheckoutEmail(customerId: string, email: string): Promise<CustomerProfile> {
+    const item = await this.table.update({
       Key: { pk: customerKey(customerId), sk: "PROFILE" },
       UpdateExpression:
         "SET checkoutEmail = :email, customerId = :id, updatedAt = :now, metadata = if_not_exists(metadata, :empty), version = if_not_exists(version, :zero)",
@@ -78,6 +117,27 @@ export class Customers {
         ":zero": 0,
       },
     });
+    return withoutKeys<CustomerProfile>(item ?? {});
+  }
+
+  /**
+   * Everything the store holds for one customer but the audit trail, in one consistent query:
+   * the partition's sort keys run AUDIT#… < LICENSE#… < PROFILE < SUB#…, so it reads from LICENSE#.
+   */
+  async state(customerId: string): Promise<CustomerState> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: "pk = :pk AND sk >= :from",
+      ExpressionAttributeValues: { ":pk": customerKey(customerId), ":from": "LICENSE#" },
+      ConsistentRead: true,
+    });
+    const state: CustomerState = { profile: undefined, subscriptions: [], licenses: [] };
+    for (const item of items) {
+      const sk = String(item.sk);
+      if (sk === "PROFILE") state.profile = withoutKeys<CustomerProfile>(item);
+      else if (sk.startsWith("SUB#")) state.subscriptions.push(withoutKeys<SubscriptionRecord>(item));
+      else if (sk.startsWith("LICENSE#")) state.licenses.push(withoutKeys<LicenseRecord>(item));
+    }
+    return state;
   }
 
   async subscriptions(customerId: string): Promise<SubscriptionRecord[]> {
@@ -96,12 +156,13 @@ export class Customers {
 
   /**
    * Stores `record` if it is newer than the stored snapshot; a conditional write makes two
-   * workers racing on one subscription safe. Returns false when the stored one was kept.
+   * workers racing on one subscription safe. Returns the record as stored, or undefined when the stored one was kept.
    */
   async saveSubscription(
     record: Omit<SubscriptionRecord, "updatedAt">,
     expectedVersion: number | undefined,
-  ): Promise<boolean> {
+  ): Promise<SubscriptionRecord | undefined> {
+    const saved: SubscriptionRecord = { ...record, updatedAt: new Date(this.table.now()).toISOString() };
     try {
       await this.table.put(
         {
@@ -113,8 +174,7 @@ export class Customers {
           // reading anything else (gsi1 also holds every inbox event, payload included).
           gsi2pk: SUBSCRIPTIONS_PARTITION,
           gsi2sk: `${record.customerId}#${record.subscriptionId}`,
-          ...record,
-          updatedAt: new Date(this.table.now()).toISOString(),
+          ...saved,
         },
         expectedVersion === undefined
           ? { ConditionExpression: "attribute_not_exists(pk)" }
@@ -123,9 +183,9 @@ export class Customers {
               ExpressionAttributeValues: { ":expected": expectedVersion },
             },
       );
-      return true;
+      return saved;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }
