@@ -116,6 +116,8 @@ export class Inbox {
         ConditionExpression: onlyFrom
           ? `attribute_exists(pk) AND #status IN (${onlyFrom.map((_, i) => `:from${i}`).join(", ")})`
           : "attribute_exists(pk)",
+        // The item carries the whole event: nothing to send back.
+        ReturnValues: "NONE",
       })
       .catch((error: unknown) => {
         if (onlyFrom && isConditionFailure(error)) return false;
