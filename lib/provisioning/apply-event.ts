@@ -83,7 +83,10 @@ export async function applyStripeEvent(
       // Stripe (see `applySnapshot`): Stripe's current customer decides.
       if (tie && event.type !== "customer.deleted")
         await refreshProfile(customer.id, event.created, ctx, state);
-      else state.profile = (await ctx.customers.saveProfile(profile)) ?? state.profile;
+      // Refused: a newer profile is stored, which the plan must see.
+      else
+        state.profile =
+          (await ctx.customers.saveProfile(profile)) ?? (await ctx.customers.profile(customer.id));
       break;
     }
     case "checkout.session.completed": {
@@ -111,7 +114,10 @@ export async function applyStripeEvent(
   return { customerId, state };
 }
 
-/** The stored record of a subscription: from `state` on a first look, else read again. */
+/**
+ * The stored record of a subscription: from `state` on a first look, else read again (after a
+ * refused write) — and what was read replaces what `state` held, so the plan sees it too.
+ */
 async function storedSubscription(
   customerId: string,
   subscriptionId: string,
@@ -120,15 +126,21 @@ async function storedSubscription(
   fresh: boolean,
 ): Promise<SubscriptionRecord | undefined> {
   if (state && !fresh) return state.subscriptions.find((s) => s.subscriptionId === subscriptionId);
-  return ctx.customers.subscription(customerId, subscriptionId);
+  const record = await ctx.customers.subscription(customerId, subscriptionId);
+  remember(state, subscriptionId, record);
+  return record;
 }
 
-/** Keeps `state` current after a subscription write. */
-function remember(state: CustomerState | undefined, record: SubscriptionRecord): void {
+/** Keeps `state` current after a subscription write or read (undefined: not stored). */
+function remember(
+  state: CustomerState | undefined,
+  subscriptionId: string,
+  record: SubscriptionRecord | undefined,
+): void {
   if (!state) return;
   state.subscriptions = [
-    ...state.subscriptions.filter((s) => s.subscriptionId !== record.subscriptionId),
-    record,
+    ...state.subscriptions.filter((s) => s.subscriptionId !== subscriptionId),
+    ...(record ? [record] : []),
   ];
 }
 
@@ -169,7 +181,7 @@ export async function applySnapshot(
       snapshot,
     };
     const saved = await ctx.customers.saveSubscription(record, stored?.version);
-    if (saved) return remember(state, saved);
+    if (saved) return remember(state, snapshot.id, saved);
   }
   throw new Error(`subscription ${snapshot.id} kept changing under us`);
 }
@@ -208,7 +220,7 @@ export async function refreshSubscription(
     };
     const saved = await ctx.customers.saveSubscription(record, stored?.version);
     if (saved) {
-      remember(state, saved);
+      remember(state, subscriptionId, saved);
       return true;
     }
   }
@@ -246,5 +258,5 @@ export async function refreshProfile(
     version: Math.max(atVersion, stored?.version ?? 0, 1),
     source: "stripe",
   });
-  if (state && saved) state.profile = saved;
+  if (state) state.profile = saved ?? (await ctx.customers.profile(customerId));
 }

@@ -79,8 +79,8 @@ export async function planCustomer(
 /**
  * Brings integrator.io to the customer's desired licenses through the shared client; the worker,
  * reconcile and the admin API all converge this way. Returns the plan it carried out. A `view`
- * the caller just read saves reading the store again; every license write stays conditional on
- * the record's `rev`, so a stale view fails the write instead of overwriting a newer record.
+ * of the Stripe state the caller just applied saves reading it again; pass no `licenses` unless
+ * they were read just now (integrator.io is changed before the record's conditional write).
  */
 export async function convergeCustomer(
   customerId: string,

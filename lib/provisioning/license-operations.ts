@@ -61,16 +61,25 @@ export async function executeOperation(
           ctx,
         );
       }
-      const saved = await save(ctx, target, current, {
-        licenseId: operation.licenseId,
-        email: current.email,
-        expires,
-        opts,
-        state: "active",
-      });
-      await announce(ctx, target, "license.updated", "LicensesUpdated", saved, {
-        changed: Object.keys(operation).filter((k) => k === "expires" || k === "opts"),
-      });
+      const saved = await save(
+        ctx,
+        target,
+        current,
+        {
+          licenseId: operation.licenseId,
+          email: current.email,
+          expires,
+          opts,
+          state: "active",
+        },
+        {
+          type: "license.updated",
+          metric: "LicensesUpdated",
+          extra: {
+            changed: Object.keys(operation).filter((k) => k === "expires" || k === "opts"),
+          },
+        },
+      );
       return saved;
     }
     case "expire": {
@@ -82,14 +91,19 @@ export async function executeOperation(
         current.opts,
         ctx,
       );
-      const saved = await save(ctx, target, current, {
-        licenseId: operation.licenseId,
-        email: current.email,
-        expires: operation.expires,
-        opts: current.opts,
-        state: "expired",
-      });
-      await announce(ctx, target, "license.expired", "LicensesExpired", saved);
+      const saved = await save(
+        ctx,
+        target,
+        current,
+        {
+          licenseId: operation.licenseId,
+          email: current.email,
+          expires: operation.expires,
+          opts: current.opts,
+          state: "expired",
+        },
+        { type: "license.expired", metric: "LicensesExpired" },
+      );
       return saved;
     }
     case "delete": {
@@ -99,14 +113,19 @@ export async function executeOperation(
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
-      const saved = await save(ctx, target, current, {
-        licenseId: operation.licenseId,
-        email: current.email,
-        expires: current.expires,
-        opts: current.opts,
-        state: "deleted",
-      });
-      await announce(ctx, target, "license.expired", "LicensesExpired", saved, { deleted: true });
+      const saved = await save(
+        ctx,
+        target,
+        current,
+        {
+          licenseId: operation.licenseId,
+          email: current.email,
+          expires: current.expires,
+          opts: current.opts,
+          state: "deleted",
+        },
+        { type: "license.expired", metric: "LicensesExpired", extra: { deleted: true } },
+      );
       return saved;
     }
     case "transfer": {
@@ -118,16 +137,25 @@ export async function executeOperation(
         current.opts,
         ctx,
       );
-      const expired = await save(ctx, target, current, {
-        licenseId: operation.licenseId,
-        email: current.email,
-        expires: operation.expireAt,
-        opts: current.opts,
-        state: "expired",
-      });
-      await announce(ctx, target, "license.expired", "LicensesExpired", expired, {
-        transferredTo: operation.email,
-      });
+      const expired = await save(
+        ctx,
+        target,
+        current,
+        {
+          licenseId: operation.licenseId,
+          email: current.email,
+          expires: operation.expireAt,
+          opts: current.opts,
+          state: "expired",
+        },
+        {
+          type: "license.expired",
+          metric: "LicensesExpired",
+          extra: {
+            transferredTo: operation.email,
+          },
+        },
+      );
       const { email, expires, opts, connectorId } = operation;
       return createLicense(
         { op: "create", connectorId, email, expires, opts },
@@ -182,18 +210,22 @@ async function createLicense(
     );
   } catch (error) {
     if (error instanceof IntegratorError && error.hasCode("invalid_user")) {
-      const pending = await save(ctx, target, intent, {
-        licenseId: undefined,
-        email,
-        expires: operation.expires,
-        opts: operation.opts,
-        state: "pending_user",
-        reason: "invalid_user",
-      });
       // Announced once per wait, not on every retry (the event is what sends "create your account").
       const alreadyWaiting = current?.state === "pending_user" && normalizeEmail(current.email) === email;
-      if (!alreadyWaiting) await announce(ctx, target, "license.pending_user", "PendingUsers", pending);
-      return pending;
+      return save(
+        ctx,
+        target,
+        intent,
+        {
+          licenseId: undefined,
+          email,
+          expires: operation.expires,
+          opts: operation.opts,
+          state: "pending_user",
+          reason: "invalid_user",
+        },
+        alreadyWaiting ? undefined : { type: "license.pending_user", metric: "PendingUsers" },
+      );
     }
     if (error instanceof OutcomeUnknownError) {
       const resolved = await resolveCreateIntent(intent, target, ctx);
@@ -216,14 +248,19 @@ async function createLicense(
     }
     throw error;
   }
-  const saved = await save(ctx, target, intent, {
-    licenseId: created._id,
-    email,
-    expires: operation.expires,
-    opts: operation.opts,
-    state: "active",
-  });
-  await announce(ctx, target, "license.provisioned", "LicensesCreated", saved);
+  const saved = await save(
+    ctx,
+    target,
+    intent,
+    {
+      licenseId: created._id,
+      email,
+      expires: operation.expires,
+      opts: operation.opts,
+      state: "active",
+    },
+    { type: "license.provisioned", metric: "LicensesCreated" },
+  );
   return saved;
 }
 
@@ -252,14 +289,19 @@ export async function resolveCreateIntent(
       connector: target.connectorKey,
       licenseId: license._id,
     });
-    const saved = await save(ctx, target, record, {
-      licenseId: license._id,
-      email,
-      expires: license.expires ?? record.expires,
-      opts: (license.opts as Record<string, unknown> | undefined) ?? record.opts,
-      state: "active",
-    });
-    await announce(ctx, target, "license.provisioned", "LicensesCreated", saved, { adopted: true });
+    const saved = await save(
+      ctx,
+      target,
+      record,
+      {
+        licenseId: license._id,
+        email,
+        expires: license.expires ?? record.expires,
+        opts: (license.opts as Record<string, unknown> | undefined) ?? record.opts,
+        state: "active",
+      },
+      { type: "license.provisioned", metric: "LicensesCreated", extra: { adopted: true } },
+    );
     return saved;
   }
   return save(ctx, target, record, {
@@ -271,16 +313,33 @@ export async function resolveCreateIntent(
   });
 }
 
+type LicenseFields = Pick<LicenseRecord, "email" | "expires" | "opts" | "state"> & {
+  licenseId: string | undefined;
+  intentAt?: string;
+  reason?: string;
+};
+
+/** What a license change tells the vendor's systems: a domain event, its audit entry and metric. */
+interface Announcement {
+  type: DomainEventType;
+  metric: MetricName;
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Records a license change. Its announcement (audit entry, domain event) goes out before the
+ * record is written: the change already happened in integrator.io, and a crash in between must
+ * repeat the announcement on the retry (at least once), never skip it — the retry finds the
+ * record unchanged and does the change, and so announces, again.
+ */
 async function save(
   ctx: ProvisioningContext,
   target: LicenseTarget,
   current: LicenseRecord | undefined,
-  fields: Pick<LicenseRecord, "email" | "expires" | "opts" | "state"> & {
-    licenseId: string | undefined;
-    intentAt?: string;
-    reason?: string;
-  },
+  fields: LicenseFields,
+  announcement?: Announcement,
 ): Promise<LicenseRecord> {
+  if (announcement) await announce(ctx, target, announcement, fields);
   const { licenseId, intentAt, reason, ...rest } = fields;
   return ctx.licenses.save(
     {
@@ -301,10 +360,8 @@ async function save(
 async function announce(
   ctx: ProvisioningContext,
   target: LicenseTarget,
-  type: DomainEventType,
-  metric: MetricName,
-  license: LicenseRecord,
-  extra: Record<string, unknown> = {},
+  { type, metric, extra = {} }: Announcement,
+  license: LicenseFields,
 ): Promise<void> {
   const detail = {
     customerId: target.customerId,

@@ -24,12 +24,12 @@ export async function processInboxEvent(
     const event = stripeEventSchema.parse(JSON.parse(item.payload));
     const applied = await applyStripeEvent(event, ctx);
     if (applied) {
-      // Planned on the state the event was applied to: no second read of the customer.
-      const { profile, subscriptions, licenses } = applied.state;
+      // Planned on the Stripe state the event was applied to; the licenses are read afresh, as
+      // integrator.io is changed before a license record's conditional write could catch a stale one.
+      const { profile, subscriptions } = applied.state;
       await convergeCustomer(applied.customerId, ctx, eventId, {
         profile,
         subscriptions: subscriptions.map((s) => s.snapshot),
-        licenses,
       });
     }
     await ctx.inbox.setStatus(eventId, "processed", undefined, undefined, item.receivedAt);

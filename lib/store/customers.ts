@@ -1,6 +1,5 @@
 import type { StripeSubscription } from "#lib/stripe/schemas.ts";
 import { isConditionFailure, type Table, withoutKeys } from "./dynamo.ts";
-import type { LicenseRecord } from "./licenses.ts";
 
 /** What we keep of a Stripe customer (email resolution needs these). */
 export interface CustomerProfile {
@@ -30,11 +29,10 @@ export interface SubscriptionRecord {
   updatedAt: string;
 }
 
-/** What the store holds for one customer (`Customers.state`); provisioning works on it per event. */
+/** A customer's Stripe state as stored (`Customers.state`); the worker applies each event to it. */
 export interface CustomerState {
   profile: CustomerProfile | undefined;
   subscriptions: SubscriptionRecord[];
-  licenses: LicenseRecord[];
 }
 
 /** Statuses Stripe never leaves: no later snapshot may bring such a subscription back. */
@@ -121,21 +119,20 @@ export class Customers {
   }
 
   /**
-   * Everything the store holds for one customer but the audit trail, in one consistent query:
-   * the partition's sort keys run AUDIT#… < LICENSE#… < PROFILE < SUB#…, so it reads from LICENSE#.
+   * The customer's Stripe state (profile and subscriptions) in one consistent query: the
+   * partition's sort keys run AUDIT#… < LICENSE#… < PROFILE < SUB#…, so it reads from PROFILE on.
    */
   async state(customerId: string): Promise<CustomerState> {
     const items = await this.table.queryAll({
       KeyConditionExpression: "pk = :pk AND sk >= :from",
-      ExpressionAttributeValues: { ":pk": customerKey(customerId), ":from": "LICENSE#" },
+      ExpressionAttributeValues: { ":pk": customerKey(customerId), ":from": "PROFILE" },
       ConsistentRead: true,
     });
-    const state: CustomerState = { profile: undefined, subscriptions: [], licenses: [] };
+    const state: CustomerState = { profile: undefined, subscriptions: [] };
     for (const item of items) {
       const sk = String(item.sk);
       if (sk === "PROFILE") state.profile = withoutKeys<CustomerProfile>(item);
       else if (sk.startsWith("SUB#")) state.subscriptions.push(withoutKeys<SubscriptionRecord>(item));
-      else if (sk.startsWith("LICENSE#")) state.licenses.push(withoutKeys<LicenseRecord>(item));
     }
     return state;
   }
