@@ -1,8 +1,35 @@
 import { describeError } from "#lib/http/http-function.ts";
+import { LicenseConflictError } from "#lib/store/licenses.ts";
 import { stripeEventSchema } from "#lib/stripe/schemas.ts";
-import { applyStripeEvent } from "./apply-event.ts";
+import { type AppliedEvent, applyStripeEvent } from "./apply-event.ts";
 import type { ProvisioningContext } from "./context.ts";
 import { convergeCustomer } from "./converge.ts";
+
+/** Plans after a license write lost to another writer (reconcile, the admin API) before failing the event. */
+const CONVERGE_ATTEMPTS = 3;
+
+/**
+ * Converges on the Stripe state the event was applied to (the licenses are read afresh:
+ * integrator.io is changed before a license record's conditional write could catch a stale one).
+ * When another writer changed a license meanwhile — an admin transfer racing the webhook of its
+ * own metadata change — it plans again from the store rather than failing the event, which would
+ * hold the customer's later events back for a whole visibility timeout.
+ */
+async function convergeApplied(applied: AppliedEvent, ctx: ProvisioningContext, eventId: string) {
+  const view = {
+    profile: applied.state.profile,
+    subscriptions: applied.state.subscriptions.map((s) => s.snapshot),
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await convergeCustomer(applied.customerId, ctx, eventId, attempt === 1 ? view : {});
+      return;
+    } catch (error) {
+      if (!(error instanceof LicenseConflictError) || attempt >= CONVERGE_ATTEMPTS) throw error;
+      ctx.logger.info("a license changed meanwhile; planning again", { attempt });
+    }
+  }
+}
 
 /**
  * The worker's job for one queued event id: load it from the inbox, apply it to the stored
@@ -23,15 +50,7 @@ export async function processInboxEvent(
   try {
     const event = stripeEventSchema.parse(JSON.parse(item.payload));
     const applied = await applyStripeEvent(event, ctx);
-    if (applied) {
-      // Planned on the Stripe state the event was applied to; the licenses are read afresh, as
-      // integrator.io is changed before a license record's conditional write could catch a stale one.
-      const { profile, subscriptions } = applied.state;
-      await convergeCustomer(applied.customerId, ctx, eventId, {
-        profile,
-        subscriptions: subscriptions.map((s) => s.snapshot),
-      });
-    }
+    if (applied) await convergeApplied(applied, ctx, eventId);
     await ctx.inbox.setStatus(eventId, "processed", undefined, undefined, item.receivedAt);
     ctx.metrics.count("EventsProcessed");
     return "processed";

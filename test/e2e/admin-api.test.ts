@@ -277,6 +277,23 @@ describe("admin API", () => {
           .integrator_email === to,
       { what: "the stored subscription to carry the new email" },
     );
+    // That webhook raced the transfer's own converge: it plans again rather than failing (a failed
+    // event would hold the customer's later events back for a whole visibility timeout).
+    const events = await eventually(
+      async () => {
+        const page = await adminApi<{ data: { type: string; status: string; attempts: number }[] }>(
+          stack,
+          "GET",
+          `/admin/events?customerId=${customer.id}`,
+        );
+        return page.body.data.every((e) => e.status === "processed" || e.status === "ignored")
+          ? page.body.data
+          : undefined;
+      },
+      { what: "the customer's events to be processed" },
+    );
+    expect(events.map((e) => e.type)).toContain("customer.subscription.updated");
+    expect(events.filter((e) => e.attempts > 0)).toEqual([]);
     const run = await reconcile(stack);
     expect(run.items.filter((item) => item.customerId === customer.id)).toEqual([]);
     const again = await adminApi<License>(
