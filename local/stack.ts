@@ -41,6 +41,17 @@ export interface LocalStack {
 
 type Stoppable = { stop(): Promise<void> };
 
+/** Starts a service on `port`; a taken port fails naming the setting that chose it. */
+async function namingTakenPort<T>(port: number, setting: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new Error(`port ${port} is taken (${setting})`);
+    throw error;
+  }
+}
+
 /** A URL with its port replaced (for a service bound on port 0). */
 const withPort = (url: string, port: number) => {
   const parsed = new URL(url);
@@ -222,11 +233,10 @@ async function startSimulators(
   const seeds: ((apiUrl: string, environment: Environment) => Promise<void>)[] = [];
   if (integratorIsLocal) {
     const { startIntegratorSimulator } = await import("#local/sim/integrator/index.ts");
-    const sim = await startIntegratorSimulator({
-      port: portOf(requested.integratorApiUrl),
-      vendorToken: requested.secrets.INTEGRATOR_TOKEN,
-      quiet: true,
-    });
+    const port = portOf(requested.integratorApiUrl);
+    const sim = await namingTakenPort(port, "INTEGRATOR_API_URL", () =>
+      startIntegratorSimulator({ port, vendorToken: requested.secrets.INTEGRATOR_TOKEN, quiet: true }),
+    );
     started.push(sim);
     integratorUrl = withPort(requested.integratorApiUrl, sim.port);
     seeds.push(async (apiUrl, { config, secrets }) =>
@@ -241,7 +251,10 @@ async function startSimulators(
   }
   if (requested.stripeIsLocal) {
     const { startStripeSimulator } = await import("#local/sim/stripe/index.ts");
-    const sim = await startStripeSimulator({ port: portOf(requested.stripeApiUrl), quiet: true });
+    const port = portOf(requested.stripeApiUrl);
+    const sim = await namingTakenPort(port, "STRIPE_API_URL", () =>
+      startStripeSimulator({ port, quiet: true }),
+    );
     started.push(sim);
     stripeUrl = withPort(requested.stripeApiUrl, sim.port);
     seeds.push(async (apiUrl, { config, secrets }) =>
