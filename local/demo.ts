@@ -33,7 +33,9 @@ if (running) {
 const vendorToken = config.secrets.INTEGRATOR_TOKEN ?? LOCAL_DEFAULTS.INTEGRATOR_TOKEN;
 const catalogConnector = JSON.parse(
   await (await import("node:fs/promises")).readFile(config.catalogPath, "utf8"),
-).connectors[0] as { key: string; connectorId: string; name: string };
+).connectors[0] as { key: string; connectorId: string; name: string; trialDays?: number };
+/** The catalog's trial, as `POST /checkout/sessions` gives it; 14 days when the catalog sets none, so the demo still shows one. */
+const trialDays = catalogConnector.trialDays ?? 14;
 const stripeAddress = new URL(stripeUrl);
 const stripe = new Stripe(config.secrets.STRIPE_SECRET_KEY ?? LOCAL_DEFAULTS.STRIPE_SECRET_KEY, {
   host: stripeAddress.hostname,
@@ -90,7 +92,7 @@ async function show(step: string, done: (l: Awaited<ReturnType<typeof license>>)
 let subscriptionId = "";
 const integratorOrigin = new URL(integratorUrl).origin;
 try {
-  console.log(`Buyer ${email} buys ${catalogConnector.name} (standard edition, 14-day trial).`);
+  console.log(`Buyer ${email} buys ${catalogConnector.name} (standard edition, ${trialDays}-day trial).`);
   await control(integratorOrigin, "/_sim/users", { email });
   const clock = await stripe.testHelpers.testClocks.create({
     frozen_time: Math.floor(Date.now() / 1000),
@@ -101,7 +103,7 @@ try {
     mode: "subscription",
     customer: customer.id,
     line_items: [{ price: "price_std_month", quantity: 1 }],
-    subscription_data: { trial_period_days: 14, metadata: { integrator_email: email } },
+    subscription_data: { trial_period_days: trialDays, metadata: { integrator_email: email } },
     metadata: { integrator_email: email },
     success_url: "http://localhost:3000/thanks",
     cancel_url: "http://localhost:3000/cancel",

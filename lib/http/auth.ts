@@ -22,7 +22,7 @@ export function assertAdmin(
 ): void {
   const token = bearerToken(headers);
   if (token === undefined) {
-    throw new HttpError(401, "unauthorized", "Missing bearer token.", {
+    throw new HttpError(401, "unauthorized", "Missing bearer token (Authorization: Bearer <admin token>).", {
       headers: { "www-authenticate": "Bearer" },
     });
   }

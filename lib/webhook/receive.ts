@@ -60,6 +60,10 @@ export async function receiveStripeEvent(
       SIGNATURE_TOLERANCE_SECONDS,
     );
   } catch (error) {
+    // The SDK parses the body only once the signature matched: a parse error means a signed body
+    // that is not JSON.
+    if (error instanceof SyntaxError)
+      throw new HttpError(400, "invalid_json", "Signed payload is not valid JSON.");
     const reason =
       error instanceof Error && /timestamp/i.test(error.message)
         ? "Signature timestamp is outside the tolerance."

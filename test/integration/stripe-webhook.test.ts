@@ -198,6 +198,17 @@ describe("POST /webhooks/stripe", () => {
     expect(await inbox.get(event.id)).toBeUndefined();
   });
 
+  it("refuses a signed body that is not JSON with 400 invalid_json, storing nothing", async () => {
+    const payload = '{"id":"evt_truncated","type":"customer.created",';
+    const response = await post(payload, sign(payload));
+    expect(response).toMatchObject({
+      status: 400,
+      body: { error: { code: "invalid_json", message: "Signed payload is not valid JSON." } },
+    });
+    expect(await inbox.get("evt_truncated")).toBeUndefined();
+    expect(await drainQueue()).toEqual([]);
+  });
+
   it("refuses a signed payload that is not a Stripe event with 400", async () => {
     const payload = JSON.stringify({ hello: "world" });
     const response = await post(payload, sign(payload));
