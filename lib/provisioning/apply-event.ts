@@ -83,10 +83,7 @@ export async function applyStripeEvent(
       // Stripe (see `applySnapshot`): Stripe's current customer decides.
       if (tie && event.type !== "customer.deleted")
         await refreshProfile(customer.id, event.created, ctx, state);
-      // Refused: a newer profile is stored, which the plan must see.
-      else
-        state.profile =
-          (await ctx.customers.saveProfile(profile)) ?? (await ctx.customers.profile(customer.id));
+      else await saveProfileInto(state, profile, ctx);
       break;
     }
     case "checkout.session.completed": {
@@ -128,6 +125,7 @@ async function storedSubscription(
   if (state && !fresh) return state.subscriptions.find((s) => s.subscriptionId === subscriptionId);
   const record = await ctx.customers.subscription(customerId, subscriptionId);
   remember(state, subscriptionId, record);
+  if (state) state.licenses = undefined;
   return record;
 }
 
@@ -199,6 +197,7 @@ export async function refreshSubscription(
   ctx: ProvisioningContext,
   state?: CustomerState,
 ): Promise<boolean> {
+  if (state) state.licenses = undefined;
   const current = await ctx.stripe.subscription(subscriptionId);
   if (!current) {
     ctx.logger.warn("subscription not found in Stripe", { subscriptionId });
@@ -245,18 +244,35 @@ export async function refreshProfile(
   ctx: ProvisioningContext,
   state?: CustomerState,
 ): Promise<void> {
+  if (state) state.licenses = undefined;
   const [customer, stored] = await Promise.all([
     ctx.stripe.customer(customerId),
     state ? state.profile : ctx.customers.profile(customerId),
   ]);
   if (!customer) return;
-  const saved = await ctx.customers.saveProfile({
+  const profile = {
     customerId,
     email: customer.email ?? null,
     metadata: customer.metadata,
     ...(customer.deleted ? { deleted: true } : {}),
     version: Math.max(atVersion, stored?.version ?? 0, 1),
-    source: "stripe",
-  });
-  if (state) state.profile = saved ?? (await ctx.customers.profile(customerId));
+    source: "stripe" as const,
+  };
+  if (state) await saveProfileInto(state, profile, ctx);
+  else await ctx.customers.saveProfile(profile);
+}
+
+/** Saves a profile and keeps `state` current; refused, a newer one is stored, which the plan must see. */
+async function saveProfileInto(
+  state: CustomerState,
+  profile: Parameters<ProvisioningContext["customers"]["saveProfile"]>[0],
+  ctx: ProvisioningContext,
+): Promise<void> {
+  const saved = await ctx.customers.saveProfile(profile);
+  if (saved) {
+    state.profile = saved;
+    return;
+  }
+  state.profile = await ctx.customers.profile(profile.customerId);
+  state.licenses = undefined;
 }

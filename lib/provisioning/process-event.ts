@@ -9,16 +9,18 @@ import { convergeCustomer } from "./converge.ts";
 const CONVERGE_ATTEMPTS = 3;
 
 /**
- * Converges on the Stripe state the event was applied to (the licenses are read afresh:
- * integrator.io is changed before a license record's conditional write could catch a stale one).
- * When another writer changed a license meanwhile — an admin transfer racing the webhook of its
+ * Converges on the state the event was applied to — its licenses read afresh when applying
+ * waited on Stripe or lost a write (integrator.io is changed before a license record's conditional
+ * write could catch a stale one, so the view must be as fresh as a read right here). When another writer changed a license meanwhile — an admin transfer racing the webhook of its
  * own metadata change — it plans again from the store rather than failing the event, which would
  * hold the customer's later events back for a whole visibility timeout.
  */
 async function convergeApplied(applied: AppliedEvent, ctx: ProvisioningContext, eventId: string) {
+  const { profile, subscriptions, licenses } = applied.state;
   const view = {
-    profile: applied.state.profile,
-    subscriptions: applied.state.subscriptions.map((s) => s.snapshot),
+    profile,
+    subscriptions: subscriptions.map((s) => s.snapshot),
+    ...(licenses ? { licenses } : {}),
   };
   for (let attempt = 1; ; attempt++) {
     try {

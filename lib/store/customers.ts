@@ -1,5 +1,6 @@
 import type { StripeSubscription } from "#lib/stripe/schemas.ts";
 import { isConditionFailure, type Table, withoutKeys } from "./dynamo.ts";
+import type { LicenseRecord } from "./licenses.ts";
 
 /** What we keep of a Stripe customer (email resolution needs these). */
 export interface CustomerProfile {
@@ -29,10 +30,15 @@ export interface SubscriptionRecord {
   updatedAt: string;
 }
 
-/** A customer's Stripe state as stored (`Customers.state`); the worker applies each event to it. */
+/** What the store holds for one customer (`Customers.state`); the worker applies each event to it. */
 export interface CustomerState {
   profile: CustomerProfile | undefined;
   subscriptions: SubscriptionRecord[];
+  /**
+   * The licenses as read with the rest; dropped (undefined) once the worker waited on Stripe or
+   * lost a write while applying an event, so that its plan reads them again.
+   */
+  licenses?: LicenseRecord[] | undefined;
 }
 
 /** Statuses Stripe never leaves: no later snapshot may bring such a subscription back. */
@@ -119,20 +125,21 @@ export class Customers {
   }
 
   /**
-   * The customer's Stripe state (profile and subscriptions) in one consistent query: the
-   * partition's sort keys run AUDIT#… < LICENSE#… < PROFILE < SUB#…, so it reads from PROFILE on.
+   * What the store holds for a customer but the audit trail, in one consistent query: the
+   * partition's sort keys run AUDIT#… < LICENSE#… < PROFILE < SUB#…, so it reads from LICENSE# on.
    */
   async state(customerId: string): Promise<CustomerState> {
     const items = await this.table.queryAll({
       KeyConditionExpression: "pk = :pk AND sk >= :from",
-      ExpressionAttributeValues: { ":pk": customerKey(customerId), ":from": "PROFILE" },
+      ExpressionAttributeValues: { ":pk": customerKey(customerId), ":from": "LICENSE#" },
       ConsistentRead: true,
     });
-    const state: CustomerState = { profile: undefined, subscriptions: [] };
+    const state: CustomerState = { profile: undefined, subscriptions: [], licenses: [] };
     for (const item of items) {
       const sk = String(item.sk);
       if (sk === "PROFILE") state.profile = withoutKeys<CustomerProfile>(item);
       else if (sk.startsWith("SUB#")) state.subscriptions.push(withoutKeys<SubscriptionRecord>(item));
+      else if (sk.startsWith("LICENSE#")) state.licenses?.push(withoutKeys<LicenseRecord>(item));
     }
     return state;
   }

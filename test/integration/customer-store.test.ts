@@ -38,7 +38,7 @@ const profile = (customerId: string, version: number, email: string) => ({
 });
 
 describe("Customers.state", () => {
-  it("reads the profile and every subscription in one query, not the licenses or the audit trail", async () => {
+  it("reads the profile, every subscription and every license in one query, beside the audit trail", async () => {
     const customerId = freshCustomer();
     await customers.saveProfile(profile(customerId, 10, "buyer@example.com"));
     for (const id of ["sub_a", "sub_b"]) {
@@ -65,8 +65,12 @@ describe("Customers.state", () => {
     const state = await customers.state(customerId);
     expect(state.profile).toMatchObject({ customerId, email: "buyer@example.com", version: 10 });
     expect(state.subscriptions.map((s) => s.subscriptionId).sort()).toEqual(["sub_a", "sub_b"]);
-    expect(Object.keys(state).sort()).toEqual(["profile", "subscriptions"]);
-    expect(await customers.state(freshCustomer())).toEqual({ profile: undefined, subscriptions: [] });
+    expect(state.licenses).toEqual([expect.objectContaining({ connectorKey: "connector-a", rev: 1 })]);
+    expect(await customers.state(freshCustomer())).toEqual({
+      profile: undefined,
+      subscriptions: [],
+      licenses: [],
+    });
   });
 });
 
