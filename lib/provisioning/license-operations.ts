@@ -61,26 +61,18 @@ export async function executeOperation(
           ctx,
         );
       }
-      const saved = await save(
+      return saveChange(
         ctx,
         target,
         current,
-        {
-          licenseId: operation.licenseId,
-          email: current.email,
-          expires,
-          opts,
-          state: "active",
-        },
+        operation.licenseId,
+        { expires, opts, state: "active" },
         {
           type: "license.updated",
           metric: "LicensesUpdated",
-          extra: {
-            changed: Object.keys(operation).filter((k) => k === "expires" || k === "opts"),
-          },
+          extra: { changed: Object.keys(operation).filter((k) => k === "expires" || k === "opts") },
         },
       );
-      return saved;
     }
     case "expire": {
       if (!current) throw new Error("expire planned without a stored license");
@@ -91,20 +83,14 @@ export async function executeOperation(
         current.opts,
         ctx,
       );
-      const saved = await save(
+      return saveChange(
         ctx,
         target,
         current,
-        {
-          licenseId: operation.licenseId,
-          email: current.email,
-          expires: operation.expires,
-          opts: current.opts,
-          state: "expired",
-        },
+        operation.licenseId,
+        { expires: operation.expires, opts: current.opts, state: "expired" },
         { type: "license.expired", metric: "LicensesExpired" },
       );
-      return saved;
     }
     case "delete": {
       if (!current) throw new Error("delete planned without a stored license");
@@ -113,20 +99,14 @@ export async function executeOperation(
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
-      const saved = await save(
+      return saveChange(
         ctx,
         target,
         current,
-        {
-          licenseId: operation.licenseId,
-          email: current.email,
-          expires: current.expires,
-          opts: current.opts,
-          state: "deleted",
-        },
+        operation.licenseId,
+        { expires: current.expires, opts: current.opts, state: "deleted" },
         { type: "license.expired", metric: "LicensesExpired", extra: { deleted: true } },
       );
-      return saved;
     }
     case "transfer": {
       if (!current) throw new Error("transfer planned without a stored license");
@@ -137,24 +117,13 @@ export async function executeOperation(
         current.opts,
         ctx,
       );
-      const expired = await save(
+      const expired = await saveChange(
         ctx,
         target,
         current,
-        {
-          licenseId: operation.licenseId,
-          email: current.email,
-          expires: operation.expireAt,
-          opts: current.opts,
-          state: "expired",
-        },
-        {
-          type: "license.expired",
-          metric: "LicensesExpired",
-          extra: {
-            transferredTo: operation.email,
-          },
-        },
+        operation.licenseId,
+        { expires: operation.expireAt, opts: current.opts, state: "expired" },
+        { type: "license.expired", metric: "LicensesExpired", extra: { transferredTo: operation.email } },
       );
       const { email, expires, opts, connectorId } = operation;
       return createLicense(
@@ -248,20 +217,13 @@ async function createLicense(
     }
     throw error;
   }
-  const saved = await save(
+  return save(
     ctx,
     target,
     intent,
-    {
-      licenseId: created._id,
-      email,
-      expires: operation.expires,
-      opts: operation.opts,
-      state: "active",
-    },
+    { licenseId: created._id, email, expires: operation.expires, opts: operation.opts, state: "active" },
     { type: "license.provisioned", metric: "LicensesCreated" },
   );
-  return saved;
 }
 
 /**
@@ -289,7 +251,7 @@ export async function resolveCreateIntent(
       connector: target.connectorKey,
       licenseId: license._id,
     });
-    const saved = await save(
+    return save(
       ctx,
       target,
       record,
@@ -302,7 +264,6 @@ export async function resolveCreateIntent(
       },
       { type: "license.provisioned", metric: "LicensesCreated", extra: { adopted: true } },
     );
-    return saved;
   }
   return save(ctx, target, record, {
     licenseId: undefined,
@@ -354,6 +315,18 @@ async function save(
     },
     current?.rev,
   );
+}
+
+/** Records a change to a license integrator.io already holds under this id and email. */
+function saveChange(
+  ctx: ProvisioningContext,
+  target: LicenseTarget,
+  current: LicenseRecord,
+  licenseId: string,
+  change: Pick<LicenseRecord, "expires" | "opts" | "state">,
+  announcement: Announcement,
+): Promise<LicenseRecord> {
+  return save(ctx, target, current, { licenseId, email: current.email, ...change }, announcement);
 }
 
 /** Audit entry, domain event and metric for one license change. */
