@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { DRIFT_COUNT_KEYS, DRIFT_KINDS } from "../reconcile/drift-kinds.ts";
+import { DRIFT_COUNT_KEYS, DRIFT_KINDS, type DriftCountKey } from "../reconcile/drift-kinds.ts";
 
 /**
  * Request and response schemas of the admin API (DESIGN §6). The route table carries them, so
@@ -163,7 +163,7 @@ export const runParams = z.object({
 export const runListQuery = z.object({ cursor, limit });
 const driftCounts = z.object(
   Object.fromEntries(DRIFT_COUNT_KEYS.map((key) => [key, z.number()])) as Record<
-    (typeof DRIFT_COUNT_KEYS)[number],
+    DriftCountKey,
     z.ZodMiniNumber
   >,
 );
