@@ -96,9 +96,13 @@ export async function applyStripeEvent(
     }
     case "invoice.paid":
     case "invoice.payment_failed": {
-      // An invoice carries no subscription snapshot: Stripe's current one is the truth.
-      const subscriptionId = invoiceSubscriptionId(stripeInvoiceSchema.parse(event.data.object));
-      if (subscriptionId) await refreshSubscription(customerId, subscriptionId, event.created, ctx, state);
+      // An invoice carries no subscription snapshot: Stripe's current one is the truth — unless
+      // the stored snapshot already shows this invoice paid.
+      const invoice = stripeInvoiceSchema.parse(event.data.object);
+      const subscriptionId = invoiceSubscriptionId(invoice);
+      if (!subscriptionId) break;
+      if (event.type === "invoice.paid" && showsPaid(state, subscriptionId, invoice.id)) break;
+      await refreshSubscription(customerId, subscriptionId, event.created, ctx, state);
       break;
     }
     default: {
@@ -109,6 +113,18 @@ export async function applyStripeEvent(
   }
   await ensureProfile(customerId, event.created, ctx, state);
   return { customerId, state };
+}
+
+/**
+ * True when the stored snapshot already reflects `invoiceId` paid: the invoice is its latest and
+ * the subscription is in good standing. Paying the invoice changed nothing Stripe would show, so
+ * fetching the subscription would only store the same snapshot again. (A first invoice left
+ * unpaid shows `incomplete`, a failed renewal `past_due` or `unpaid`: those are fetched.)
+ */
+function showsPaid(state: CustomerState, subscriptionId: string, invoiceId: string): boolean {
+  const stored = state.subscriptions.find((s) => s.subscriptionId === subscriptionId);
+  if (!stored || (stored.status !== "active" && stored.status !== "trialing")) return false;
+  return stripeId(stored.snapshot.latest_invoice) === invoiceId;
 }
 
 /**

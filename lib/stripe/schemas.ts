@@ -119,6 +119,8 @@ export const stripeSubscriptionSchema = z.looseObject({
   metadata,
   created: unixSeconds,
   livemode: z.boolean(),
+  /** The subscription's newest invoice (its first one once it exists). */
+  latest_invoice: z.nullish(expandable),
   pause_collection: z.nullish(
     z.looseObject({
       behavior: z.enum(["keep_as_draft", "mark_uncollectible", "void"]),

@@ -35,6 +35,18 @@ const postEvent = async (event: object, secret = stack.env.STRIPE_WEBHOOK_SECRET
   });
   return { status: response.status, body: await response.json() };
 };
+/** A hand-made event in Stripe's envelope, for deliveries Stripe would make at another moment. */
+const envelope = (id: string, type: string, created: number, object: object) => ({
+  id,
+  object: "event",
+  api_version: "2026-10-28.endive",
+  created,
+  livemode: false,
+  pending_webhooks: 1,
+  request: { id: null, idempotency_key: null },
+  type,
+  data: { object, previous_attributes: {} },
+});
 const faults = (body: object) => simControl(stack.integratorOrigin, "PUT", "/_sim/faults", body);
 const noFaults = () => faults({ errorRate: 0, latencyMs: 0, dropResponseRate: 0 });
 
@@ -101,18 +113,9 @@ describe("provisioning under Stripe's and integrator.io's misbehaviour", () => {
           data: current.items.data.map((i) => ({ ...i, price: { ...i.price, id: "price_std_month" } })),
         },
       };
-      const envelope = (id: string, object: object) => ({
-        id,
-        object: "event",
-        api_version: "2026-10-28.endive",
-        created,
-        livemode: false,
-        pending_webhooks: 1,
-        request: { id: null, idempotency_key: null },
-        type: "customer.subscription.updated",
-        data: { object, previous_attributes: {} },
-      });
-      const events = [envelope(`evt_tie_new_${order}`, current), envelope(`evt_tie_old_${order}`, stale)];
+      const updated = (id: string, object: object) =>
+        envelope(id, "customer.subscription.updated", created, object);
+      const events = [updated(`evt_tie_new_${order}`, current), updated(`evt_tie_old_${order}`, stale)];
       if (order === "older-first") events.reverse();
       for (const event of events) expect((await postEvent(event)).status).toBe(200);
       const { inbox } = storeOf(stack);
@@ -123,6 +126,43 @@ describe("provisioning under Stripe's and integrator.io's misbehaviour", () => {
       expect(license?.opts.connectorEdition).toBe("premium");
     }
   }, 90_000);
+
+  it("asks Stripe about a paid invoice only when the stored subscription does not show it paid", async () => {
+    const email = uniqueEmail("invoice-paid");
+    await createIntegratorUser(stack, email);
+    const { subscription } = await subscribe(email);
+    const first = await licenseWhere(stack, email, () => true, "first license");
+    // Stripe moves on (a yearly price: a new invoice, paid) while its events are held back.
+    await simControl(stack.urls.stripe, "PUT", "/_sim/delivery", { paused: true });
+    try {
+      const [yearly] = (await stack.stripe.prices.list({ lookup_keys: ["std_yearly"] })).data;
+      const moved = await stack.stripe.subscriptions.update(subscription.id, {
+        items: [{ id: subscription.items.data[0]?.id ?? "", price: yearly?.id ?? "" }],
+      });
+      const yearlyEnd = moved.items.data[0]?.current_period_end ?? 0;
+      const { inbox } = storeOf(stack);
+      const deliverPaid = async (invoiceId: string) => {
+        const invoice = await stack.stripe.invoices.retrieve(invoiceId);
+        const event = envelope(`evt_paid_${invoiceId}`, "invoice.paid", moved.created + 1, invoice);
+        expect((await postEvent(event)).status).toBe(200);
+        await eventually(async () => (await inbox.get(event.id))?.status === "processed", {
+          what: `invoice.paid for ${invoiceId} processed`,
+        });
+      };
+      // The first invoice: the stored subscription already shows it paid, so Stripe is not asked
+      // and the held-back change stays unseen.
+      await deliverPaid(String(subscription.latest_invoice));
+      expect((await licensesOf(stack, email))[0]?.expires).toBe(first.expires);
+      // The new invoice is not the stored one's latest: Stripe is asked and the license follows it.
+      expect(moved.latest_invoice).not.toBe(subscription.latest_invoice);
+      await deliverPaid(String(moved.latest_invoice));
+      const [license] = await licensesOf(stack, email);
+      expect(Date.parse(license?.expires ?? "") / 1000).toBeGreaterThan(yearlyEnd);
+    } finally {
+      await simControl(stack.urls.stripe, "PUT", "/_sim/delivery", { paused: false });
+      await simControl(stack.urls.stripe, "POST", "/_sim/delivery/flush", { timeoutMs: 20_000 });
+    }
+  }, 60_000);
 
   it("refuses forged, stale, wrongly signed and unsigned deliveries over HTTP, storing nothing", async () => {
     const { inbox } = storeOf(stack);
