@@ -98,14 +98,22 @@ export async function main(argv: string[]): Promise<void> {
 
     console.log(`subscribing ${n} customers…`);
     const started = Date.now();
-    const subscribing = pool(customers, 16, (customer) =>
-      stripe.subscriptions.create({ customer, items: [{ price: "price_std_month" }] }),
-    );
+    let created = 0;
+    const subscribing = pool(customers, 16, async (customer) => {
+      await stripe.subscriptions.create({ customer, items: [{ price: "price_std_month" }] });
+      created++;
+    });
+    let lastLog = started;
     let done = 0;
     const deadline = started + Math.max(120_000, ((n - capacity) / refill) * 3000);
     while (done < n && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
       done = await countLicenses();
+      if (Date.now() - lastLog >= 5000) {
+        lastLog = Date.now();
+        const at = ((lastLog - started) / 1000).toFixed(0);
+        console.log(`  ${at} s: ${created} subscribed, ${done} licensed`);
+      }
     }
     await subscribing;
     const seconds = (Date.now() - started) / 1000;

@@ -15,23 +15,41 @@ export const createDeps = (environment: Environment): Promise<Deps> =>
     "provision-worker",
   );
 
+/** A batch's records per message group (one Stripe customer each), each group in queue order. */
+export function byMessageGroup(records: SQSRecord[]): SQSRecord[][] {
+  const groups = new Map<string, SQSRecord[]>();
+  for (const record of records) {
+    const group = record.attributes.MessageGroupId ?? record.messageId;
+    const members = groups.get(group);
+    if (members) members.push(record);
+    else groups.set(group, [record]);
+  }
+  return [...groups.values()];
+}
+
 /**
- * The SQS FIFO consumer: each record is one inbox event id. A failed record fails the rest of its
- * customer's group in this batch (FIFO order), and SQS retries them; the DLQ keeps what never succeeds.
+ * The SQS FIFO consumer: each record is one inbox event id. The batch's message groups (one
+ * Stripe customer each) run side by side, each group's records in order through Powertools' FIFO
+ * processor: a failed record fails the rest of its group in this batch, and SQS retries them; the
+ * DLQ keeps what never succeeds. Other customers' records are not held back by the failure.
  */
 export const makeHandler = (deps: Deps) => {
-  const processor = new SqsFifoPartialProcessorAsync();
   const processRecord = async (record: SQSRecord) => {
     const { eventId } = JSON.parse(record.body) as { eventId: string };
     await processInboxEvent(eventId, deps);
   };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     try {
-      return await processPartialResponse(event, processRecord, processor, {
-        context,
-        skipGroupOnError: true,
-        throwOnFullBatchFailure: false,
-      });
+      const responses = await Promise.all(
+        byMessageGroup(event.Records).map((Records) =>
+          processPartialResponse({ Records }, processRecord, new SqsFifoPartialProcessorAsync(), {
+            context,
+            skipGroupOnError: true,
+            throwOnFullBatchFailure: false,
+          }),
+        ),
+      );
+      return { batchItemFailures: responses.flatMap((r) => r.batchItemFailures) };
     } finally {
       deps.metrics.flush();
     }

@@ -24,7 +24,8 @@ export interface DomainEvent {
 export const DOMAIN_EVENT_SOURCE = "integrator-licensing";
 
 export interface DomainEvents {
-  publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void>;
+  /** Publishes one event and logs it on `logger` (the caller's, with its correlation keys). */
+  publish(type: DomainEventType, detail: Record<string, unknown>, logger: Logger): Promise<void>;
 }
 
 /** Publishes to the stack's EventBridge bus (`detail-type` = the event type). */
@@ -34,7 +35,7 @@ export class EventBridgeDomainEvents implements DomainEvents {
     private client?: EventBridgeClient,
   ) {}
 
-  async publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void> {
+  async publish(type: DomainEventType, detail: Record<string, unknown>, logger: Logger): Promise<void> {
     // Loaded on the first publish: functions that only share this module's imports (the webhook,
     // marketplace) never load the EventBridge client at cold start (bench/coldstart.ts).
     const { EventBridgeClient, PutEventsCommand } = await import("@aws-sdk/client-eventbridge");
@@ -53,17 +54,15 @@ export class EventBridgeDomainEvents implements DomainEvents {
     );
     if (output.FailedEntryCount)
       throw new Error(`EventBridge refused ${type}: ${output.Entries?.[0]?.ErrorCode ?? "unknown"}`);
+    logger.info("domain event", { domainEvent: type, detail });
   }
 }
 
 /** Locally (no bus): each event is recorded in the table for 30 days and logged. */
 export class RecordedDomainEvents implements DomainEvents {
-  constructor(
-    private readonly table: Table,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly table: Table) {}
 
-  async publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void> {
+  async publish(type: DomainEventType, detail: Record<string, unknown>, logger: Logger): Promise<void> {
     const at = new Date(this.table.now()).toISOString();
     const id = randomUUID();
     await this.table.put({
@@ -75,7 +74,7 @@ export class RecordedDomainEvents implements DomainEvents {
       at,
       detail,
     });
-    this.logger.info("domain event", { domainEvent: type, detail });
+    logger.info("domain event", { domainEvent: type, detail });
   }
 
   /** The recorded events, oldest first. */

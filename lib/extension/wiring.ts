@@ -36,7 +36,7 @@ export async function createExtensionDeps(
       installs: new Installs(table),
       licenses: new Licenses(table),
       vendor: createSharedIntegratorClient(environment, table, metrics),
-      events: createDomainEvents(config, table, logger),
+      events: createDomainEvents(config, table),
       logger,
       now: () => new Date(),
     },

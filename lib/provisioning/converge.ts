@@ -91,7 +91,7 @@ export async function convergeCustomer(
   const plan = await planCustomer(customerId, ctx, view);
   for (const unknown of plan.unknownPrices) {
     ctx.metrics.count("UnknownPrices");
-    await ctx.events.publish("price.unknown", { customerId, cause, ...unknown });
+    await ctx.events.publish("price.unknown", { customerId, cause, ...unknown }, ctx.logger);
     ctx.logger.warn("unknown price", { customerId, ...unknown });
   }
   for (const step of plan.steps) {

@@ -356,5 +356,5 @@ async function announce(
     cause: target.cause,
     detail,
   });
-  await ctx.events.publish(type, detail);
+  await ctx.events.publish(type, detail, ctx.logger);
 }

@@ -40,15 +40,19 @@ async function convergeApplied(applied: AppliedEvent, ctx: ProvisioningContext, 
  */
 export async function processInboxEvent(
   eventId: string,
-  ctx: ProvisioningContext,
+  shared: ProvisioningContext,
 ): Promise<"processed" | "skipped"> {
-  const item = await ctx.inbox.get(eventId);
+  const item = await shared.inbox.get(eventId);
   if (!item) {
-    ctx.logger.warn("queued event not in the inbox", { eventId });
+    shared.logger.warn("queued event not in the inbox", { eventId });
     return "skipped";
   }
   if (item.status === "ignored") return "skipped";
-  ctx.logger.appendKeys({ eventId, customerId: item.customerId, eventType: item.type });
+  // Other customers' events run beside this one in the same process: its own correlated logger.
+  const logger = shared.logger.createChild({
+    persistentKeys: { eventId, customerId: item.customerId, eventType: item.type },
+  });
+  const ctx = { ...shared, logger };
   try {
     const event = stripeEventSchema.parse(JSON.parse(item.payload));
     const applied = await applyStripeEvent(event, ctx);
@@ -59,12 +63,10 @@ export async function processInboxEvent(
   } catch (error) {
     const { name, message } = describeError(error);
     ctx.metrics.count("EventsFailed");
-    ctx.logger.error("event failed", { error: { name, message } });
+    logger.error("event failed", { error: { name, message } });
     await ctx.inbox
       .setStatus(eventId, "failed", `${name}: ${message}`, undefined, item.receivedAt)
       .catch(() => undefined);
     throw error;
-  } finally {
-    ctx.logger.removeKeys(["eventId", "customerId", "eventType"]);
   }
 }

@@ -25,10 +25,10 @@ export function createTable(config: Config): Table {
 }
 
 /** Domain events go to EventBridge when a bus is configured, else are recorded in the table. */
-export function createDomainEvents(config: Config, table: Table, logger: Logger): DomainEvents {
+export function createDomainEvents(config: Config, table: Table): DomainEvents {
   return config.eventBusName
     ? new EventBridgeDomainEvents(config.eventBusName)
-    : new RecordedDomainEvents(table, logger);
+    : new RecordedDomainEvents(table);
 }
 
 /**
@@ -78,7 +78,7 @@ export async function createProvisioningContext(
     inbox: new Inbox(table),
     integrator: createSharedIntegratorClient(environment, table, metrics),
     stripe: new StripeAccount(createStripe(config, secrets.STRIPE_SECRET_KEY)),
-    events: createDomainEvents(config, table, logger),
+    events: createDomainEvents(config, table),
     metrics,
     logger,
     now: () => new Date(),

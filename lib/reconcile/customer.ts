@@ -393,7 +393,7 @@ async function expireStray(
     cause,
     detail,
   });
-  await ctx.events.publish("license.expired", detail);
+  await ctx.events.publish("license.expired", detail, ctx.logger);
 }
 
 /** A `pendingRetried` finding says how the retry went. */

@@ -1,4 +1,3 @@
-import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentClient } from "#lib/aws.ts";
 import { loadConfig } from "#lib/config.ts";
@@ -37,7 +36,7 @@ beforeAll(async () => {
   const table = new Table(createDocumentClient(loadConfig(stack.env)), stack.config.tableName);
   installs = new Installs(table);
   licenses = new Licenses(table);
-  events = new RecordedDomainEvents(table, new Logger({ logLevel: "SILENT" }));
+  events = new RecordedDomainEvents(table);
 });
 afterAll(async () => {
   await stack?.stop();

@@ -27,7 +27,7 @@ beforeAll(async () => {
     "announcements-test",
     table,
   );
-  events = new RecordedDomainEvents(table, logger);
+  events = new RecordedDomainEvents(table);
 });
 afterAll(() => stack?.stop());
 

@@ -75,7 +75,7 @@ export async function startExtensionHarness(
     "extension-test",
   );
   const logger = new Logger({ logLevel: "SILENT" });
-  const events = new RecordedDomainEvents(table, logger);
+  const events = new RecordedDomainEvents(table);
   const deps: ExtensionDeps = {
     registry: new ExtensionRegistry(testCatalog, [...connectorModules, ...extraModules]),
     services: {

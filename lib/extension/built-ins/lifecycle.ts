@@ -43,7 +43,7 @@ export async function transition(
   }
   if (event) {
     try {
-      await context.events.publish(event, detailOf(record));
+      await context.events.publish(event, detailOf(record), context.logger);
     } catch (error) {
       context.logger.error("domain event not published", {
         event,
