@@ -40,8 +40,9 @@ export const makeHandler = (deps: Deps) => {
   };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     try {
-      const responses = await Promise.all(
-        byMessageGroup(event.Records).map((Records) =>
+      const groups = byMessageGroup(event.Records);
+      const outcomes = await Promise.allSettled(
+        groups.map((Records) =>
           processPartialResponse({ Records }, processRecord, new SqsFifoPartialProcessorAsync(), {
             context,
             skipGroupOnError: true,
@@ -49,7 +50,13 @@ export const makeHandler = (deps: Deps) => {
           }),
         ),
       );
-      return { batchItemFailures: responses.flatMap((r) => r.batchItemFailures) };
+      // A group whose processing itself failed goes back to the queue whole.
+      const batchItemFailures = outcomes.flatMap((outcome, i) =>
+        outcome.status === "fulfilled"
+          ? outcome.value.batchItemFailures
+          : (groups[i] ?? []).map((r) => ({ itemIdentifier: r.messageId })),
+      );
+      return { batchItemFailures };
     } finally {
       deps.metrics.flush();
     }

@@ -24,7 +24,7 @@ export interface DomainEvent {
 export const DOMAIN_EVENT_SOURCE = "integrator-licensing";
 
 export interface DomainEvents {
-  /** Publishes one event and logs it on `logger` (the caller's, with its correlation keys). */
+  /** Publishes one event; where it is only recorded (locally), it is also logged on the caller's `logger`. */
   publish(type: DomainEventType, detail: Record<string, unknown>, logger: Logger): Promise<void>;
 }
 
@@ -35,7 +35,7 @@ export class EventBridgeDomainEvents implements DomainEvents {
     private client?: EventBridgeClient,
   ) {}
 
-  async publish(type: DomainEventType, detail: Record<string, unknown>, logger: Logger): Promise<void> {
+  async publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void> {
     // Loaded on the first publish: functions that only share this module's imports (the webhook,
     // marketplace) never load the EventBridge client at cold start (bench/coldstart.ts).
     const { EventBridgeClient, PutEventsCommand } = await import("@aws-sdk/client-eventbridge");
@@ -54,7 +54,6 @@ export class EventBridgeDomainEvents implements DomainEvents {
     );
     if (output.FailedEntryCount)
       throw new Error(`EventBridge refused ${type}: ${output.Entries?.[0]?.ErrorCode ?? "unknown"}`);
-    logger.info("domain event", { domainEvent: type, detail });
   }
 }
 

@@ -101,7 +101,7 @@ export async function applyStripeEvent(
       const invoice = stripeInvoiceSchema.parse(event.data.object);
       const subscriptionId = invoiceSubscriptionId(invoice);
       if (!subscriptionId) break;
-      if (event.type === "invoice.paid" && showsPaid(state, subscriptionId, invoice.id)) break;
+      if (event.type === "invoice.paid" && showsPaid(state, subscriptionId, invoice.id, event.created)) break;
       await refreshSubscription(customerId, subscriptionId, event.created, ctx, state);
       break;
     }
@@ -116,15 +116,23 @@ export async function applyStripeEvent(
 }
 
 /**
- * True when the stored snapshot already reflects `invoiceId` paid: the invoice is its latest and
- * the subscription is in good standing. Paying the invoice changed nothing Stripe would show, so
- * fetching the subscription would only store the same snapshot again. (A first invoice left
- * unpaid shows `incomplete`, a failed renewal `past_due` or `unpaid`: those are fetched.)
+ * True when the stored snapshot already shows what Stripe would answer after `invoiceId` was paid:
+ * the invoice is its latest, the subscription is in good standing, and the snapshot is no older
+ * than the invoice's event (`version` ≥ `created`). Paying the invoice changed nothing there, so
+ * fetching the subscription would only store the same snapshot again. The version condition keeps
+ * the ordering fence where a fetch would have put it: an older snapshot delivered late (a `past_due`
+ * or `unpaid` from before the payment) is still refused. A first invoice left unpaid
+ * (`incomplete`) or a failed renewal (`past_due`, `unpaid`) is fetched.
  */
-function showsPaid(state: CustomerState, subscriptionId: string, invoiceId: string): boolean {
+function showsPaid(
+  state: CustomerState,
+  subscriptionId: string,
+  invoiceId: string,
+  created: number,
+): boolean {
   const stored = state.subscriptions.find((s) => s.subscriptionId === subscriptionId);
   if (!stored || (stored.status !== "active" && stored.status !== "trialing")) return false;
-  return stripeId(stored.snapshot.latest_invoice) === invoiceId;
+  return stored.version >= created && stripeId(stored.snapshot.latest_invoice) === invoiceId;
 }
 
 /**

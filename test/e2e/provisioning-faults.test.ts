@@ -127,6 +127,22 @@ describe("provisioning under Stripe's and integrator.io's misbehaviour", () => {
     }
   }, 90_000);
 
+  /** Delivers a hand-made event and waits until the worker processed it. */
+  const deliverProcessed = async (event: ReturnType<typeof envelope>) => {
+    expect((await postEvent(event)).status).toBe(200);
+    const { inbox } = storeOf(stack);
+    await eventually(async () => (await inbox.get(event.id))?.status === "processed", {
+      what: `${event.type} ${event.id} processed`,
+    });
+  };
+  const paid = async (invoiceId: string, created: number) =>
+    envelope(
+      `evt_paid_${invoiceId}_${created}`,
+      "invoice.paid",
+      created,
+      await stack.stripe.invoices.retrieve(invoiceId),
+    );
+
   it("asks Stripe about a paid invoice only when the stored subscription does not show it paid", async () => {
     const email = uniqueEmail("invoice-paid");
     await createIntegratorUser(stack, email);
@@ -139,29 +155,44 @@ describe("provisioning under Stripe's and integrator.io's misbehaviour", () => {
       const moved = await stack.stripe.subscriptions.update(subscription.id, {
         items: [{ id: subscription.items.data[0]?.id ?? "", price: yearly?.id ?? "" }],
       });
-      const yearlyEnd = moved.items.data[0]?.current_period_end ?? 0;
-      const { inbox } = storeOf(stack);
-      const deliverPaid = async (invoiceId: string) => {
-        const invoice = await stack.stripe.invoices.retrieve(invoiceId);
-        const event = envelope(`evt_paid_${invoiceId}`, "invoice.paid", moved.created + 1, invoice);
-        expect((await postEvent(event)).status).toBe(200);
-        await eventually(async () => (await inbox.get(event.id))?.status === "processed", {
-          what: `invoice.paid for ${invoiceId} processed`,
-        });
-      };
-      // The first invoice: the stored subscription already shows it paid, so Stripe is not asked
-      // and the held-back change stays unseen.
-      await deliverPaid(String(subscription.latest_invoice));
+      // The first invoice, of the second the stored subscription is from: it already shows that
+      // invoice paid, so Stripe is not asked and the held-back change stays unseen.
+      await deliverProcessed(await paid(String(subscription.latest_invoice), subscription.created));
       expect((await licensesOf(stack, email))[0]?.expires).toBe(first.expires);
       // The new invoice is not the stored one's latest: Stripe is asked and the license follows it.
       expect(moved.latest_invoice).not.toBe(subscription.latest_invoice);
-      await deliverPaid(String(moved.latest_invoice));
+      await deliverProcessed(await paid(String(moved.latest_invoice), subscription.created + 1));
       const [license] = await licensesOf(stack, email);
+      const yearlyEnd = moved.items.data[0]?.current_period_end ?? 0;
       expect(Date.parse(license?.expires ?? "") / 1000).toBeGreaterThan(yearlyEnd);
     } finally {
       await simControl(stack.urls.stripe, "PUT", "/_sim/delivery", { paused: false });
       await simControl(stack.urls.stripe, "POST", "/_sim/delivery/flush", { timeoutMs: 20_000 });
     }
+  }, 60_000);
+
+  it("after a paid invoice newer than the stored subscription, refuses an older snapshot delivered late", async () => {
+    const email = uniqueEmail("paid-fence");
+    await createIntegratorUser(stack, email);
+    const { subscription } = await subscribe(email);
+    const first = await licenseWhere(stack, email, () => true, "first license");
+    // A payment a minute later (Stripe: still active), then a redelivered snapshot from before it
+    // saying the subscription had gone unpaid.
+    await deliverProcessed(await paid(String(subscription.latest_invoice), subscription.created + 60));
+    const current = await stack.stripe.subscriptions.retrieve(subscription.id);
+    await deliverProcessed(
+      envelope(
+        `evt_late_unpaid_${subscription.id}`,
+        "customer.subscription.updated",
+        subscription.created + 30,
+        {
+          ...current,
+          status: "unpaid",
+        },
+      ),
+    );
+    const [license] = await licensesOf(stack, email);
+    expect(license?.expires).toBe(first.expires);
   }, 60_000);
 
   it("refuses forged, stale, wrongly signed and unsigned deliveries over HTTP, storing nothing", async () => {
