@@ -169,6 +169,12 @@ export class Licenses {
       items.push(...(output.Items ?? []).map((item) => withoutKeys<LicenseRecord>(item)));
       start = output.LastEvaluatedKey;
     } while (start && items.length < limit);
+    if (items.length > limit) {
+      // A page of the scan held more than asked for: the next page starts after the last one returned.
+      items.length = limit;
+      const last = items[limit - 1] as LicenseRecord;
+      start = { pk: customerKey(last.customerId), sk: licenseSk(last.connectorKey) };
+    }
     const next = encodeCursor(start);
     return next ? { items, nextCursor: next } : { items };
   }

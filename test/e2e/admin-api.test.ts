@@ -154,6 +154,30 @@ describe("admin API", () => {
     expect(seen.size).toBeGreaterThanOrEqual(3);
     expect(pages).toBeGreaterThanOrEqual(3);
 
+    // Without a state (a scan underneath): the same pages of at most `limit`, none lost or repeated.
+    const all = await adminApi<{ data: License[] }>(
+      stack,
+      "GET",
+      `/admin/licenses?connector=${CONNECTOR.key}`,
+    );
+    const paged: string[] = [];
+    let after: string | undefined;
+    let scanPages = 0;
+    do {
+      const page = await adminApi<{ data: License[]; nextCursor?: string }>(
+        stack,
+        "GET",
+        `/admin/licenses?connector=${CONNECTOR.key}&limit=2${after ? `&cursor=${after}` : ""}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.data.length).toBeLessThanOrEqual(2);
+      paged.push(...page.body.data.map((l) => `${l.customerId}/${l.connectorKey}`));
+      after = page.body.nextCursor;
+      scanPages += 1;
+    } while (after && scanPages < 50);
+    expect(paged.sort()).toEqual(all.body.data.map((l) => `${l.customerId}/${l.connectorKey}`).sort());
+    expect(scanPages).toBeGreaterThanOrEqual(2);
+
     for (const query of [
       "cursor=garbage",
       `cursor=${Buffer.from(JSON.stringify({ list: "events", at: "x" })).toString("base64url")}`,
