@@ -44,7 +44,8 @@ export async function replayEvent(
     throw conflict(
       `Event ${eventId} was ignored (${event.reason ?? "not handled"}); the worker never processes it.`,
     );
-  const deduplicationId = `${eventId}:replay:${randomUUID()}`;
+  // The request's id: the inbox reason, the audit entry and the queue message name the same replay.
+  const deduplicationId = `${eventId}:replay:${requestId}`;
   await enqueueEvent(deps.sqs, deps.queueUrl, eventId, event.groupId, deduplicationId);
   // From the state it was in: if the worker is already done with it, that state stays.
   await deps.inbox.setStatus(eventId, "enqueued", `replayed (${requestId})`, [event.status]);

@@ -243,12 +243,16 @@ describe("admin API", () => {
       { what: "the replay to be processed" },
     );
     expect(await licensesOf(stack, email)).toEqual([expect.objectContaining({ _id: license?._id })]);
-    const view = await adminApi<{ audit: { action: string }[] }>(
+    const view = await adminApi<{ audit: { action: string; cause?: string }[] }>(
       stack,
       "GET",
       `/admin/customers/${customer.id}`,
     );
-    expect(view.body.audit.map((entry) => entry.action)).toContain("admin.replay");
+    const audited = view.body.audit.find((entry) => entry.action === "admin.replay");
+    // One replay, one id: the answer's deduplication id names the request the audit entry names.
+    expect(replay.body.deduplicationId).toBe(
+      `${event.eventId}:replay:${audited?.cause?.replace("admin:", "")}`,
+    );
     expect((await adminApi(stack, "POST", "/admin/events/evt_nothing/replay")).status).toBe(404);
   });
 
