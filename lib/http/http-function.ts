@@ -121,7 +121,17 @@ export function lowerCaseHeaders(
 
 /** Error name and message only: never the request, its headers or a token. */
 export function describeError(error: unknown): { name: string; message: string } {
-  return error instanceof Error
-    ? { name: error.name, message: error.message }
-    : { name: "Unknown", message: String(error) };
+  if (!(error instanceof Error)) return { name: "Unknown", message: String(error) };
+  // A schema error's message is its issues as pretty-printed JSON: one line per issue instead.
+  const issues = (error as { issues?: unknown }).issues;
+  if (Array.isArray(issues) && issues.length > 0) {
+    const message = issues
+      .map((issue: { path?: PropertyKey[]; message?: string }) => {
+        const path = (issue.path ?? []).map(String).join(".");
+        return `${path || "(root)"}: ${issue.message ?? "invalid"}`;
+      })
+      .join("; ");
+    return { name: error.name, message };
+  }
+  return { name: error.name, message: error.message };
 }

@@ -2,7 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { describe, expect, it } from "vitest";
 import { z } from "zod/mini";
 import { HttpError } from "#lib/http/errors.ts";
-import { httpFunction } from "#lib/http/http-function.ts";
+import { describeError, httpFunction } from "#lib/http/http-function.ts";
 import type { RouteDefinition } from "#lib/routes.ts";
 import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
 
@@ -136,5 +136,28 @@ describe("the shared HTTP stack", () => {
     expect(response.status).toBe(500);
     expect(JSON.stringify(response.body)).not.toContain("hunter2");
     expect(response.body).toEqual({ error: { code: "internal_error", message: "Internal error." } });
+  });
+});
+
+describe("describeError", () => {
+  it("names a schema error's issues on one line, each with its path", () => {
+    const schema = z.object({
+      id: z.string(),
+      items: z.object({ data: z.array(z.object({ quantity: z.number() })) }),
+    });
+    const result = schema.safeParse({ items: { data: [{ quantity: "3" }] } });
+    expect(result.success).toBe(false);
+    const { name, message } = describeError(result.error);
+    expect(name).toBe(result.error?.name);
+    expect(message).not.toContain("\n");
+    expect(message).toMatch(/^id: .+; items\.data\.0\.quantity: .+$/);
+  });
+
+  it("keeps any other error's name and message", () => {
+    expect(describeError(new RangeError("out of range"))).toEqual({
+      name: "RangeError",
+      message: "out of range",
+    });
+    expect(describeError("just a string")).toEqual({ name: "Unknown", message: "just a string" });
   });
 });
