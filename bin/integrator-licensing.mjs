@@ -4,5 +4,7 @@
 import { register } from "tsx/esm/api";
 
 register();
+const { loadDotEnv } = await import("../local/dotenv.ts");
+loadDotEnv();
 const { processOutput, runCli } = await import("../lib/cli/main.ts");
 process.exitCode = await runCli(process.argv.slice(2), { output: processOutput() });

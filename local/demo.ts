@@ -5,8 +5,10 @@
  */
 import Stripe from "stripe";
 import { LOCAL_DEFAULTS, loadConfig } from "#lib/config.ts";
+import { loadDotEnv } from "./dotenv.ts";
 import { startLocalStack } from "./stack.ts";
 
+loadDotEnv();
 const config = loadConfig();
 let apiUrl = `http://127.0.0.1:${config.port}`;
 let integratorUrl = config.integratorApiUrl;

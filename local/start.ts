@@ -3,6 +3,7 @@
  * while it is the built-in local default; Ctrl-C or SIGTERM stops every child process.
  */
 import { LOCAL_DEFAULTS, SECRET_SETTINGS } from "#lib/config.ts";
+import { loadDotEnv } from "./dotenv.ts";
 import { startLocalStack } from "./stack.ts";
 
 const started = Date.now();
@@ -24,6 +25,7 @@ setInterval(() => {
   if (process.ppid !== parent) void shutdown("parent process gone");
 }, 1000).unref();
 
+if (loadDotEnv()) console.log("settings from .env (the environment wins over it)");
 try {
   stack = await startLocalStack(process.env, { log: (line) => console.log(line) });
 } catch (error) {
