@@ -35,3 +35,14 @@ export async function waitFor(
     `${what} did not become ready in ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`,
   );
 }
+
+/** Starts a service on `port`; a taken port fails naming the setting that chose it. */
+export async function namingTakenPort<T>(port: number, setting: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new Error(`port ${port} is taken (${setting})`);
+    throw error;
+  }
+}

@@ -9,6 +9,7 @@ import type { Environment } from "#lib/runtime.ts";
 import { resolveSecrets } from "#lib/secrets.ts";
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { type HttpLambda, startGateway } from "./gateway.ts";
+import { namingTakenPort } from "./net.ts";
 import { QueuePoller } from "./poller.ts";
 import { type LocalQueues, startLocalQueues } from "./queues.ts";
 import { LocalScheduler } from "./scheduler.ts";
@@ -40,17 +41,6 @@ export interface LocalStack {
 }
 
 type Stoppable = { stop(): Promise<void> };
-
-/** Starts a service on `port`; a taken port fails naming the setting that chose it. */
-async function namingTakenPort<T>(port: number, setting: string, start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
-      throw new Error(`port ${port} is taken (${setting})`);
-    throw error;
-  }
-}
 
 /** A URL with its port replaced (for a service bound on port 0). */
 const withPort = (url: string, port: number) => {

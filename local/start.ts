@@ -34,16 +34,17 @@ try {
 }
 
 const { urls, env } = stack;
+const row = (label: string, value: string) => `${label.padEnd(24)}${value}`;
 const lines = [
   `integrator-licensing local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  `  API                  ${urls.api}`,
-  `    health             ${urls.api}/health`,
-  `    Stripe webhooks    ${urls.api}/webhooks/stripe`,
-  `    integrator.io stack ${urls.api}/integrator`,
-  `  integrator.io API    ${urls.integrator}`,
-  `  Stripe API           ${urls.stripe}`,
-  `  DynamoDB Local       ${urls.dynamodb}`,
-  `  SQS emulator         ${urls.sqs}`,
+  row("  API", urls.api),
+  row("    health", `${urls.api}/health`),
+  row("    Stripe webhooks", `${urls.api}/webhooks/stripe`),
+  row("    integrator.io stack", `${urls.api}/integrator`),
+  row("  integrator.io API", urls.integrator),
+  row("  Stripe API", urls.stripe),
+  row("  DynamoDB Local", urls.dynamodb),
+  row("  SQS emulator", urls.sqs),
 ];
 const shown = SECRET_SETTINGS.filter((name) => env[name] === LOCAL_DEFAULTS[name]);
 if (shown.length > 0) {

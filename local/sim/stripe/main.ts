@@ -1,5 +1,6 @@
 /** `npm run sim:stripe`: the Stripe simulator on the port of STRIPE_API_URL (default 3200). */
 import { loadConfig, portOf } from "#lib/config.ts";
+import { namingTakenPort } from "../../net.ts";
 import { startStripeSimulator } from "./index.ts";
 
 const config = loadConfig();
@@ -9,7 +10,13 @@ if (!config.stripeIsLocal) {
   );
   process.exit(1);
 }
-const sim = await startStripeSimulator({ port: portOf(config.stripeApiUrl) });
+const port = portOf(config.stripeApiUrl);
+const sim = await namingTakenPort(port, "STRIPE_API_URL", () => startStripeSimulator({ port })).catch(
+  (error: Error) => {
+    console.error(`sim:stripe failed: ${error.message}`);
+    process.exit(1);
+  },
+);
 console.log(`Stripe simulator: ${sim.url} (API under /v1, control under /_sim; any sk_test_ key)`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
