@@ -8,7 +8,7 @@ import {
 } from "#lib/licensing/catalog.ts";
 import { INTEGRATOR_EMAIL_KEY } from "#lib/licensing/email.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
-import { CheckoutRequestError, CheckoutUnavailableError } from "./errors.ts";
+import { type CheckoutProblem, CheckoutRequestError, CheckoutUnavailableError } from "./errors.ts";
 import { resolvePriceRefs, type StripePrice } from "./prices.ts";
 import type { CheckoutInterval, CheckoutRequest } from "./schemas.ts";
 
@@ -25,39 +25,47 @@ export interface CheckoutPlan {
 
 /**
  * Validates a checkout request against the catalog and `CHECKOUT_ALLOWED_ORIGINS`, pure.
- * @throws CheckoutRequestError quoting the refused value, e.g. `Unknown edition "gold" of connector "shopify-netsuite".`
+ * @throws CheckoutRequestError naming every refused field and quoting its value, e.g.
+ * `Unknown edition "gold" of connector "shopify-netsuite".`
  */
 export function planCheckout(
   catalog: Catalog,
   request: CheckoutRequest,
   allowedOrigins: readonly string[],
 ): CheckoutPlan {
+  const problems: CheckoutProblem[] = [];
+  const refuse = (path: string, message: string) => problems.push({ path: `body.${path}`, message });
   for (const field of ["successUrl", "cancelUrl"] as const) {
     const origin = originOf(request[field]);
-    if (!allowedOrigins.includes(origin)) {
-      throw new CheckoutRequestError(`${field} origin ${JSON.stringify(origin)} is not allowed.`);
-    }
+    if (!allowedOrigins.includes(origin))
+      refuse(field, `${field} origin ${JSON.stringify(origin)} is not allowed.`);
   }
   const connector = connectorByKey(catalog, request.connector);
-  if (!connector) throw new CheckoutRequestError(`Unknown connector ${JSON.stringify(request.connector)}.`);
+  if (!connector) {
+    refuse("connector", `Unknown connector ${JSON.stringify(request.connector)}.`);
+    throw new CheckoutRequestError(problems);
+  }
   const edition = connector.editions.find((entry) => entry.key === request.edition);
   if (!edition) {
-    throw new CheckoutRequestError(
+    refuse(
+      "edition",
       `Unknown edition ${JSON.stringify(request.edition)} of connector ${JSON.stringify(connector.key)}.`,
     );
   }
   const seen = new Set<string>();
-  const addons = (request.addons ?? []).map(({ key, quantity }) => {
+  const addons: CheckoutPlan["addons"] = [];
+  for (const [i, { key, quantity }] of (request.addons ?? []).entries()) {
     const addon = connector.addons.find((entry) => entry.key === key);
-    if (!addon) {
-      throw new CheckoutRequestError(
+    if (!addon)
+      refuse(
+        `addons.${i}.key`,
         `Unknown add-on ${JSON.stringify(key)} of connector ${JSON.stringify(connector.key)}.`,
       );
-    }
-    if (seen.has(key)) throw new CheckoutRequestError(`Add-on ${JSON.stringify(key)} is listed twice.`);
+    else if (seen.has(key)) refuse(`addons.${i}.key`, `Add-on ${JSON.stringify(key)} is listed twice.`);
+    else addons.push({ addon, quantity });
     seen.add(key);
-    return { addon, quantity };
-  });
+  }
+  if (!edition || problems.length > 0) throw new CheckoutRequestError(problems);
   return {
     connector,
     edition,
@@ -93,21 +101,25 @@ export function checkoutLineItems(
   const label = `Edition ${JSON.stringify(plan.edition.key)} of connector ${JSON.stringify(plan.connector.key)}`;
   if (!base) {
     if (plan.interval)
-      throw new CheckoutRequestError(`${label} has no ${JSON.stringify(plan.interval)} price.`);
+      throw new CheckoutRequestError([
+        { path: "body.interval", message: `${label} has no ${JSON.stringify(plan.interval)} price.` },
+      ]);
     throw new Error(`${label} has no price Stripe knows; run a listings sync to see the problem.`);
   }
   const items = [{ price: base.id, quantity: 1 }];
-  for (const { addon, quantity } of plan.addons) {
+  const problems: CheckoutProblem[] = [];
+  for (const [i, { addon, quantity }] of plan.addons.entries()) {
     const match = recurringOf(addon.prices).find(
       (price) => price.interval === base.interval && price.currency === base.currency,
     );
-    if (!match) {
-      throw new CheckoutRequestError(
-        `Add-on ${JSON.stringify(addon.key)} has no ${JSON.stringify(base.interval)} price in ${base.currency.toUpperCase()}.`,
-      );
-    }
-    items.push({ price: match.id, quantity });
+    if (match) items.push({ price: match.id, quantity });
+    else
+      problems.push({
+        path: `body.addons.${i}.key`,
+        message: `Add-on ${JSON.stringify(addon.key)} has no ${JSON.stringify(base.interval)} price in ${base.currency.toUpperCase()}.`,
+      });
   }
+  if (problems.length > 0) throw new CheckoutRequestError(problems);
   return items;
 }
 

@@ -1,8 +1,20 @@
 /** Errors of the marketplace; lib/marketplace/routes.ts maps them to HTTP. */
 
-/** A checkout request the catalog or the allow-list refuses; `message` quotes the refused value. */
+/** One refused field of a checkout request (the same shape as a schema violation's details). */
+export interface CheckoutProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * A checkout request the catalog or the allow-list refuses: `message` quotes every refused value,
+ * `problems` names each one's field.
+ */
 export class CheckoutRequestError extends Error {
   override name = "CheckoutRequestError";
+  constructor(readonly problems: CheckoutProblem[]) {
+    super(problems.map((problem) => problem.message).join(" "));
+  }
 }
 
 /** No listings are stored yet and filling them failed (integrator.io or Stripe unreachable). */

@@ -61,7 +61,7 @@ function withMarketplaceErrors(handle: RouteHandler): RouteHandler {
     try {
       return await handle(input);
     } catch (error) {
-      if (error instanceof CheckoutRequestError) throw badRequest(error.message);
+      if (error instanceof CheckoutRequestError) throw badRequest(error.message, error.problems);
       if (error instanceof InvalidCursorError) throw badRequest(`Invalid cursor: ${error.message}.`);
       if (error instanceof ListingsUnavailableError) {
         throw new HttpError(503, "listings_unavailable", error.message, {

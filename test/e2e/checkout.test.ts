@@ -23,7 +23,11 @@ const checkout = async (body: Record<string, unknown>, headers: Record<string, s
   return {
     status: response.status,
     headers: response.headers,
-    body: (await response.json()) as { id: string; url: string; error: { code: string; message: string } },
+    body: (await response.json()) as {
+      id: string;
+      url: string;
+      error: { code: string; message: string; details?: { path: string }[] };
+    },
   };
 };
 const order = (overrides: Record<string, unknown> = {}) => ({
@@ -53,6 +57,23 @@ describe("checkout validation", () => {
     expect(status).toBe(400);
     expect(body.error.code).toBe("invalid_request");
     expect(body.error.message).toContain(quoted);
+  });
+
+  it("names every refused field at once, each in the details", async () => {
+    const { status, body } = await checkout(
+      order({
+        edition: "gold",
+        addons: [{ key: "warehouse", quantity: 1 }],
+        successUrl: "https://evil.example/thanks",
+      }),
+    );
+    expect(status).toBe(400);
+    expect(body.error.code).toBe("invalid_request");
+    for (const quoted of ['"gold"', '"warehouse"', '"https://evil.example"'])
+      expect(body.error.message).toContain(quoted);
+    expect((body.error.details ?? []).map((d) => d.path).sort()).toEqual(
+      ["body.addons.0.key", "body.edition", "body.successUrl"].sort(),
+    );
   });
 
   it("refuses an add-on with no price on the edition's interval (one subscription, one billing cycle)", async () => {
