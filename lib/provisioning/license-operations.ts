@@ -5,7 +5,7 @@ import type { LicenseOpts } from "#lib/licensing/license.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
 import type { LicenseOperation } from "#lib/licensing/plan-changes.ts";
 import type { MetricName } from "#lib/observability/metrics.ts";
-import type { LicenseRecord } from "#lib/store/licenses.ts";
+import type { LicenseRecord, OwnedLicense } from "#lib/store/licenses.ts";
 import type { ProvisioningContext } from "./context.ts";
 
 /** Who a license belongs to in our store, and what caused the change (for the audit trail). */
@@ -243,9 +243,11 @@ export async function resolveCreateIntent(
     if (normalizeEmail(license.user?.email ?? "") !== email) continue;
     const created = Date.parse(String(license.created ?? ""));
     if (Number.isFinite(created) && Number.isFinite(since) && created < since) continue;
-    // A license our store already records (even this customer's, e.g. one a transfer moved away
-    // from this email a moment ago) came from a create resolved earlier: not this create's.
-    if (await ctx.licenses.owner(license._id)) continue;
+    // A license our store already owns (even this customer's, e.g. one a transfer moved away
+    // from this email a moment ago) came from a create resolved earlier: not this create's —
+    // unless this very create owned it (after its intent) and stopped before its record.
+    const owner = await ctx.licenses.owner(license._id);
+    if (owner && !ownedByThisCreate(owner, record, target)) continue;
     ctx.logger.info("adopted the license of an earlier create", {
       customerId: target.customerId,
       connector: target.connectorKey,
@@ -274,6 +276,16 @@ export async function resolveCreateIntent(
   });
 }
 
+/** Ownership this create wrote: same customer and connector, recorded after its intent. */
+function ownedByThisCreate(owner: OwnedLicense, intent: LicenseRecord, target: LicenseTarget): boolean {
+  return (
+    owner.customerId === target.customerId &&
+    owner.connectorKey === target.connectorKey &&
+    intent.intentAt !== undefined &&
+    owner.ownedAt >= intent.intentAt
+  );
+}
+
 type LicenseFields = Pick<LicenseRecord, "email" | "expires" | "opts" | "state"> & {
   licenseId: string | undefined;
   intentAt?: string;
@@ -288,10 +300,13 @@ interface Announcement {
 }
 
 /**
- * Records a license change. Its announcement (audit entry, domain event) goes out before the
- * record is written: the change already happened in integrator.io, and a crash in between must
- * repeat the announcement on the retry (at least once), never skip it — the retry finds the
- * record unchanged and does the change, and so announces, again.
+ * Records a license change. A license id new to the record is recorded as ours first, the moment
+ * integrator.io has answered: another customer's lost create, resolving by listing the connector's
+ * licenses, must not take it for its own. The announcement (audit entry, domain event) goes out
+ * before the record is written: the change already happened in integrator.io, and a crash in
+ * between must repeat the announcement on the retry (at least once), never skip it — the retry
+ * finds the record unchanged and does the change, and so announces, again. A license id the
+ * record already holds was owned when it was first written.
  */
 async function save(
   ctx: ProvisioningContext,
@@ -300,8 +315,12 @@ async function save(
   fields: LicenseFields,
   announcement?: Announcement,
 ): Promise<LicenseRecord> {
-  if (announcement) await announce(ctx, target, announcement, fields);
   const { licenseId, intentAt, reason, ...rest } = fields;
+  if (licenseId && licenseId !== current?.licenseId) {
+    const { customerId, connectorKey, connectorId } = target;
+    await ctx.licenses.own({ licenseId, customerId, connectorKey, connectorId, email: fields.email });
+  }
+  if (announcement) await announce(ctx, target, announcement, fields);
   return ctx.licenses.save(
     {
       customerId: target.customerId,
@@ -314,6 +333,7 @@ async function save(
       ...(reason ? { reason } : {}),
     },
     current?.rev,
+    { owned: true },
   );
 }
 

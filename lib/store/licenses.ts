@@ -62,6 +62,8 @@ export class Licenses {
   async save(
     license: Omit<LicenseRecord, "rev" | "updatedAt">,
     expectedRev: number | undefined,
+    /** The caller has recorded this license id as ours already (`own`). */
+    { owned = false }: { owned?: boolean } = {},
   ): Promise<LicenseRecord> {
     const record: LicenseRecord = {
       ...license,
@@ -70,7 +72,7 @@ export class Licenses {
     };
     // Ownership first (idempotent): a license integrator.io issued to us is known as ours even if
     // the record write below loses a race, so reconcile can expire it as a stray.
-    if (license.licenseId) {
+    if (license.licenseId && !owned) {
       const { licenseId, customerId, connectorKey, connectorId, email } = license;
       await this.own({ licenseId, customerId, connectorKey, connectorId, email });
     }

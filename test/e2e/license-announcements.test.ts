@@ -70,3 +70,40 @@ describe("license announcements", () => {
     expect(audit.map((entry) => entry.action).sort()).toEqual(["license.provisioned", "license.updated"]);
   });
 });
+
+describe("license ownership", () => {
+  it("a license integrator.io issued is ours before it is announced, and an update does not record it again", async () => {
+    const email = uniqueEmail("owned");
+    await createIntegratorUser(stack, email);
+    const customerId = `cus_owned_${Date.now().toString(36)}`;
+    // The announcement fails (EventBridge down): the license integrator.io just issued is ours all
+    // the same, so another customer's lost create cannot take it for its own meanwhile.
+    const unannounced = {
+      ...ctx,
+      events: {
+        publish: async () => {
+          throw new Error("EventBridge is unavailable");
+        },
+      },
+    };
+    await expect(
+      convergeCustomer(customerId, unannounced, "test:create", viewFor(customerId, email, "price_std_month")),
+    ).rejects.toThrow("EventBridge is unavailable");
+    const [issued] = await licensesOf(stack, email);
+    const owned = await ctx.licenses.owner(issued?._id ?? "");
+    expect(owned).toMatchObject({ customerId, connectorKey: CONNECTOR.key, email });
+
+    // The retry adopts that license (no second one), records and announces it; an upgrade then
+    // changes the license, not its ownership.
+    await convergeCustomer(customerId, ctx, "test:retry", viewFor(customerId, email, "price_std_month"));
+    expect(await licensesOf(stack, email)).toHaveLength(1);
+    const recorded = await ctx.licenses.owner(issued?._id ?? "");
+    await convergeCustomer(customerId, ctx, "test:upgrade", viewFor(customerId, email, "price_prem_month"));
+    const [license] = await ctx.licenses.forCustomer(customerId);
+    expect(license).toMatchObject({ licenseId: issued?._id, state: "active" });
+    expect(license?.opts).toMatchObject({ connectorEdition: "premium" });
+    expect(await ctx.licenses.owner(issued?._id ?? "")).toEqual(recorded);
+    const told = (await events.list()).filter((e) => e.detail.customerId === customerId);
+    expect(told.map((e) => e.type)).toEqual(["license.provisioned", "license.updated"]);
+  }, 60_000);
+});
