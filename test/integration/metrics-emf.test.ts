@@ -1,4 +1,3 @@
-import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as worker from "#functions/provision-worker.ts";
 import * as webhook from "#functions/stripe-webhook.ts";
@@ -6,7 +5,8 @@ import { loadEnvironment } from "#lib/runtime.ts";
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "#local/dynamodb-local.ts";
 import { type LocalQueues, startLocalQueues } from "#local/queues.ts";
 import { type IntegratorSimulator, startIntegratorSimulator } from "#local/sim/integrator/index.ts";
-import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
+import { functionEnv, signedDelivery, workerRecord, writtenDuring } from "#test/helpers/function-harness.ts";
+import { lambdaContext } from "#test/helpers/http-events.ts";
 import { simControl } from "#test/helpers/local-stack.ts";
 import { makeCustomer, makeEvent, makeSubscription } from "#test/helpers/stripe-fixtures.ts";
 
@@ -18,7 +18,6 @@ import { makeCustomer, makeEvent, makeSubscription } from "#test/helpers/stripe-
 
 const CONNECTOR_ID = "65f1c0a2b7d94e3a1c8b7d20"; // local/catalog.json
 const SECRET = "whsec_metrics_test";
-const stripe = new Stripe("sk_test_unused");
 
 let dynamo: DynamoDbLocal;
 let queues: LocalQueues;
@@ -34,19 +33,11 @@ beforeAll(async () => {
   await createTable(dynamo.endpoint, "metrics-test");
   await simControl(integrator.origin, "POST", "/_sim/connectors", { _id: CONNECTOR_ID, name: "Shopify" });
   await simControl(integrator.origin, "POST", "/_sim/users", { email: "metrics@example.com" });
-  env = {
-    TABLE_NAME: "metrics-test",
-    DYNAMODB_ENDPOINT: dynamo.endpoint,
-    SQS_ENDPOINT: queues.endpoint,
-    QUEUE_URL: queues.queueUrl,
-    STRIPE_WEBHOOK_SECRET: SECRET,
-    // Stripe is never called by these events: a closed port makes sure of it.
-    STRIPE_SECRET_KEY: "sk_test_local",
-    STRIPE_API_URL: "http://127.0.0.1:9",
-    INTEGRATOR_API_URL: integrator.url,
-    INTEGRATOR_TOKEN: "metrics-vendor-token",
-    LOG_LEVEL: "SILENT",
-  };
+  // Stripe is never called by these events: its API stays closed.
+  env = functionEnv(
+    { dynamo, queues, tableName: "metrics-test", webhookSecret: SECRET },
+    { INTEGRATOR_API_URL: integrator.url, INTEGRATOR_TOKEN: "metrics-vendor-token", LOG_LEVEL: "SILENT" },
+  );
   // Powertools reads this when a Metrics object is built: enabled for the functions built below.
   vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
 });
@@ -66,23 +57,9 @@ type Emf = {
   service: string;
 } & Record<string, unknown>;
 
-/** Runs `work`, returning the EMF documents written to stdout meanwhile (other output passes through). */
+/** Runs `work`, returning the EMF documents it wrote to stdout. */
 async function emfOf(work: () => Promise<unknown>): Promise<Emf[]> {
-  const written: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    const callback = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
-    callback?.();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await work();
-  } finally {
-    process.stdout.write = write;
-  }
-  return written
-    .join("")
+  return (await writtenDuring(work))
     .split("\n")
     .filter((line) => line.includes('"_aws"'))
     .map((line) => JSON.parse(line) as Emf);
@@ -106,17 +83,7 @@ describe("EMF metrics", () => {
 
   it("a webhook delivery: EventsReceived, and EventsIgnored for a type the product does not handle", async () => {
     const handler = webhook.makeHandler(webhook.createDeps(await loadEnvironment(env)));
-    const deliver = (payload: string) =>
-      handler(
-        httpEvent("POST /webhooks/stripe", {
-          headers: {
-            "content-type": "application/json",
-            "stripe-signature": stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET }),
-          },
-          body: payload,
-        }),
-        lambdaContext,
-      );
+    const deliver = (payload: string) => handler(signedDelivery(payload, SECRET), lambdaContext);
     for (const event of events) {
       const documents = await emfOf(() => deliver(JSON.stringify(event)));
       expect(names(documents)).toEqual(["EventsReceived"]);
@@ -138,24 +105,7 @@ describe("EMF metrics", () => {
 
   it("a worker batch: EventsProcessed per record and LicensesCreated for the new license", async () => {
     const handler = worker.makeHandler(await worker.createDeps(await loadEnvironment(env)));
-    const records = events.map((event, i) => ({
-      messageId: `m${i}`,
-      receiptHandle: `r${i}`,
-      body: JSON.stringify({ eventId: event.id }),
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: String(Date.now()),
-        SenderId: "test",
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-        MessageGroupId: customer.id,
-        MessageDeduplicationId: event.id,
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:local:000000000000:events.fifo",
-      awsRegion: "us-east-1",
-    }));
+    const records = events.map((event) => workerRecord(event.id, customer.id));
     let result: unknown;
     const documents = await emfOf(async () => {
       result = await handler({ Records: records }, lambdaContext);

@@ -1,5 +1,3 @@
-import type { SQSRecord } from "aws-lambda";
-import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as worker from "#functions/provision-worker.ts";
 import * as webhook from "#functions/stripe-webhook.ts";
@@ -10,7 +8,14 @@ import { Customers } from "#lib/store/customers.ts";
 import { Inbox } from "#lib/store/inbox.ts";
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "#local/dynamodb-local.ts";
 import { type LocalQueues, startLocalQueues } from "#local/queues.ts";
-import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
+import {
+  CLOSED_URL,
+  functionEnv,
+  signedDelivery,
+  workerRecord,
+  writtenDuring,
+} from "#test/helpers/function-harness.ts";
+import { lambdaContext } from "#test/helpers/http-events.ts";
 import { makeCustomer, makeEvent, makeInvoice } from "#test/helpers/stripe-fixtures.ts";
 
 /**
@@ -20,7 +25,6 @@ import { makeCustomer, makeEvent, makeInvoice } from "#test/helpers/stripe-fixtu
  */
 
 const SECRET = "whsec_worker_batch";
-const stripe = new Stripe("sk_test_unused");
 
 let dynamo: DynamoDbLocal;
 let queues: LocalQueues;
@@ -32,83 +36,30 @@ beforeAll(async () => {
     startLocalQueues({ visibilityTimeoutSeconds: 1 }),
   ]);
   await createTable(dynamo.endpoint, "worker-batch");
-  env = {
-    TABLE_NAME: "worker-batch",
-    DYNAMODB_ENDPOINT: dynamo.endpoint,
-    SQS_ENDPOINT: queues.endpoint,
-    QUEUE_URL: queues.queueUrl,
-    STRIPE_WEBHOOK_SECRET: SECRET,
-    // Customer events never call Stripe or integrator.io: closed ports make sure of it.
-    STRIPE_SECRET_KEY: "sk_test_local",
-    STRIPE_API_URL: "http://127.0.0.1:9",
-    INTEGRATOR_API_URL: "http://127.0.0.1:9/v1",
-    INTEGRATOR_TOKEN: "worker-batch-token",
-    LOG_LEVEL: "INFO",
-  };
+  // Customer events never call Stripe or integrator.io: both APIs stay closed.
+  env = functionEnv(
+    { dynamo, queues, tableName: "worker-batch", webhookSecret: SECRET },
+    { INTEGRATOR_API_URL: `${CLOSED_URL}/v1`, INTEGRATOR_TOKEN: "worker-batch-token", LOG_LEVEL: "INFO" },
+  );
 });
 afterAll(async () => {
   await Promise.all([dynamo?.stop(), queues?.stop()]);
 });
 
-/** Every line written to stdout and stderr while `work` runs (nothing passes through). */
+/** The JSON lines `work` wrote to stdout and stderr. */
 async function linesOf(work: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const written: string[] = [];
-  const streams = [process.stdout, process.stderr];
-  const writes = streams.map((stream) => stream.write);
-  for (const stream of streams) {
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-      (rest.find((arg) => typeof arg === "function") as (() => void) | undefined)?.();
-      return true;
-    }) as typeof stream.write;
-  }
-  try {
-    await work();
-  } finally {
-    streams.forEach((stream, i) => {
-      stream.write = writes[i] as typeof stream.write;
-    });
-  }
-  return written
-    .join("")
+  return (await writtenDuring(work, [process.stdout, process.stderr]))
     .split("\n")
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
-
-const record = (eventId: string, groupId: string): SQSRecord => ({
-  messageId: `m-${eventId}`,
-  receiptHandle: `r-${eventId}`,
-  body: JSON.stringify({ eventId }),
-  attributes: {
-    ApproximateReceiveCount: "1",
-    SentTimestamp: String(Date.now()),
-    SenderId: "test",
-    ApproximateFirstReceiveTimestamp: String(Date.now()),
-    MessageGroupId: groupId,
-    MessageDeduplicationId: eventId,
-  },
-  messageAttributes: {},
-  md5OfBody: "",
-  eventSource: "aws:sqs",
-  eventSourceARN: "arn:aws:sqs:local:000000000000:events.fifo",
-  awsRegion: "us-east-1",
-});
 
 describe("the provision worker's batch", () => {
   it("runs each customer's events in order and holds back only the customer whose event failed", async () => {
     const environment = await loadEnvironment(env);
     const receive = webhook.makeHandler(webhook.createDeps(environment));
     const deliver = async (event: object) => {
-      const payload = JSON.stringify(event);
-      const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET });
-      const answer = await receive(
-        httpEvent("POST /webhooks/stripe", {
-          headers: { "content-type": "application/json", "stripe-signature": signature },
-          body: payload,
-        }),
-        lambdaContext,
-      );
+      const answer = await receive(signedDelivery(JSON.stringify(event), SECRET), lambdaContext);
       expect(answer.statusCode).toBe(200);
     };
     const broken = makeCustomer({ id: "cus_batch_broken", email: "broken@example.com" });
@@ -135,10 +86,10 @@ describe("the provision worker's batch", () => {
       result = await handler(
         {
           Records: [
-            record(unanswerable.id, broken.id),
-            record(healthyFirst.id, healthy.id),
-            record(brokenLater.id, broken.id),
-            record(healthyThen.id, healthy.id),
+            workerRecord(unanswerable.id, broken.id),
+            workerRecord(healthyFirst.id, healthy.id),
+            workerRecord(brokenLater.id, broken.id),
+            workerRecord(healthyThen.id, healthy.id),
           ],
         },
         lambdaContext,
