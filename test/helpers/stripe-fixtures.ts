@@ -17,7 +17,7 @@ import {
 
 /**
  * Typed factories for Stripe objects, built from Stripe's own example objects in
- * `../shared/fixtures/stripe` (beside the repository) so test payloads have Stripe's real shape:
+ * `test/fixtures/stripe` (copied into the repository) so test payloads have Stripe's real shape:
  * every field Stripe sends is there, periods are on the subscription items, timestamps are Unix
  * seconds. The factories replace the fixtures' placeholder values with realistic ones around a
  * fixed `now` (`FIXED_NOW` unless given) and return the object parsed by our schema, so a
@@ -28,7 +28,7 @@ import {
  * const event = makeEvent("customer.subscription.updated", sub, { previous_attributes: { status: "trialing" } });
  */
 
-export const STRIPE_FIXTURES_DIR = new URL("../../../shared/fixtures/stripe/", import.meta.url);
+export const STRIPE_FIXTURES_DIR = new URL("../fixtures/stripe/", import.meta.url);
 
 export const STRIPE_FIXTURE_NAMES = [
   "checkout.session",

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeForm } from "#local/sim/stripe/form.ts";
 import { type SimHarness, seedPrice, startSimHarness, stripeFor } from "#test/helpers/stripe-sim.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/stripe/", import.meta.url);
+const FIXTURES = new URL("../fixtures/stripe/", import.meta.url);
 function fixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES), "utf8")) as Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 /**
  * The simulator's own records. They hold what the simulator needs to behave like Stripe;
- * render.ts turns them into Stripe's wire objects (the shapes of ../../../../shared/fixtures/stripe).
+ * render.ts turns them into Stripe's wire objects (the shapes of test/fixtures/stripe).
  */
 import type { Metadata } from "./params.ts";
 

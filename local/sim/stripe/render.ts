@@ -1,5 +1,5 @@
 /**
- * Records → Stripe's wire objects, in the shapes of the fixtures in shared/fixtures/stripe
+ * Records → Stripe's wire objects, in the shapes of the fixtures in test/fixtures/stripe
  * (API version 2026-10-28.endive): every field present, `null` where Stripe has nothing,
  * timestamps in Unix seconds, ids (not objects) in expandable fields.
  */

@@ -41,7 +41,7 @@ const schemaFor: Record<
 };
 
 describe("Stripe fixtures", () => {
-  it("lists every fixture file in shared/fixtures/stripe", () => {
+  it("lists every fixture file in test/fixtures/stripe", () => {
     const files = readdirSync(STRIPE_FIXTURES_DIR)
       .filter((file) => file.endsWith(".json"))
       .map((file) => file.replace(/\.json$/, ""))
