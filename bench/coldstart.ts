@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- coldstart [--no-synth] [--runs N] [--only a,b]`  (DESIGN §8)
+ * `npm run bench -- coldstart [--no-synth] [--runs N] [--only a,b]`  (docs/architecture.md §8)
  *
  * For every function of lib/functions.ts: the bundle `cdk synth` built (from cdk.out), its
  * module init time in a fresh Node process (`import()` of the bundle, with the NODE_OPTIONS the

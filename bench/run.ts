@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- <name> [--flags]`: runs `bench/<name>.ts`'s exported `main(argv)`.
- * Each benchmark prints a table and writes `bench/results/<name>.json` (DESIGN §8).
+ * Each benchmark prints a table and writes `bench/results/<name>.json` (docs/architecture.md §8).
  */
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -54,7 +54,7 @@ export interface ProductAlarmsProps {
 /** The metric the access-log filter writes for the webhook's 4xx answers. */
 export const WEBHOOK_CLIENT_ERRORS_METRIC = "WebhookClientErrors";
 
-/** CloudWatch alarms on the metric names of DESIGN §9, optionally sent to an e-mail through SNS. */
+/** CloudWatch alarms on the metric names of docs/architecture.md §9, optionally sent to an e-mail through SNS. */
 export class ProductAlarms extends Construct {
   readonly alarms: Alarm[] = [];
   readonly topic: Topic | undefined;

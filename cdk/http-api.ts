@@ -28,16 +28,16 @@ export interface ProductHttpApiProps {
   logRemovalPolicy: RemovalPolicy;
 }
 
-/** Why a route has no API Gateway authorizer: DESIGN §6 checks auth inside the handlers, the same locally and in AWS. */
+/** Why a route has no API Gateway authorizer: docs/architecture.md §6 checks auth inside the handlers, the same locally and in AWS. */
 const authReasons: Record<AuthKind, string> = {
   public:
-    "Public by design (DESIGN §6: listings, health, OpenAPI, checkout with allow-listed redirect origins).",
+    "Public by design (docs/architecture.md §6: listings, health, OpenAPI, checkout with allow-listed redirect origins).",
   stripe:
-    "Authenticated in the handler by Stripe's signature on the raw body (DESIGN §6), which an authorizer cannot see.",
+    "Authenticated in the handler by Stripe's signature on the raw body (docs/architecture.md §6), which an authorizer cannot see.",
   system:
-    "Authenticated in the handler by integrator.io's stack system token, compared in constant time (DESIGN §3, §6).",
+    "Authenticated in the handler by integrator.io's stack system token, compared in constant time (docs/architecture.md §3, §6).",
   admin:
-    "Authenticated in the handler by the admin bearer token from Secrets Manager, compared in constant time (DESIGN §6).",
+    "Authenticated in the handler by the admin bearer token from Secrets Manager, compared in constant time (docs/architecture.md §6).",
 };
 
 /**

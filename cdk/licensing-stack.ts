@@ -75,7 +75,7 @@ const key = (name: string) => ({ name, type: AttributeType.STRING });
 
 /**
  * The production stack, derived from the shared tables: a new entry in lib/functions.ts or
- * lib/routes.ts needs no change here. DESIGN §1, §6, §9.
+ * lib/routes.ts needs no change here. docs/architecture.md §1, §6, §9.
  */
 export class LicensingStack extends Stack {
   readonly table: TableV2;
@@ -138,7 +138,7 @@ export class LicensingStack extends Stack {
     });
 
     this.eventBus = new EventBus(this, "DomainEvents", {
-      description: "integrator-licensing domain events (DESIGN §1)",
+      description: "integrator-licensing domain events (docs/architecture.md §1)",
     });
     this.secrets = new ProductSecrets(this, "Secrets", {
       namePrefix: this.stackName,

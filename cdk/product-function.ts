@@ -142,7 +142,7 @@ export class ProductFunction extends Construct {
     Validations.of(this.function).acknowledge({
       id: "AwsSolutions-L1",
       reason:
-        "DESIGN §10 pins nodejs22.x: the dependency set (middy 6, Powertools 2.35, the pinned AWS SDK) is verified on Node 20/22, which CI and the local stack run; nodejs24.x is a deliberate upgrade, not a synth default.",
+        "docs/architecture.md §10 pins nodejs22.x: the dependency set (middy 6, Powertools 2.35, the pinned AWS SDK) is verified on Node 20/22, which CI and the local stack run; nodejs24.x is a deliberate upgrade, not a synth default.",
     });
 
     if (definition.trigger === "queue") {

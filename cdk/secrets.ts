@@ -28,7 +28,7 @@ export interface ProductSecretsProps {
 }
 
 /**
- * The five secrets of DESIGN §9 in Secrets Manager. Functions get only the `*_SECRET_ID` of the
+ * The five secrets of docs/architecture.md §9 in Secrets Manager. Functions get only the `*_SECRET_ID` of the
  * secrets they may read (lib/secrets.ts fetches them once per cold start); no value is ever in
  * the template or an environment variable.
  */

@@ -11,7 +11,7 @@ export type Deps = ExtensionDeps;
 export const createDeps = (environment: Environment): Promise<Deps> => createExtensionDeps(environment);
 
 /**
- * The vendor's integrator.io stack, both kinds (DESIGN §3):
+ * The vendor's integrator.io stack, both kinds (docs/architecture.md §3):
  * - HTTP server stack: `POST /integrator/function` (system token) and `GET /integrator/healthCheck`
  *   through API Gateway;
  * - Lambda stack: integrator.io invokes this function directly with the options as payload and

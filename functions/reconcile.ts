@@ -15,7 +15,7 @@ export const createDeps = (environment: Environment): Promise<Deps> =>
 export type ReconcileEvent = { source?: string; "detail-type"?: string; detail?: unknown };
 
 /**
- * Stripe ↔ store ↔ integrator.io (DESIGN §1). A `reconcile.requested` event carries out the run
+ * Stripe ↔ store ↔ integrator.io (docs/architecture.md §1). A `reconcile.requested` event carries out the run
  * the admin API recorded; any other event (the schedule) starts a full repair run, unless one is
  * already working. Answers the run as it ended.
  */

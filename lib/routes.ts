@@ -94,7 +94,7 @@ const webhookReceipt = z.object({
 const apiError = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.array(z.unknown())) }),
 });
-/** The error bodies of the two formats (DESIGN §6): the OpenAPI document's `ApiError` and `IntegratorError`. */
+/** The error bodies of the two formats (docs/architecture.md §6): the OpenAPI document's `ApiError` and `IntegratorError`. */
 export const apiErrorBody = apiError;
 export const integratorErrorBody = z.object({
   errors: z.array(z.object({ code: z.string(), message: z.string(), field: z.optional(z.string()) })),
@@ -235,7 +235,7 @@ export const routes: readonly RouteDefinition[] = [
       304: { description: "Unchanged since the ETag in If-None-Match." },
     },
   }),
-  // The vendor's integrator.io stack (functions/integrator-extension.ts), integrator.io's conventions (DESIGN §3).
+  // The vendor's integrator.io stack (functions/integrator-extension.ts), integrator.io's conventions (docs/architecture.md §3).
   route({
     method: "POST",
     path: "/integrator/function",

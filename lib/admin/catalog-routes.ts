@@ -4,7 +4,7 @@ import type { RouteHandler } from "#lib/http/http-function.ts";
 import type { RouteInput } from "#lib/http/types.ts";
 import type { AdminDeps } from "./deps.ts";
 
-/** The catalog as loaded, and Stripe's customer portal (reachable only through the admin API, DESIGN §9). */
+/** The catalog as loaded, and Stripe's customer portal (reachable only through the admin API, docs/architecture.md §9). */
 export function catalogRoutes(deps: AdminDeps): Record<string, RouteHandler> {
   return {
     "GET /admin/catalog": async () => ({ body: deps.ctx.catalog }),

@@ -72,7 +72,7 @@ const SETTLE_MS = 10_000;
 const IN_FLIGHT_MS = 2 * 60_000;
 
 /**
- * Moves a customer's license of one connector to another integrator.io email (DESIGN §5: a
+ * Moves a customer's license of one connector to another integrator.io email (docs/architecture.md §5: a
  * change of email is a transfer — the old license expires, a new one is created, both audited).
  *
  * The new email is written to the deciding Stripe subscription's `metadata.integrator_email`,

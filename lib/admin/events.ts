@@ -29,7 +29,7 @@ export function eventSummary(event: InboxEvent): EventSummary {
 }
 
 /**
- * Queues an inbox event again for the worker (DESIGN §9): a new FIFO deduplication id, since the
+ * Queues an inbox event again for the worker (docs/architecture.md §9): a new FIFO deduplication id, since the
  * queue drops a repeated id for 5 minutes; same group, so it stays in its customer's order.
  * Processing is idempotent: replaying a processed event changes nothing.
  */

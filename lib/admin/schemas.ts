@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 import { DRIFT_COUNT_KEYS, DRIFT_KINDS, type DriftCountKey } from "../reconcile/drift-kinds.ts";
 
 /**
- * Request and response schemas of the admin API (DESIGN §6). The route table carries them, so
+ * Request and response schemas of the admin API (docs/architecture.md §6). The route table carries them, so
  * validation, the OpenAPI document and these types all come from here. Only `zod/mini`: the route
  * table is in every function's bundle.
  */

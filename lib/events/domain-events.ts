@@ -4,7 +4,7 @@ import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { Table } from "#lib/store/dynamo.ts";
 import { withoutKeys } from "#lib/store/dynamo.ts";
 
-/** The outcomes the vendor's systems subscribe to (DESIGN §1). */
+/** The outcomes the vendor's systems subscribe to (docs/architecture.md §1). */
 export type DomainEventType =
   | "license.provisioned"
   | "license.updated"

@@ -1,6 +1,6 @@
 import { IntegratorError } from "#lib/integrator/errors.ts";
 
-/** One entry of the protocol's error body `{"errors":[{code, message}]}` (DESIGN §3). */
+/** One entry of the protocol's error body `{"errors":[{code, message}]}` (docs/architecture.md §3). */
 export interface ProtocolError {
   code: string;
   message: string;

@@ -11,7 +11,7 @@ import {
 import type { Limiter } from "./limiter.ts";
 import { errorBodySchema } from "./schemas.ts";
 
-/** How calls are retried (DESIGN §4). */
+/** How calls are retried (docs/architecture.md §4). */
 export interface RetryPolicy extends BackoffPolicy {
   /**
    * Attempts of an idempotent call that fail with 5xx, a network error or a timeout before the
@@ -139,7 +139,7 @@ function statusMessage(
 }
 
 /**
- * Sends one logical call: waits for the limiter before every attempt, retries as DESIGN §4 says,
+ * Sends one logical call: waits for the limiter before every attempt, retries as docs/architecture.md §4 says,
  * and returns the 2xx response or throws an `IntegratorError`. A caller abort rejects with the
  * signal's reason.
  */

@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 
 /**
- * Schemas of integrator.io's resources (DESIGN §3). Objects are loose: fields integrator.io adds
+ * Schemas of integrator.io's resources (docs/architecture.md §3). Objects are loose: fields integrator.io adds
  * later are kept, not stripped. Only `_id` is required; everything else integrator.io may omit.
  * Types are inferred from the schemas.
  */

@@ -17,7 +17,7 @@ import {
 
 /**
  * The license each catalog connector should have, given one customer's Stripe subscriptions
- * (DESIGN §5). Pure: `now` is passed in, nothing is read or written.
+ * (docs/architecture.md §5). Pure: `now` is passed in, nothing is read or written.
  *
  * | subscription `status`                               | desired license (`kind`, `expires`)                                     |
  * |-----------------------------------------------------|-------------------------------------------------------------------------|

@@ -2,7 +2,7 @@ import { isEmail, normalizeEmail } from "#lib/licensing/license.ts";
 import type { StripeCheckoutSession } from "#lib/stripe/schemas.ts";
 
 /**
- * Which email a license is issued to (DESIGN §5), first match wins:
+ * Which email a license is issued to (docs/architecture.md §5), first match wins:
  * 1. the subscription's `metadata.integrator_email` (staff override per subscription),
  * 2. the customer's `metadata.integrator_email` (staff override per customer),
  * 3. the email captured at checkout (`emailFromCheckoutSession`),

@@ -1,5 +1,5 @@
 /**
- * The integrator.io license as the licensing rules see it: its `opts` (vendor-defined, DESIGN §3)
+ * The integrator.io license as the licensing rules see it: its `opts` (vendor-defined, docs/architecture.md §3)
  * and the comparisons `planChanges` makes so that a replayed event plans no call.
  */
 

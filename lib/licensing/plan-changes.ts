@@ -22,7 +22,7 @@ import { type LicenseOpts, normalizeEmail, sameJson, sameSecond } from "#lib/lic
  * (key order and `undefined` keys do not matter; array order does).
  *
  * A `creating` record without `licenseId` is a create whose outcome is unknown: the caller
- * resolves it first (adopt the connector's license for that email, DESIGN §4; see
+ * resolves it first (adopt the connector's license for that email, docs/architecture.md §4; see
  * lib/provisioning/converge.ts). If it could not, the plan is `create` again for a live license
  * and nothing for `expire` / `delete` (no license is known to exist).
  */

@@ -151,7 +151,7 @@ async function expireInIntegrator(
 }
 
 /**
- * POST is not idempotent (DESIGN §4): the intent is recorded first, and a create whose outcome
+ * POST is not idempotent (docs/architecture.md §4): the intent is recorded first, and a create whose outcome
  * is unknown (lost answer) is resolved by `resolveCreateIntent` before anything else is tried.
  */
 async function createLicense(

@@ -1,6 +1,6 @@
 import { isConditionFailure, type Page, type Table, withoutKeys } from "./dynamo.ts";
 
-/** `received` → `enqueued` → `processed` | `failed` | `ignored` (DESIGN §1). */
+/** `received` → `enqueued` → `processed` | `failed` | `ignored` (docs/architecture.md §1). */
 export type InboxStatus = "received" | "enqueued" | "processed" | "failed" | "ignored";
 
 /** Inbox items outlive Stripe's 3 days of retries by far. */

@@ -38,7 +38,7 @@ type License = { licenseId?: string; email: string; state: string; customerId: s
 describe("admin API", () => {
   const adminRoutes = routes.filter((route) => route.auth === "admin");
 
-  it("covers the operations of DESIGN §6", () => {
+  it("covers the operations of docs/architecture.md §6", () => {
     const keys = adminRoutes.map((route) => `${route.method} ${route.path}`);
     for (const key of [
       "GET /admin/customers/{customerId}",

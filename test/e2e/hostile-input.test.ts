@@ -33,7 +33,7 @@ import {
 } from "#test/helpers/local-stack.ts";
 
 /**
- * DESIGN §9: bad input gets a clear 4xx and changes nothing, and no secret ever shows in a log or
+ * docs/architecture.md §9: bad input gets a clear 4xx and changes nothing, and no secret ever shows in a log or
  * a response. Every route of lib/routes.ts is attacked (a new route is covered by being in the
  * table), against a stack whose every secret is a distinctive value, while every line the stack
  * writes — this process's handlers and the worker processes — is captured.

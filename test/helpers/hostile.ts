@@ -11,7 +11,7 @@ import { eventually, type TestStack } from "./local-stack.ts";
 /**
  * Tools of the hostile-input suite (test/e2e/hostile-input.test.ts): raw HTTP requests that fetch
  * would refuse to send (a body on a GET, any path as typed), a snapshot of the whole table, the
- * error formats of DESIGN §6, and a capture of every line the stack writes.
+ * error formats of docs/architecture.md §6, and a capture of every line the stack writes.
  */
 
 export interface RawAnswer {
@@ -174,7 +174,7 @@ export function errorFormatFor(method: string, path: string): RouteDefinition["e
 
 /**
  * Asserts a clear refusal: a 4xx (one of `statuses` when given) whose body is the error format of
- * DESIGN §6 — `{"error":{code,message}}` or integrator.io's `{"errors":[{code,message}]}`.
+ * docs/architecture.md §6 — `{"error":{code,message}}` or integrator.io's `{"errors":[{code,message}]}`.
  */
 export function expectRefusal(
   answer: RawAnswer,

@@ -8,7 +8,7 @@ import {
   simClient,
 } from "#test/helpers/integrator-sim-client.ts";
 
-// Conformance of auth, the error envelope, connectors, licenses and pagination to DESIGN §3.
+// Conformance of auth, the error envelope, connectors, licenses and pagination to docs/architecture.md §3.
 const VENDOR = "vendor-token-for-api-tests";
 let sim: IntegratorSimulator;
 let client: SimClient;

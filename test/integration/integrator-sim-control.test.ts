@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IntegratorSimulator, startIntegratorSimulator } from "#local/sim/integrator/index.ts";
 import { nextYear, type SimClient, simClient } from "#test/helpers/integrator-sim-client.ts";
 
-// The control API (DESIGN §7): users, seeded connectors, faults, stats and reset.
+// The control API (docs/architecture.md §7): users, seeded connectors, faults, stats and reset.
 const VENDOR = "vendor-token-for-control-tests";
 let sim: IntegratorSimulator;
 let client: SimClient;

@@ -7,7 +7,7 @@ import {
   simClient,
 } from "#test/helpers/integrator-sim-client.ts";
 
-// Installing an integration app (DESIGN §3): who may install, what a connector without a stack
+// Installing an integration app (docs/architecture.md §3): who may install, what a connector without a stack
 // does, and the fields an integration app keeps to itself.
 const VENDOR = "vendor-token-for-install-tests";
 let sim: IntegratorSimulator;

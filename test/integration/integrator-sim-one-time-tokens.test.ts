@@ -3,7 +3,7 @@ import { type IntegratorSimulator, startIntegratorSimulator } from "#local/sim/i
 import { type Body, nextYear, type SimClient, simClient } from "#test/helpers/integrator-sim-client.ts";
 import { startTestStack, type TestStack } from "#test/helpers/integrator-sim-stack.ts";
 
-// One-time tokens (DESIGN §3): issued per stack invocation, scoped to the connector's resources
+// One-time tokens (docs/architecture.md §3): issued per stack invocation, scoped to the connector's resources
 // and the integration acted on, revoked when the stack answers or after their lifetime, and
 // charged to the vendor's bucket.
 const VENDOR = "vendor-token-for-one-time-token-tests";

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IntegratorSimulator, startIntegratorSimulator } from "#local/sim/integrator/index.ts";
 import { type SimClient, simClient } from "#test/helpers/integrator-sim-client.ts";
 
-// The per-account bucket of DESIGN §3: capacity, continuous refill, 429 + Retry-After.
+// The per-account bucket of docs/architecture.md §3: capacity, continuous refill, 429 + Retry-After.
 const VENDOR = "vendor-token-for-rate-limit-tests";
 let sim: IntegratorSimulator;
 let client: SimClient;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IntegratorSimulator, startIntegratorSimulator } from "#local/sim/integrator/index.ts";
 import { type SimClient, type SimResponse, simClient } from "#test/helpers/integrator-sim-client.ts";
 
-// Conformance of templates, stacks, integrations, state, the plain resources and jobs (DESIGN §3).
+// Conformance of templates, stacks, integrations, state, the plain resources and jobs (docs/architecture.md §3).
 const VENDOR = "vendor-token-for-resource-tests";
 let sim: IntegratorSimulator;
 let client: SimClient;

@@ -3,7 +3,7 @@ import { type IntegratorSimulator, startIntegratorSimulator } from "#local/sim/i
 import { type Body, nextYear, type SimClient, simClient } from "#test/helpers/integrator-sim-client.ts";
 import { type StackCall, startTestStack, type TestStack } from "#test/helpers/integrator-sim-stack.ts";
 
-// The trigger table of DESIGN §3: which integrator.io action calls which stack function, how.
+// The trigger table of docs/architecture.md §3: which integrator.io action calls which stack function, how.
 const VENDOR = "vendor-token-for-stack-tests";
 const SYSTEM_TOKEN = "system-token-for-stack-tests";
 const CONNECTOR = "app-connector";

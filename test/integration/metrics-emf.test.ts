@@ -11,7 +11,7 @@ import { simControl } from "#test/helpers/local-stack.ts";
 import { makeCustomer, makeEvent, makeSubscription } from "#test/helpers/stripe-fixtures.ts";
 
 /**
- * DESIGN §9: the product's metrics leave each function as CloudWatch EMF lines on stdout, in the
+ * docs/architecture.md §9: the product's metrics leave each function as CloudWatch EMF lines on stdout, in the
  * `IntegratorLicensing` namespace, under the names the alarms are built on. One webhook delivery
  * and one worker batch run with metrics enabled (the test config disables them) and stdout captured.
  */

@@ -97,7 +97,7 @@ describe("LicensingStack", () => {
       const assetDir = join(outdir, fn.Metadata?.["aws:asset:path"] as string);
       const bundle = readFileSync(join(assetDir, "index.mjs"), "utf8");
       expect(bundle.startsWith(ESM_REQUIRE_BANNER), name).toBe(true);
-      // DESIGN §8's size budget; the timing targets are bench/coldstart.ts.
+      // docs/architecture.md §8's size budget; the timing targets are bench/coldstart.ts.
       expect(statSync(join(assetDir, "index.mjs")).size, name).toBeLessThanOrEqual(800 * 1024);
       expect(bundle, `${name} bundles the AWS SDK`).not.toMatch(/@aws-sdk\/client-[a-z-]+\/dist-/);
       expect(JSON.parse(readFileSync(join(assetDir, "catalog.json"), "utf8"))).toEqual(

@@ -16,7 +16,7 @@ const files = [...lambdaSources("lib"), ...lambdaSources("functions")].map((path
   text: readFileSync(path, "utf8"),
 }));
 
-describe("imports that decide a bundle's size (DESIGN §8, §10)", () => {
+describe("imports that decide a bundle's size (docs/architecture.md §8, §10)", () => {
   it("imports zod/mini as a namespace: `import { z }` drags in every locale (≈ 420 KB per bundle)", () => {
     // esbuild tree-shakes `import * as z from "zod/mini"`, but not the re-exported `z` namespace
     // object, which holds `z.locales`: the fallback function went from 448 KB to 58 KB with this.

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "#lib/config.ts";
 
 describe("loadConfig", () => {
-  it("gives the local defaults of DESIGN §7 when nothing is set", () => {
+  it("gives the local defaults of docs/architecture.md §7 when nothing is set", () => {
     const config = loadConfig({});
     expect(config.port).toBe(3000);
     expect(config.integratorApiUrl).toBe("http://127.0.0.1:3100/v1");

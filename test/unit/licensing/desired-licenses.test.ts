@@ -38,7 +38,7 @@ function shopifyLicense(
 
 const sub = (input: SubscriptionInput) => makeSubscription({ customer: CUSTOMER, ...input });
 
-describe("desiredLicenses: one subscription per DESIGN §5 row", () => {
+describe("desiredLicenses: one subscription per docs/architecture.md §5 row", () => {
   it.each<{
     name: string;
     input: SubscriptionInput;
