@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 
 /**
  * The catalog: which integrator.io connectors the vendor sells, the editions and add-ons of
- * each, the Stripe prices that buy them, and the licensing policy (DESIGN §5).
+ * each, the Stripe prices that buy them, and the licensing policy (docs/architecture.md §5).
  *
  * ```json
  * { "connectors": [ { "key": "shopify-netsuite", "connectorId": "65f1c0a2b7d94e3a1c8b7d20",

@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 
-/** The metric names of DESIGN §9; CloudWatch alarms are built on them. */
+/** The metric names of docs/architecture.md §9; CloudWatch alarms are built on them. */
 export type MetricName =
   | "EventsReceived"
   | "EventsProcessed"

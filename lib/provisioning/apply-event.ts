@@ -51,7 +51,7 @@ export interface AppliedEvent {
 
 /**
  * Applies one Stripe event to the stored customer state, never letting an older snapshot
- * overwrite a newer one (DESIGN §5). The customer's records are read once, in one query, and
+ * overwrite a newer one (docs/architecture.md §5). The customer's records are read once, in one query, and
  * kept current with every write made here; the conditional writes guard against other writers.
  * Returns the customer whose licenses may have changed, with that state.
  */

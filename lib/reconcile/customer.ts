@@ -224,7 +224,7 @@ async function freshLicense(
 }
 
 /**
- * Our live licenses the customer's records do not point at (DESIGN §9: at most one per customer
+ * Our live licenses the customer's records do not point at (docs/architecture.md §9: at most one per customer
  * and connector). A record without a license adopts the newest; every other one is a stray to expire.
  */
 async function ownLicensesOffRecord(

@@ -120,7 +120,7 @@ export async function runScheduled(deps: ReconcileDeps): Promise<ReconcileRun | 
 }
 
 /**
- * One pass over everything (DESIGN §1, §5): stuck inbox events go back on the queue; every Stripe
+ * One pass over everything (docs/architecture.md §1, §5): stuck inbox events go back on the queue; every Stripe
  * subscription and every integrator.io license of the catalog's connectors is read once; licenses
  * we did not create are reported; then each customer known to Stripe, the store or integrator.io
  * is reconciled (see `reconcileCustomer`).

@@ -20,7 +20,7 @@ export interface LicenseRecord extends StoredLicense {
   updatedAt: string;
 }
 
-/** A license id we created or adopted: only these are ever changed (DESIGN §5). */
+/** A license id we created or adopted: only these are ever changed (docs/architecture.md §5). */
 export interface OwnedLicense {
   licenseId: string;
   customerId: string;
