@@ -19,7 +19,7 @@ export class RegistryError extends Error {
   override name = "RegistryError";
 }
 
-/** The built-in names of DESIGN §3, called without `type`. */
+/** The built-in names of docs/architecture.md §3, called without `type`. */
 export const BUILT_IN_FUNCTIONS: Functions = {
   installerFunction,
   preUninstallFunction,
