@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Catalog } from "#lib/licensing/catalog.ts";
 import { catalogPriceRefs, isPriceIdRef } from "#lib/licensing/catalog.ts";
 
-/** Built-in function names set on every seeded connector (DESIGN §3). */
+/** Built-in function names set on every seeded connector (docs/architecture.md §3). */
 export const BUILT_IN_CONNECTOR_FUNCTIONS = {
   installerFunction: "installerFunction",
   uninstallerFunction: "uninstallerFunction",
