@@ -24,7 +24,21 @@ const webhookEndpointBody = z.object({
   url: z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL"),
   secret: z.string().min(1),
   enabledEvents: z.array(z.string().min(1)).min(1).optional(),
+  /** The API version its events are rendered in (see versions.ts); default the pinned one. */
+  apiVersion: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}(\.\w+)?$/, "must be an API version like 2024-06-20")
+    .optional(),
 });
+
+const shownStatusBody = z
+  .object({
+    status: z
+      .string()
+      .regex(/^[a-z_]+$/)
+      .nullable(),
+  })
+  .strict();
 
 const productBody = z.object({
   id: z.string().min(1),
@@ -141,6 +155,7 @@ const routes: { method: string; pattern: RegExp; handler: ControlHandler }[] = [
       if (existing !== undefined) {
         existing.secret = input.secret;
         existing.enabledEvents = input.enabledEvents ?? ["*"];
+        existing.apiVersion = input.apiVersion ?? null;
         existing.status = "enabled";
         return [200, renderWebhookEndpoint(existing, true)];
       }
@@ -148,6 +163,7 @@ const routes: { method: string; pattern: RegExp; handler: ControlHandler }[] = [
         url: input.url,
         secret: input.secret,
         enabledEvents: input.enabledEvents ?? ["*"],
+        apiVersion: input.apiVersion ?? null,
       });
       return [200, renderWebhookEndpoint(endpoint, true)];
     },
@@ -259,6 +275,17 @@ const routes: { method: string; pattern: RegExp; handler: ControlHandler }[] = [
       if (open.length === 0) throw invalidRequest("This subscription has no open invoice to pay.");
       for (const invoice of open)
         payInvoiceNow(sim, invoice, { requestId: null, idempotencyKey: null }, true);
+      return [200, renderSubscription(sim.store, subscription)];
+    },
+  },
+  {
+    method: "PUT",
+    pattern: /^\/_sim\/subscriptions\/([^/]+)\/shown-status$/,
+    handler: (sim, body, [id]) => {
+      // A status Stripe added after the pinned API version: shown, billing goes on as before.
+      const { status } = parse(shownStatusBody, body);
+      const subscription = sim.store.subscriptions.require(id ?? "");
+      subscription.shownStatus = status;
       return [200, renderSubscription(sim.store, subscription)];
     },
   },

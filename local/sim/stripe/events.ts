@@ -7,8 +7,12 @@ import type { Delivery } from "./delivery.ts";
 import { newId } from "./ids.ts";
 import type { EventRecord, Json, JsonObject } from "./model.ts";
 import type { Store } from "./store.ts";
+import { eventInVersion } from "./versions.ts";
 
-/** The API version events are rendered in: the installed SDK's (stripe@23.1.0). */
+/**
+ * The API version objects and stored events are rendered in: the installed SDK's (stripe@23.1.0).
+ * A webhook endpoint created with another `api_version` receives its events in that one.
+ */
 export const API_VERSION = "2026-10-28.endive";
 
 /** Events kept for `GET /v1/events` (Stripe keeps 30 days); the oldest go first, bounding memory in long benchmarks. */
@@ -92,10 +96,17 @@ export class EventLog {
     };
     const record = this.store.events.add({ id, created, type, body });
     this.store.events.trimTo(MAX_STORED_EVENTS);
-    if (endpoints.length > 0) {
+    // Each endpoint receives the event in its own API version (see versions.ts).
+    const byVersion = new Map<string, typeof endpoints>();
+    for (const endpoint of endpoints) {
+      const apiVersion = endpoint.apiVersion ?? API_VERSION;
+      byVersion.set(apiVersion, [...(byVersion.get(apiVersion) ?? []), endpoint]);
+    }
+    for (const [apiVersion, versionEndpoints] of byVersion) {
+      const payload = JSON.stringify(eventInVersion(body, apiVersion), null, 2);
       this.delivery.enqueue(
-        { id, type, group: orderingGroup(object, id), payload: JSON.stringify(body, null, 2) },
-        endpoints.map((endpoint) => endpoint.id),
+        { id, type, group: orderingGroup(object, id), payload },
+        versionEndpoints.map((endpoint) => endpoint.id),
       );
     }
     return record;

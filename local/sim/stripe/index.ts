@@ -17,8 +17,8 @@ export interface StripeSimulatorOptions {
   port?: number;
   /** Loopback only; default 127.0.0.1. */
   host?: string;
-  /** Endpoints to deliver events to, each signed with its own secret. */
-  webhookEndpoints?: { url: string; secret: string; enabledEvents?: string[] }[];
+  /** Endpoints to deliver events to, each signed with its own secret, in its API version (default the pinned one). */
+  webhookEndpoints?: { url: string; secret: string; enabledEvents?: string[]; apiVersion?: string }[];
   /** No warnings on stderr (failed deliveries). */
   quiet?: boolean;
 }
@@ -42,6 +42,7 @@ export async function startStripeSimulator(options: StripeSimulatorOptions = {})
       url: endpoint.url,
       secret: endpoint.secret,
       enabledEvents: endpoint.enabledEvents ?? ["*"],
+      apiVersion: endpoint.apiVersion ?? null,
     });
   }
   const server = createServer({ keepAliveTimeout: 5000 }, createRequestListener(sim));

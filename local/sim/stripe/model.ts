@@ -107,6 +107,8 @@ export interface SubscriptionRecord {
   latestInvoice: string | null;
   pauseCollection: PauseCollection | null;
   testClock: string | null;
+  /** Rendered instead of `status` when set (control API): a status Stripe added after the pinned version. */
+  shownStatus?: string | null;
 }
 
 export type InvoiceStatus = "draft" | "open" | "paid" | "uncollectible" | "void";

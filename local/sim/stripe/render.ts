@@ -217,7 +217,7 @@ export function renderSubscription(store: Store, subscription: SubscriptionRecor
     pending_update: null,
     schedule: null,
     start_date: s.startDate,
-    status: s.status,
+    status: s.shownStatus ?? s.status,
     test_clock: s.testClock,
     transfer_data: null,
     trial_end: s.trialEnd,
