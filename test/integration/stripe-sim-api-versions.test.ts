@@ -100,7 +100,9 @@ describe("events in an endpoint's API version", () => {
   });
 
   it("names a renewal's old periods on the subscription in previous_attributes", async () => {
-    const clock = await h.stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+    const clock = await h.stripe.testHelpers.testClocks.create({
+      frozen_time: Math.floor(Date.now() / 1000),
+    });
     const subscription = await subscribe(clock.id);
     const firstEnd = subscription.items.data[0]?.current_period_end ?? 0;
     await h.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: firstEnd + 60 });
@@ -143,7 +145,10 @@ describe("a status Stripe added after the pinned version", () => {
     expect(shown).toMatchObject({ status: 200, body: { status: "awaiting_renewal" } });
     const retrieved = (await h.stripe.subscriptions.retrieve(subscription.id)) as unknown as Json;
     expect(retrieved.status).toBe("awaiting_renewal");
-    const listed = await h.stripe.subscriptions.list({ customer: String(subscription.customer), status: "all" });
+    const listed = await h.stripe.subscriptions.list({
+      customer: String(subscription.customer),
+      status: "all",
+    });
     expect(listed.data.map((s) => s.status)).toEqual(["awaiting_renewal"]);
 
     await h.control("PUT", `/_sim/subscriptions/${subscription.id}/shown-status`, { status: null });
