@@ -1,14 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Catalog } from "#lib/licensing/catalog.ts";
-import { catalogPriceRefs, isPriceIdRef } from "#lib/licensing/catalog.ts";
-
-/** Built-in function names set on every seeded connector (docs/architecture.md §3). */
-export const BUILT_IN_CONNECTOR_FUNCTIONS = {
-  installerFunction: "installerFunction",
-  uninstallerFunction: "uninstallerFunction",
-  preUninstallFunction: "preUninstallFunction",
-  updateFunction: "updateFunction",
-} as const;
+import { catalogPriceRefs, connectorFunctionNames, isPriceIdRef } from "#lib/licensing/catalog.ts";
 
 async function call(
   method: string,
@@ -59,7 +51,7 @@ export async function seedIntegratorSimulator(options: {
       published: true,
       _stackId: stack._id,
       trialEnabled: (connector.trialDays ?? 0) > 0,
-      ...BUILT_IN_CONNECTOR_FUNCTIONS,
+      ...connectorFunctionNames(connector),
     });
   }
 }

@@ -28,9 +28,10 @@ function checkResult(result: unknown, maxResponseSize: number): ExtensionOutcome
 
 /**
  * Runs one extension call: the connector by `_connectorId` (`invalid_field`), the object by
- * `type` (`object_not_found`), the function by name (`invalid_function`), then the function with
- * its context. Whatever the function throws becomes a 422 `{code: err.code || err.name, message}`
- * with the one-time token masked; nothing here ever answers 5xx. Options are never logged.
+ * `type` (`object_not_found`), the function by name in either dialect (`invalid_function`; see
+ * `ExtensionRegistry.resolve`), then the function with its context. Whatever the function
+ * throws becomes a 422 `{code: err.code || err.name, message}` with the one-time token masked;
+ * nothing here ever answers 5xx. Options are never logged.
  */
 export async function dispatchExtensionCall(
   call: ExtensionCall,
@@ -42,11 +43,15 @@ export async function dispatchExtensionCall(
       frameworkErrors.invalidField("_connectorId", `${call.connectorId} is not a connector of this stack.`),
     );
   }
-  const functions = deps.registry.functionsFor(registered, call.type);
-  if (!functions) return failure(frameworkErrors.objectNotFound(call.type ?? "(none)"));
-  const fn = Object.hasOwn(functions, call.function) ? functions[call.function] : undefined;
-  if (typeof fn !== "function")
-    return failure(frameworkErrors.invalidFunction(call.function, call.type ?? "the connector module"));
+  const resolved = deps.registry.resolve(registered, call.type, call.function);
+  if ("missing" in resolved) {
+    return failure(
+      resolved.missing === "object"
+        ? frameworkErrors.objectNotFound(call.type ?? "(none)")
+        : frameworkErrors.invalidFunction(call.function, resolved.where),
+    );
+  }
+  const { fn } = resolved;
 
   const token = typeof call.options.bearerToken === "string" ? call.options.bearerToken : undefined;
   const integrationId =

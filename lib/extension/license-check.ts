@@ -1,6 +1,8 @@
 import { IntegratorError } from "#lib/integrator/errors.ts";
+import type { License } from "#lib/integrator/schemas.ts";
 import { ExtensionError, infrastructure } from "./errors.ts";
-import type { FunctionContext } from "./types.ts";
+import { isObject } from "./options.ts";
+import type { ExtensionOptions, FunctionContext } from "./types.ts";
 
 /** The license an install runs on, as our store (or integrator.io) knows it. */
 export interface InstallLicense {
@@ -24,12 +26,22 @@ const edition = (opts: unknown) => {
   return typeof value === "string" ? value : undefined;
 };
 
+const checkFailed = (what: string, error: unknown) =>
+  new ExtensionError("license_check_failed", `${what} could not be checked with integrator.io; try again.`, {
+    cause: error,
+  });
+
 /**
  * Finds a license by its integrator.io `_id`: in our store (the ids we issued), else from
- * integrator.io with the vendor token (a comped or partner license). A license of another
- * connector is refused with `license_connector_mismatch`, an unknown one with `license_not_found`.
+ * integrator.io with the vendor token (a comped or partner license) — or from `listed`, the
+ * license as a listing of the connector already returned it. A license of another connector is
+ * refused with `license_connector_mismatch`, an unknown one with `license_not_found`.
  */
-export async function findLicense(licenseId: string, context: FunctionContext): Promise<InstallLicense> {
+export async function findLicense(
+  licenseId: string,
+  context: FunctionContext,
+  listed?: License,
+): Promise<InstallLicense> {
   const connectorId = context.connector.connectorId;
   const owner = await infrastructure("Reading the license", () => context.licenses.owner(licenseId));
   if (owner && owner.connectorId !== connectorId) {
@@ -53,21 +65,19 @@ export async function findLicense(licenseId: string, context: FunctionContext): 
       };
     }
   }
-  let license: Awaited<ReturnType<typeof context.vendor.licenses.get>>;
-  try {
-    license = await context.vendor.licenses.get(connectorId, licenseId);
-  } catch (error) {
-    if (error instanceof IntegratorError && error.status === 404) {
-      throw new ExtensionError(
-        "license_not_found",
-        `License ${licenseId} is not a license of connector ${context.connector.key}.`,
-      );
+  let license = listed;
+  if (!license) {
+    try {
+      license = await context.vendor.licenses.get(connectorId, licenseId);
+    } catch (error) {
+      if (error instanceof IntegratorError && error.status === 404) {
+        throw new ExtensionError(
+          "license_not_found",
+          `License ${licenseId} is not a license of connector ${context.connector.key}.`,
+        );
+      }
+      throw checkFailed(`License ${licenseId}`, error);
     }
-    throw new ExtensionError(
-      "license_check_failed",
-      `License ${licenseId} could not be checked with integrator.io; try again.`,
-      { cause: error },
-    );
   }
   if (license._connectorId && license._connectorId !== connectorId) {
     throw new ExtensionError("license_connector_mismatch", `License ${licenseId} is for another connector.`);
@@ -82,6 +92,57 @@ export async function findLicense(licenseId: string, context: FunctionContext): 
     ended: false,
     source: "integrator",
   };
+}
+
+/** The connector's license integrator.io has bound to the integration, from a listing of them all. */
+async function listedLicenseOf(
+  integrationId: string,
+  context: FunctionContext,
+): Promise<License | undefined> {
+  try {
+    for await (const license of context.vendor.licenses.list(context.connector.connectorId)) {
+      if (license._integrationId === integrationId) return license;
+    }
+  } catch (error) {
+    throw checkFailed(`The license of integration ${integrationId}`, error);
+  }
+  return undefined;
+}
+
+/**
+ * The license a call is about. integrator.io's flat dialect sends it (`options.license._id`),
+ * and then it wins; the documented typed dialect sends only `_integrationId`, bound to the
+ * license before the installer runs, so the license is the one bound to the integration: the
+ * one its install record names, else the one our store saw bound to it, else the one a listing
+ * of the connector's licenses shows bound to it (recorded, when it is ours, for the next call).
+ * An integration no license is bound to is refused with `license_not_found`.
+ */
+export async function licenseOfCall(
+  options: ExtensionOptions,
+  context: FunctionContext,
+  integrationId: string,
+): Promise<InstallLicense> {
+  const given = isObject(options.license) ? options.license._id : undefined;
+  if (typeof given === "string" && given !== "") return findLicense(given, context);
+  const install = await infrastructure("Reading the install", () => context.installs.get(integrationId));
+  if (install && install.connectorId === context.connector.connectorId)
+    return findLicense(install.licenseId, context);
+  const bound = await infrastructure("Reading the license", () =>
+    context.licenses.byIntegration(integrationId),
+  );
+  if (bound && bound.connectorId === context.connector.connectorId && bound.integrationId === integrationId)
+    return findLicense(bound.licenseId, context);
+  const listed = await listedLicenseOf(integrationId, context);
+  if (!listed) {
+    throw new ExtensionError(
+      "license_not_found",
+      `No license of connector ${context.connector.key} is bound to integration ${integrationId}.`,
+    );
+  }
+  await infrastructure("Recording the license's integration", () =>
+    context.licenses.bindIntegration(listed._id, integrationId),
+  );
+  return findLicense(listed._id, context, listed);
 }
 
 /** Refuses a license that has ended (`license_expired`). */

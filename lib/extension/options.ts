@@ -34,14 +34,4 @@ export function requireObject(options: ExtensionOptions, field: string): Record<
   return value;
 }
 
-/** The license `_id` integrator.io passes in `options.license`. */
-export function licenseIdOf(options: ExtensionOptions): string {
-  const license = requireObject(options, "license");
-  const id = license._id;
-  if (typeof id !== "string" || id === "") {
-    throw new ExtensionError("missing_required_field", "Missing required field options.license._id.");
-  }
-  return id;
-}
-
 export { isObject };

@@ -1,87 +1,147 @@
-import type { Catalog, CatalogConnector } from "#lib/licensing/catalog.ts";
+import { type Catalog, type CatalogConnector, connectorFunctionNames } from "#lib/licensing/catalog.ts";
 import { installerFunction, stepInstaller } from "./built-ins/install.ts";
-import { changeEdition, persistSettings, refreshMetadata } from "./built-ins/settings.ts";
+import { changeEdition, getMappingMetadata, persistSettings, refreshMetadata } from "./built-ins/settings.ts";
 import { preUninstallFunction, stepUninstaller, uninstallerFunction } from "./built-ins/uninstall.ts";
 import { updateFunction } from "./built-ins/update.ts";
 import type { ConnectorDefinition, ExtensionFunction, FunctionType } from "./types.ts";
 
 type Functions = Record<string, ExtensionFunction>;
 
-/** The functions of one connector, by `type` (`module`: calls without `type`). */
+/**
+ * The functions of one connector in both of integrator.io's layouts (docs/architecture.md §3):
+ * `typed` holds the documented "1.0" objects a call's `type` names (`installer`, `uninstaller`,
+ * `setting`, `hook`, `wrapper`, `utility`); `flat` holds, at the module's top level, every
+ * function a call without `type` may name — the connector's lifecycle, its install steps, its
+ * settings and the module's own functions.
+ */
 export interface RegisteredConnector {
   connector: CatalogConnector;
   definition: ConnectorDefinition;
-  objects: Partial<Record<FunctionType | "module", Functions>>;
+  typed: Partial<Record<FunctionType, Functions>>;
+  flat: Functions;
 }
 
-/** A connector module that cannot be registered (a typo, a clash with a built-in name): fails the cold start. */
+/** What a call names, resolved: the function, or why there is none. */
+export type Resolution =
+  | { fn: ExtensionFunction }
+  | { missing: "object" }
+  | { missing: "function"; where: string };
+
+/** A connector module that cannot be registered (a clash between two of its names): fails the cold start. */
 export class RegistryError extends Error {
   override name = "RegistryError";
 }
 
-/** The built-in names of docs/architecture.md §3, called without `type`. */
-export const BUILT_IN_FUNCTIONS: Functions = {
-  installerFunction,
-  preUninstallFunction,
-  uninstallerFunction,
-  updateFunction,
-};
 /** The built-in `setting` functions. */
-export const BUILT_IN_SETTINGS: Functions = { persistSettings, refreshMetadata, changeEdition };
+export const BUILT_IN_SETTINGS: Functions = {
+  persistSettings,
+  refreshMetadata,
+  changeEdition,
+  getMappingMetadata,
+};
 
-function merge(where: string, builtIns: Functions, own: Functions | undefined): Functions {
-  for (const name of Object.keys(own ?? {})) {
-    if (Object.hasOwn(builtIns, name))
-      throw new RegistryError(
-        `${where}: ${name} is a built-in function name; use the module's hooks (onUpdate, onEditionChange, refreshMetadata, installSteps) instead`,
-      );
-  }
-  return { ...builtIns, ...own };
+/** Typed calls whose object lacks the function fall back to the module's top level; hooks, wrappers and utilities never do. */
+const FALLS_BACK_TO_MODULE: ReadonlySet<string> = new Set<FunctionType>([
+  "installer",
+  "uninstaller",
+  "setting",
+]);
+
+/** Adds `name → fn` to `into`, refusing a name already taken by another function. */
+function add(where: string, into: Functions, name: string, fn: ExtensionFunction, what: string): void {
+  const taken = Object.hasOwn(into, name) ? into[name] : undefined;
+  if (taken !== undefined && taken !== fn) throw new RegistryError(`${where}: ${name} ${what}`);
+  into[name] = fn;
 }
 
 function register(connector: CatalogConnector, definition: ConnectorDefinition): RegisteredConnector {
   const where = `connector module ${definition.key}`;
-  const installer: Functions = {};
-  const uninstaller: Functions = {};
+  const names = connectorFunctionNames(connector);
+  const lifecycle = {
+    installer: { [names.installerFunction]: installerFunction, [names.updateFunction]: updateFunction },
+    uninstaller: {
+      [names.preUninstallFunction]: preUninstallFunction,
+      [names.uninstallerFunction]: uninstallerFunction,
+    },
+  };
+  const installer: Functions = { ...lifecycle.installer };
+  const uninstaller: Functions = { ...lifecycle.uninstaller };
   for (const step of definition.installSteps ?? []) {
-    if (Object.hasOwn(installer, step.installerFunction))
-      throw new RegistryError(`${where}: two steps run ${step.installerFunction}`);
-    installer[step.installerFunction] = stepInstaller(step);
-    if (step.uninstallerFunction) {
-      if (Object.hasOwn(uninstaller, step.uninstallerFunction))
-        throw new RegistryError(`${where}: two steps run ${step.uninstallerFunction}`);
-      uninstaller[step.uninstallerFunction] = stepUninstaller(step);
-    }
+    add(
+      where,
+      installer,
+      step.installerFunction,
+      stepInstaller(step),
+      "is run by two steps or by the lifecycle",
+    );
+    if (step.uninstallerFunction)
+      add(
+        where,
+        uninstaller,
+        step.uninstallerFunction,
+        stepUninstaller(step),
+        "is run by two steps or by the lifecycle",
+      );
+  }
+  const setting: Functions = { ...BUILT_IN_SETTINGS };
+  const builtIn =
+    "is a built-in function name; use the module's hooks (onUpdate, onEditionChange, refreshMetadata, getMappingMetadata, installSteps) instead";
+  for (const [name, fn] of Object.entries(definition.settings ?? {})) add(where, setting, name, fn, builtIn);
+
+  // The flat layout: every one of those at the top level, and the module's own functions.
+  const flat: Functions = {};
+  for (const object of [installer, uninstaller, setting])
+    for (const [name, fn] of Object.entries(object))
+      add(where, flat, name, fn, "is named twice (install step, uninstall step or setting)");
+  for (const [name, fn] of Object.entries(definition.functions ?? {})) {
+    const reserved = Object.hasOwn(lifecycle.installer, name) || Object.hasOwn(lifecycle.uninstaller, name);
+    add(
+      where,
+      flat,
+      name,
+      fn,
+      reserved || Object.hasOwn(BUILT_IN_SETTINGS, name) ? builtIn : "is also an install step or a setting",
+    );
   }
   return {
     connector,
     definition,
-    objects: {
-      module: merge(where, BUILT_IN_FUNCTIONS, definition.functions),
+    typed: {
       installer,
       uninstaller,
-      setting: merge(where, BUILT_IN_SETTINGS, definition.settings),
+      setting,
       ...(definition.hooks ? { hook: definition.hooks } : {}),
       ...(definition.wrappers ? { wrapper: definition.wrappers } : {}),
       ...(definition.utilities ? { utility: definition.utilities } : {}),
     },
+    flat,
   };
 }
+
+const lookup = (functions: Functions | undefined, name: string) =>
+  functions && Object.hasOwn(functions, name) && typeof functions[name] === "function"
+    ? functions[name]
+    : undefined;
 
 /** Every catalog connector by `_connectorId`, with its module's functions (built-ins only when it has none). */
 export class ExtensionRegistry {
   private readonly byId: Map<string, RegisteredConnector>;
+  /** Keys of the modules left out because no catalog connector has them (a vendor's own catalog without the example). */
+  readonly skippedModules: readonly string[];
 
   constructor(catalog: Catalog, definitions: ConnectorDefinition[]) {
     const byKey = new Map<string, ConnectorDefinition>();
+    const skipped: string[] = [];
     for (const definition of definitions) {
       if (!catalog.connectors.some((connector) => connector.key === definition.key)) {
-        throw new RegistryError(`connector module ${definition.key}: no catalog connector has that key`);
+        skipped.push(definition.key);
+        continue;
       }
       if (byKey.has(definition.key))
         throw new RegistryError(`connector module ${definition.key}: registered twice`);
       byKey.set(definition.key, definition);
     }
+    this.skippedModules = skipped;
     this.byId = new Map(
       catalog.connectors.map((connector) => [
         connector.connectorId,
@@ -95,9 +155,21 @@ export class ExtensionRegistry {
     return this.byId.get(connectorId);
   }
 
-  /** The object of functions for a call's `type` (`undefined`: the module's own), if the connector has one. */
-  functionsFor(registered: RegisteredConnector, type: string | undefined): Functions | undefined {
-    if (type === undefined) return registered.objects.module;
-    return Object.hasOwn(registered.objects, type) ? registered.objects[type as FunctionType] : undefined;
+  /**
+   * The function a call names. Without `type` (the flat dialect) it is looked up at the module's
+   * top level; with `type` in the object that type names, and for `installer`, `uninstaller` and
+   * `setting` then at the top level too (integrator.io's typed dialect names the connector's own
+   * functions under `installer` and `uninstaller`; a module may keep any of them flat).
+   */
+  resolve(registered: RegisteredConnector, type: string | undefined, name: string): Resolution {
+    if (type === undefined) {
+      const fn = lookup(registered.flat, name);
+      return fn ? { fn } : { missing: "function", where: "the connector module" };
+    }
+    if (!Object.hasOwn(registered.typed, type)) return { missing: "object" };
+    const fn =
+      lookup(registered.typed[type as FunctionType], name) ??
+      (FALLS_BACK_TO_MODULE.has(type) ? lookup(registered.flat, name) : undefined);
+    return fn ? { fn } : { missing: "function", where: type };
   }
 }

@@ -88,7 +88,9 @@ export interface ConnectorDefinition {
   ): Promise<void>;
   /** Answers `refreshMetadata`; without it the answer is `{success: true}`. */
   refreshMetadata?: ExtensionFunction;
-  /** The vendor's own functions, by name, for calls without `type`. */
+  /** Answers `getMappingMetadata`; without it the answer is `{}`. */
+  getMappingMetadata?: ExtensionFunction;
+  /** The vendor's own functions, by name, for calls without `type` (and typed calls that fall back to the top level). */
   functions?: Record<string, ExtensionFunction>;
   /** More `setting` functions besides persistSettings, refreshMetadata and changeEdition. */
   settings?: Record<string, ExtensionFunction>;

@@ -29,8 +29,14 @@ export async function createExtensionDeps(
   const metrics = new ProductMetrics("integrator-extension");
   const table = createTable(config);
   const catalog = await loadCatalogFile(config.catalogPath);
+  const registry = new ExtensionRegistry(catalog, modules);
+  if (registry.skippedModules.length > 0) {
+    logger.warn("connector modules skipped: no catalog connector has their key", {
+      modules: registry.skippedModules,
+    });
+  }
   return {
-    registry: new ExtensionRegistry(catalog, modules),
+    registry,
     services: {
       catalog,
       installs: new Installs(table),

@@ -54,6 +54,33 @@ const addonSchema = z.strictObject({
   prices,
 });
 
+/** A function name as integrator.io's connector document holds it. */
+const functionName = z
+  .string()
+  .check(z.regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, "must be a function name (letters, digits, _ and $)"));
+
+/**
+ * The names the connector document in integrator.io gives its own functions
+ * (`installerFunction`, `updateFunction`, `preUninstallFunction`, `uninstallerFunction`). Each
+ * defaults to the field's own name; the stack answers a call of the configured name with the
+ * built-in lifecycle function.
+ */
+const stackFunctionsSchema = z.strictObject({
+  installerFunction: z.optional(functionName),
+  updateFunction: z.optional(functionName),
+  preUninstallFunction: z.optional(functionName),
+  uninstallerFunction: z.optional(functionName),
+});
+
+/** The connector document's lifecycle fields, each of which names a built-in function of the stack. */
+export const CONNECTOR_FUNCTION_FIELDS = [
+  "installerFunction",
+  "updateFunction",
+  "preUninstallFunction",
+  "uninstallerFunction",
+] as const;
+export type ConnectorFunctionField = (typeof CONNECTOR_FUNCTION_FIELDS)[number];
+
 const connectorSchema = z.strictObject({
   key: slug,
   connectorId: z
@@ -64,6 +91,7 @@ const connectorSchema = z.strictObject({
   trialDays: z.optional(days),
   editions: z.array(editionSchema).check(z.minLength(1, "must list at least one edition")),
   addons: z._default(z.array(addonSchema), []),
+  stackFunctions: z.optional(stackFunctionsSchema),
 });
 
 const policySchema = z.strictObject({
@@ -118,12 +146,26 @@ const catalogSchema = z
         };
         uniqueKeys("editions");
         uniqueKeys("addons");
+        const fieldOfName = new Map<string, string>();
+        for (const [field, name] of Object.entries(connectorFunctionNames(connector))) {
+          const other = fieldOfName.get(name);
+          if (other !== undefined)
+            duplicate(["connectors", c, "stackFunctions", field], `names the same function as ${other}`);
+          else fieldOfName.set(name, field);
+        }
       });
     }),
   );
 
 export type Catalog = z.infer<typeof catalogSchema>;
 export type CatalogConnector = Catalog["connectors"][number];
+
+/** The function name the connector document gives each lifecycle field (its own name unless the catalog says otherwise). */
+export function connectorFunctionNames(connector: CatalogConnector): Record<ConnectorFunctionField, string> {
+  const names = {} as Record<ConnectorFunctionField, string>;
+  for (const field of CONNECTOR_FUNCTION_FIELDS) names[field] = connector.stackFunctions?.[field] ?? field;
+  return names;
+}
 export type CatalogEdition = CatalogConnector["editions"][number];
 export type CatalogAddon = CatalogConnector["addons"][number];
 export type LicensePolicy = Catalog["policy"];

@@ -28,6 +28,11 @@ export interface OwnedLicense {
   connectorId: string;
   email: string;
   ownedAt: string;
+  /**
+   * The integration integrator.io bound the license to (its `_integrationId`), as last seen by
+   * reconcile or the stack's installer; indexed, so the stack finds the license of an integration.
+   */
+  integrationId?: string;
 }
 
 export class LicenseConflictError extends Error {
@@ -36,6 +41,8 @@ export class LicenseConflictError extends Error {
 
 const licenseSk = (connectorKey: string) => `LICENSE#${connectorKey}`;
 const emailIndex = (connectorId: string, email: string) => `LICENSE#${connectorId}#${email}`;
+const ownedKey = (licenseId: string) => ({ pk: `LICENSEID#${licenseId}`, sk: "LICENSE" });
+const integrationIndex = (integrationId: string) => `LICENSE#INTEGRATION#${integrationId}`;
 
 /** Licenses per (customer, connector), the (connector, email) index, and the ids we own. */
 export class Licenses {
@@ -181,21 +188,67 @@ export class Licenses {
     return next ? { items, nextCursor: next } : { items };
   }
 
-  async own(license: Omit<OwnedLicense, "ownedAt">): Promise<void> {
-    await this.table.put({
-      pk: `LICENSEID#${license.licenseId}`,
-      sk: "LICENSE",
-      licenseId: license.licenseId,
-      customerId: license.customerId,
-      connectorKey: license.connectorKey,
-      connectorId: license.connectorId,
-      email: license.email,
-      ownedAt: new Date(this.table.now()).toISOString(),
+  /** Records a license id as ours (idempotent; an integration already bound to it stays bound). */
+  async own(license: Omit<OwnedLicense, "ownedAt" | "integrationId">): Promise<void> {
+    await this.table.update({
+      Key: ownedKey(license.licenseId),
+      UpdateExpression:
+        "SET licenseId = :licenseId, customerId = :customerId, connectorKey = :connectorKey, connectorId = :connectorId, email = :email, ownedAt = :ownedAt",
+      ExpressionAttributeValues: {
+        ":licenseId": license.licenseId,
+        ":customerId": license.customerId,
+        ":connectorKey": license.connectorKey,
+        ":connectorId": license.connectorId,
+        ":email": license.email,
+        ":ownedAt": new Date(this.table.now()).toISOString(),
+      },
+      ReturnValues: "NONE",
     });
   }
 
   async owner(licenseId: string): Promise<OwnedLicense | undefined> {
-    const item = await this.table.get(`LICENSEID#${licenseId}`, "LICENSE");
+    const { pk, sk } = ownedKey(licenseId);
+    const item = await this.table.get(pk, sk);
+    return item ? withoutKeys<OwnedLicense>(item) : undefined;
+  }
+
+  /**
+   * Records the integration integrator.io has bound one of our licenses to (none: released).
+   * Returns false for a license id we do not own, which is left unrecorded.
+   */
+  async bindIntegration(licenseId: string, integrationId: string | undefined): Promise<boolean> {
+    try {
+      await this.table.update({
+        Key: ownedKey(licenseId),
+        ...(integrationId
+          ? {
+              UpdateExpression: "SET integrationId = :integrationId, gsi1pk = :index, gsi1sk = :licenseId",
+              ExpressionAttributeValues: {
+                ":integrationId": integrationId,
+                ":index": integrationIndex(integrationId),
+                ":licenseId": licenseId,
+              },
+            }
+          : { UpdateExpression: "REMOVE integrationId, gsi1pk, gsi1sk" }),
+        ConditionExpression: "attribute_exists(pk)",
+        ReturnValues: "NONE",
+      });
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Our license bound to this integration, as last recorded (the index is eventually consistent). */
+  async byIntegration(integrationId: string): Promise<OwnedLicense | undefined> {
+    const page = await this.table.query({
+      IndexName: "gsi1",
+      KeyConditionExpression: "gsi1pk = :pk",
+      ExpressionAttributeValues: { ":pk": integrationIndex(integrationId) },
+      Limit: 1,
+    });
+    const item = page.items[0];
     return item ? withoutKeys<OwnedLicense>(item) : undefined;
   }
 

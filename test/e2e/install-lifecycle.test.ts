@@ -5,6 +5,7 @@ import { RecordedDomainEvents } from "#lib/events/domain-events.ts";
 import { Installs } from "#lib/extension/installs.ts";
 import { Table } from "#lib/store/dynamo.ts";
 import { Licenses } from "#lib/store/licenses.ts";
+import { STACK_DIALECTS } from "#local/sim/integrator/stack-caller.ts";
 import {
   connectorLicenses,
   createIntegratorUser,
@@ -74,126 +75,140 @@ const admin = async <T>(path: string) => {
 };
 
 describe("the install lifecycle, driven from integrator.io through the local stack", () => {
-  it("installs, updates, changes settings and edition, and uninstalls a purchased connector", async () => {
-    const { email, user, customer, subscription, license } = await purchase("lifecycle");
+  // integrator.io calls a stack in two dialects: typed (the documented options, no license) and flat.
+  it.each(STACK_DIALECTS)(
+    "installs, updates, changes settings and edition, and uninstalls a purchased connector (%s dialect)",
+    async (dialect) => {
+      await simControl(stack.integratorOrigin, "POST", "/_sim/connectors", {
+        _id: CONNECTOR.id,
+        stackDialect: dialect,
+      });
+      const { email, user, customer, subscription, license } = await purchase(`lifecycle-${dialect}`);
 
-    // Install by the buyer: integrator.io calls the stack's installerFunction.
-    const installed = await integratorApi<Integration>(
-      stack,
-      "POST",
-      `/integrations/${CONNECTOR.id}/install`,
-      {},
-      user.token,
-    );
-    expect(installed.status).toBe(201);
-    const integrationId = installed.body._id;
-    expect(installed.body.mode).toBe("settings");
-    expect(installed.body.install.length).toBeGreaterThan(0);
-    expect(installed.body.install.every((step) => step.completed === true)).toBe(true);
-    expect(await installs.get(integrationId)).toMatchObject({
-      connectorId: CONNECTOR.id,
-      licenseId: license._id,
-      customerId: customer.id,
-      email,
-      edition: "standard",
-      state: "installed",
-    });
-    const listed = await admin<{ data: { integrationId: string }[] }>(
-      `/admin/installs?connector=${CONNECTOR.key}&email=${encodeURIComponent(email)}`,
-    );
-    expect(listed.status).toBe(200);
-    expect(listed.body.data.map((i) => i.integrationId)).toEqual([integrationId]);
-    const view = await admin<{ installs?: { integrationId: string }[] }>(`/admin/customers/${customer.id}`);
-    expect(view.body.installs?.map((i) => i.integrationId)).toEqual([integrationId]);
+      // Install by the buyer: integrator.io calls the stack's installerFunction.
+      const installed = await integratorApi<Integration>(
+        stack,
+        "POST",
+        `/integrations/${CONNECTOR.id}/install`,
+        {},
+        user.token,
+      );
+      expect(installed.status).toBe(201);
+      const integrationId = installed.body._id;
+      expect(installed.body.mode).toBe("settings");
+      expect(installed.body.install.length).toBeGreaterThan(0);
+      expect(installed.body.install.every((step) => step.completed === true)).toBe(true);
+      expect(await installs.get(integrationId)).toMatchObject({
+        connectorId: CONNECTOR.id,
+        licenseId: license._id,
+        customerId: customer.id,
+        email,
+        edition: "standard",
+        state: "installed",
+      });
+      const listed = await admin<{ data: { integrationId: string }[] }>(
+        `/admin/installs?connector=${CONNECTOR.key}&email=${encodeURIComponent(email)}`,
+      );
+      expect(listed.status).toBe(200);
+      expect(listed.body.data.map((i) => i.integrationId)).toEqual([integrationId]);
+      const view = await admin<{ installs?: { integrationId: string }[] }>(`/admin/customers/${customer.id}`);
+      expect(view.body.installs?.map((i) => i.integrationId)).toEqual([integrationId]);
 
-    // The vendor pushes an update.
-    await simControl(stack.integratorOrigin, "POST", "/_sim/connectors", {
-      _id: CONNECTOR.id,
-      version: "1.2.0",
-    });
-    const pushed = await integratorApi(stack, "PUT", `/connectors/${CONNECTOR.id}/update`, {
-      _integrationIds: [integrationId],
-    });
-    expect(pushed.status).toBe(200);
-    let integration = await integratorApi<Integration>(
-      stack,
-      "GET",
-      `/integrations/${integrationId}`,
-      undefined,
-      user.token,
-    );
-    expect(integration.body).toMatchObject({ version: "1.2.0", updateInProgress: false });
-    expect((await installs.get(integrationId))?.version).toBe("1.2.0");
+      // The vendor pushes an update.
+      await simControl(stack.integratorOrigin, "POST", "/_sim/connectors", {
+        _id: CONNECTOR.id,
+        version: "1.2.0",
+      });
+      const pushed = await integratorApi(stack, "PUT", `/connectors/${CONNECTOR.id}/update`, {
+        _integrationIds: [integrationId],
+      });
+      expect(pushed.status).toBe(200);
+      let integration = await integratorApi<Integration>(
+        stack,
+        "GET",
+        `/integrations/${integrationId}`,
+        undefined,
+        user.token,
+      );
+      expect(integration.body).toMatchObject({ version: "1.2.0", updateInProgress: false });
+      expect((await installs.get(integrationId))?.version).toBe("1.2.0");
 
-    // The customer changes a setting.
-    const settings = await integratorApi(
-      stack,
-      "PUT",
-      `/integrations/${integrationId}/settings/persistSettings`,
-      { syncInventory: true },
-      user.token,
-    );
-    expect(settings).toEqual({ status: 200, body: { success: true, pending: { syncInventory: true } } });
-    integration = await integratorApi<Integration>(
-      stack,
-      "GET",
-      `/integrations/${integrationId}`,
-      undefined,
-      user.token,
-    );
-    expect(integration.body.settings).toMatchObject({ syncInventory: true });
+      // The customer changes a setting.
+      const settings = await integratorApi(
+        stack,
+        "PUT",
+        `/integrations/${integrationId}/settings/persistSettings`,
+        { syncInventory: true },
+        user.token,
+      );
+      expect(settings).toEqual({ status: 200, body: { success: true, pending: { syncInventory: true } } });
+      integration = await integratorApi<Integration>(
+        stack,
+        "GET",
+        `/integrations/${integrationId}`,
+        undefined,
+        user.token,
+      );
+      expect(integration.body.settings).toMatchObject({ syncInventory: true });
 
-    // Premium before paying for it is refused; after the upgrade in Stripe it is accepted.
-    const early = await integratorApi<Errors>(
-      stack,
-      "PUT",
-      `/integrations/${integrationId}/settings/changeEdition`,
-      { toEdition: "premium" },
-      user.token,
-    );
-    expect(early.status).toBe(422);
-    expect(early.body.errors[0]?.code).toBe("edition_not_licensed");
-    const itemId = subscription.items.data[0]?.id ?? "";
-    await stack.stripe.subscriptions.update(subscription.id, {
-      items: [{ id: itemId, price: "price_prem_month" }],
-    });
-    await eventually(
-      async () =>
-        (await connectorLicenses(stack, CONNECTOR.id)).find((l) => l._id === license._id)?.opts
-          .connectorEdition === "premium",
-      {
-        what: "the premium license",
-      },
-    );
-    await eventually(
-      async () => (await licenses.get(customer.id, CONNECTOR.key))?.opts.connectorEdition === "premium",
-      { what: "the premium license in the store" },
-    );
-    const changed = await integratorApi(
-      stack,
-      "PUT",
-      `/integrations/${integrationId}/settings/changeEdition`,
-      {},
-      user.token,
-    );
-    expect(changed.status).toBe(200);
-    expect((await installs.get(integrationId))?.edition).toBe("premium");
+      // Premium before paying for it: refused when asked for by name (flat), and the typed dialect's
+      // change moves only to the edition the license holds. After the upgrade in Stripe it is premium.
+      const early = await integratorApi<Errors>(
+        stack,
+        "PUT",
+        `/integrations/${integrationId}/settings/changeEdition`,
+        { toEdition: "premium" },
+        user.token,
+      );
+      if (dialect === "flat") {
+        expect(early.status).toBe(422);
+        expect(early.body.errors[0]?.code).toBe("edition_not_licensed");
+      } else {
+        expect(early.status).toBe(200);
+        expect((await installs.get(integrationId))?.edition).toBe("standard");
+      }
+      const itemId = subscription.items.data[0]?.id ?? "";
+      await stack.stripe.subscriptions.update(subscription.id, {
+        items: [{ id: itemId, price: "price_prem_month" }],
+      });
+      await eventually(
+        async () =>
+          (await connectorLicenses(stack, CONNECTOR.id)).find((l) => l._id === license._id)?.opts
+            .connectorEdition === "premium",
+        {
+          what: "the premium license",
+        },
+      );
+      await eventually(
+        async () => (await licenses.get(customer.id, CONNECTOR.key))?.opts.connectorEdition === "premium",
+        { what: "the premium license in the store" },
+      );
+      const changed = await integratorApi(
+        stack,
+        "PUT",
+        `/integrations/${integrationId}/settings/changeEdition`,
+        {},
+        user.token,
+      );
+      expect(changed.status).toBe(200);
+      expect((await installs.get(integrationId))?.edition).toBe("premium");
 
-    // Uninstall.
-    const removed = await integratorApi(
-      stack,
-      "DELETE",
-      `/integrations/${integrationId}/install`,
-      undefined,
-      user.token,
-    );
-    expect(removed.status).toBe(204);
-    expect((await installs.get(integrationId))?.state).toBe("removed");
-    const published = (await events.list())
-      .filter((event) => event.detail.integrationId === integrationId)
-      .map((event) => event.type);
-    expect(published).toEqual(["install.completed", "install.removed"]);
-  });
+      // Uninstall.
+      const removed = await integratorApi(
+        stack,
+        "DELETE",
+        `/integrations/${integrationId}/install`,
+        undefined,
+        user.token,
+      );
+      expect(removed.status).toBe(204);
+      expect((await installs.get(integrationId))?.state).toBe("removed");
+      const published = (await events.list())
+        .filter((event) => event.detail.integrationId === integrationId)
+        .map((event) => event.type);
+      expect(published).toEqual(["install.completed", "install.removed"]);
+    },
+  );
 
   it("refuses an install by someone who bought nothing, and records nothing", async () => {
     const email = uniqueEmail("nolicense");

@@ -9,14 +9,14 @@ import type { ConnectorDefinition } from "#lib/extension/types.ts";
 import type { ExtensionDeps } from "#lib/extension/wiring.ts";
 import { createIntegratorClient } from "#lib/integrator/client.ts";
 import { createTokenBucket } from "#lib/integrator/token-bucket.ts";
-import { type Catalog, parseCatalog } from "#lib/licensing/catalog.ts";
+import { type Catalog, connectorFunctionNames, parseCatalog } from "#lib/licensing/catalog.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
 import { Table } from "#lib/store/dynamo.ts";
 import { Licenses } from "#lib/store/licenses.ts";
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "#local/dynamodb-local.ts";
 import { startGateway } from "#local/gateway.ts";
-import { BUILT_IN_CONNECTOR_FUNCTIONS } from "#local/seed.ts";
 import { type IntegratorSimulator, startIntegratorSimulator } from "#local/sim/integrator/index.ts";
+import type { StackDialect } from "#local/sim/integrator/stack-caller.ts";
 
 export const SYSTEM_TOKEN = "extension-test-system-token";
 export const VENDOR_TOKEN = "extension-test-vendor-token";
@@ -64,6 +64,8 @@ export interface ExtensionHarness {
  */
 export async function startExtensionHarness(
   extraModules: ConnectorDefinition[] = [],
+  /** How the simulator calls the stack (its default: the documented typed dialect). */
+  { dialect }: { dialect?: StackDialect } = {},
 ): Promise<ExtensionHarness> {
   const [dynamo, sim]: [DynamoDbLocal, IntegratorSimulator] = await Promise.all([
     startDynamoDbLocal(),
@@ -104,13 +106,14 @@ export async function startExtensionHarness(
     type: "server",
     server: { hostURI: `${api}/integrator`, systemToken: SYSTEM_TOKEN },
   });
-  for (const connector of [SHOPIFY, TEST_APP]) {
+  for (const connector of testCatalog.connectors) {
     await control(sim, "POST", "/_sim/connectors", {
-      _id: connector.id,
+      _id: connector.connectorId,
       name: connector.key,
       published: true,
       _stackId: stack._id,
-      ...BUILT_IN_CONNECTOR_FUNCTIONS,
+      ...connectorFunctionNames(connector),
+      ...(dialect ? { stackDialect: dialect } : {}),
     });
   }
   return {

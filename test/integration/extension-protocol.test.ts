@@ -25,6 +25,14 @@ const testApp = defineConnector({
     bigint: () => ({ n: 1n }),
     nothing: () => undefined,
   },
+  installSteps: [
+    {
+      name: "Thing",
+      installerFunction: "installThing",
+      uninstallerFunction: "uninstallThing",
+      install: async () => ({ made: "thing" }),
+    },
+  ],
   settings: { customSetting: (options) => ({ success: true, got: options.pending }) },
   hooks: { preSavePage: (options) => ({ data: options.data, errors: [] }) },
   wrappers: { ping: () => ({ statusCode: 200 }) },
@@ -273,6 +281,90 @@ describe("Lambda stack: a direct invoke", () => {
     const options = { values: [1], requestContext: { requestId: "x" } };
     await expect(harness.handler(options, context(envelope))).resolves.toEqual({ sum: 1 });
   });
+});
+
+describe("both dialects, over HTTP and a Lambda invoke (Celigo's framework conformance cases)", () => {
+  type Answer = { status: number; body: unknown };
+  const context = (clientContext: unknown) => ({ ...lambdaContext, clientContext }) as unknown as Context;
+  const transports: Record<string, (envelope: Record<string, unknown>, options: object) => Promise<Answer>> =
+    {
+      http: async (envelope, options) => {
+      const { status, body } = await post({ ...envelope, options });
+      return { status, body };
+    },
+      "lambda invoke": async (envelope, options) => {
+        try {
+          return { status: 200, body: await harness.handler(options, context(envelope)) };
+        } catch (error) {
+          const { statusCode, errors } = JSON.parse((error as Error).message);
+          return { status: statusCode, body: { errors } };
+        }
+      },
+    };
+  const base = { bearerToken: "ott-not-issued", _integrationId: "0123456789abcdef0123cafe" };
+  const unbound = {
+    status: 422,
+    body: {
+      errors: [
+        {
+          code: "license_not_found",
+          message: `No license of connector ${TEST_APP.key} is bound to integration ${base._integrationId}.`,
+        },
+      ],
+    },
+  };
+  /** The one-time token is not one integrator.io issued: a function that reached integrator.io says so. */
+  const reachedIntegrator = {
+    status: 422,
+    body: { errors: [expect.objectContaining({ code: "unauthorized" })] },
+  };
+  const options = { ...base, opts: { connectorEdition: "standard" } };
+
+  // [function, its typed `type`, options, expected answer]: typed and flat must answer alike.
+  const cases: [string, string, object, unknown][] = [
+    ["installerFunction", "installer", { ...options, _connectorId: TEST_APP.id }, unbound],
+    ["updateFunction", "installer", options, reachedIntegrator],
+    ["installThing", "installer", options, reachedIntegrator],
+    ["preUninstallFunction", "uninstaller", options, reachedIntegrator],
+    ["uninstallThing", "uninstaller", options, reachedIntegrator],
+    ["uninstallerFunction", "uninstaller", options, { status: 200, body: { success: true } }],
+    [
+      "persistSettings",
+      "setting",
+      { ...options, pending: { a: 1 } },
+      { status: 200, body: { success: true, pending: { a: 1 } } },
+    ],
+    ["refreshMetadata", "setting", options, { status: 200, body: { success: true } }],
+    ["getMappingMetadata", "setting", options, { status: 200, body: {} }],
+    ["changeEdition", "setting", options, unbound],
+    [
+      "customSetting",
+      "setting",
+      { pending: { b: 2 } },
+      { status: 200, body: { success: true, got: { b: 2 } } },
+    ],
+    ["echo", "installer", { value: 3 }, { status: 200, body: { echoed: 3 } }],
+  ];
+
+  for (const [transport, send] of Object.entries(transports)) {
+    it.each(cases)(
+      `${transport}: %s answers alike typed (type %s) and flat`,
+      async (fn, type, callOptions, expected) => {
+        const typed = await send({ _connectorId: TEST_APP.id, type, function: fn }, callOptions);
+        const flat = await send({ _connectorId: TEST_APP.id, function: fn }, callOptions);
+        expect(typed, "typed").toEqual(expected);
+        expect(flat, "flat").toEqual(expected);
+      },
+    );
+
+    it(`${transport}: a hook never reaches the lifecycle or the module's top level`, async () => {
+      for (const fn of ["installerFunction", "echo"]) {
+        const answer = await send({ _connectorId: TEST_APP.id, type: "hook", function: fn }, options);
+        expect(answer.status).toBe(422);
+        expect((answer.body as { errors: { code: string }[] }).errors[0]?.code).toBe("invalid_function");
+      }
+    });
+  }
 });
 
 describe("logging", () => {

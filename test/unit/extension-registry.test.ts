@@ -3,52 +3,123 @@ import { shopifyNetsuite } from "#lib/extension/connectors/shopify-netsuite.ts";
 import { clientContextFields, parseHttpCall } from "#lib/extension/protocol.ts";
 import { ExtensionRegistry, RegistryError } from "#lib/extension/registry.ts";
 import { defineConnector } from "#lib/extension/types.ts";
+import { parseCatalog } from "#lib/licensing/catalog.ts";
 import { SHOPIFY, TEST_APP, testCatalog } from "#test/helpers/extension-harness.ts";
+
+const fn = (registry: ExtensionRegistry, connectorId: string, type: string | undefined, name: string) => {
+  const registered = registry.connector(connectorId);
+  if (!registered) throw new Error(`no connector ${connectorId}`);
+  const resolved = registry.resolve(registered, type, name);
+  return "fn" in resolved ? resolved.fn : resolved;
+};
 
 describe("extension registry", () => {
   const registry = new ExtensionRegistry(testCatalog, [shopifyNetsuite]);
+  const lifecycle = {
+    installer: ["installerFunction", "updateFunction"],
+    uninstaller: ["preUninstallFunction", "uninstallerFunction"],
+    setting: ["persistSettings", "refreshMetadata", "changeEdition", "getMappingMetadata"],
+  };
 
-  it("registers every catalog connector, with the built-ins when it has no module", () => {
-    const bare = registry.connector(TEST_APP.id);
-    expect(bare && Object.keys(registry.functionsFor(bare, undefined) ?? {})).toEqual([
-      "installerFunction",
-      "preUninstallFunction",
-      "uninstallerFunction",
-      "updateFunction",
-    ]);
-    expect(bare && Object.keys(registry.functionsFor(bare, "setting") ?? {})).toEqual([
-      "persistSettings",
-      "refreshMetadata",
-      "changeEdition",
-    ]);
-    expect(bare && registry.functionsFor(bare, "hook")).toBeUndefined();
+  it("answers every built-in in both dialects: typed under its object, flat at the top level", () => {
+    for (const [type, names] of Object.entries(lifecycle)) {
+      for (const name of names) {
+        const typed = fn(registry, TEST_APP.id, type, name);
+        expect(typeof typed, `${type}.${name}`).toBe("function");
+        expect(fn(registry, TEST_APP.id, undefined, name), `flat ${name}`).toBe(typed);
+      }
+    }
+    expect(fn(registry, TEST_APP.id, "installer", "nope")).toEqual({
+      missing: "function",
+      where: "installer",
+    });
+    expect(fn(registry, TEST_APP.id, undefined, "nope")).toEqual({
+      missing: "function",
+      where: "the connector module",
+    });
     expect(registry.connector("ffffffffffffffffffffffff")).toBeUndefined();
   });
 
-  it("maps install steps to the installer and uninstaller objects by their function names", () => {
-    const shopify = registry.connector(SHOPIFY.id);
-    expect(shopify && Object.keys(registry.functionsFor(shopify, "installer") ?? {})).toEqual([
-      "installShopifyConnection",
-      "installNetSuiteConnection",
-      "installOrderFlows",
+  it("falls back to the top level for installer, uninstaller and setting calls only, never for a hook", () => {
+    const own = () => ({ mine: true });
+    const registryWithOwn = new ExtensionRegistry(testCatalog, [
+      defineConnector({ key: TEST_APP.key, functions: { own }, hooks: { preSavePage: own } }),
     ]);
-    expect(shopify && Object.keys(registry.functionsFor(shopify, "uninstaller") ?? {})).toContain(
-      "uninstallOrderFlows",
-    );
-    expect(shopify && registry.functionsFor(shopify, "toString")).toBeUndefined();
+    for (const type of ["installer", "uninstaller", "setting"])
+      expect(fn(registryWithOwn, TEST_APP.id, type, "own"), type).toBe(own);
+    expect(fn(registryWithOwn, TEST_APP.id, "hook", "own")).toEqual({ missing: "function", where: "hook" });
+    expect(fn(registryWithOwn, TEST_APP.id, "hook", "installerFunction")).toEqual({
+      missing: "function",
+      where: "hook",
+    });
+    expect(fn(registryWithOwn, TEST_APP.id, "hook", "preSavePage")).toBe(own);
+    expect(fn(registryWithOwn, TEST_APP.id, "wrapper", "own")).toEqual({ missing: "object" });
+    expect(fn(registryWithOwn, TEST_APP.id, "toString", "own")).toEqual({ missing: "object" });
   });
 
-  it("fails the cold start for a module the catalog does not know, a duplicate, or a clash with a built-in name", () => {
-    expect(() => new ExtensionRegistry(testCatalog, [defineConnector({ key: "nope" })])).toThrow(
-      RegistryError,
+  it("answers install steps typed and flat, and the connector document's own names for the lifecycle", () => {
+    for (const step of ["installShopifyConnection", "installNetSuiteConnection", "installOrderFlows"]) {
+      const typed = fn(registry, SHOPIFY.id, "installer", step);
+      expect(typeof typed, step).toBe("function");
+      expect(fn(registry, SHOPIFY.id, undefined, step)).toBe(typed);
+    }
+    expect(typeof fn(registry, SHOPIFY.id, "uninstaller", "uninstallOrderFlows")).toBe("function");
+    expect(fn(registry, SHOPIFY.id, undefined, "uninstallOrderFlows")).toBe(
+      fn(registry, SHOPIFY.id, "uninstaller", "uninstallOrderFlows"),
     );
+
+    const named = parseCatalog({
+      ...testCatalog,
+      connectors: testCatalog.connectors.map((connector) =>
+        connector.key === TEST_APP.key
+          ? {
+              ...connector,
+              stackFunctions: { installerFunction: "onInstall", uninstallerFunction: "onRemove" },
+            }
+          : connector,
+      ),
+    });
+    const custom = new ExtensionRegistry(named, []);
+    const builtIn = fn(registry, TEST_APP.id, "installer", "installerFunction");
+    expect(fn(custom, TEST_APP.id, "installer", "onInstall")).toBe(builtIn);
+    expect(fn(custom, TEST_APP.id, undefined, "onInstall")).toBe(builtIn);
+    expect(fn(custom, TEST_APP.id, "uninstaller", "onRemove")).toBe(
+      fn(registry, TEST_APP.id, "uninstaller", "uninstallerFunction"),
+    );
+    expect(fn(custom, TEST_APP.id, undefined, "installerFunction")).toEqual({
+      missing: "function",
+      where: "the connector module",
+    });
+  });
+
+  it("skips a module the catalog does not know; refuses a duplicate or a clash with a built-in name", () => {
+    const skipping = new ExtensionRegistry(testCatalog, [defineConnector({ key: "nope" }), shopifyNetsuite]);
+    expect(skipping.skippedModules).toEqual(["nope"]);
+    expect(typeof fn(skipping, SHOPIFY.id, "installer", "installOrderFlows")).toBe("function");
     expect(() => new ExtensionRegistry(testCatalog, [shopifyNetsuite, shopifyNetsuite])).toThrow(
       /registered twice/,
     );
     const clash = defineConnector({ key: TEST_APP.key, functions: { updateFunction: () => null } });
+    expect(() => new ExtensionRegistry(testCatalog, [clash])).toThrow(RegistryError);
     expect(() => new ExtensionRegistry(testCatalog, [clash])).toThrow(/built-in/);
     const settingClash = defineConnector({ key: TEST_APP.key, settings: { changeEdition: () => null } });
     expect(() => new ExtensionRegistry(testCatalog, [settingClash])).toThrow(/built-in/);
+    const mappingClash = defineConnector({
+      key: TEST_APP.key,
+      functions: { getMappingMetadata: () => null },
+    });
+    expect(() => new ExtensionRegistry(testCatalog, [mappingClash])).toThrow(/built-in/);
+  });
+
+  it("refuses a catalog that gives two lifecycle fields one function name", () => {
+    expect(() =>
+      parseCatalog({
+        ...testCatalog,
+        connectors: [
+          { ...testCatalog.connectors[0], stackFunctions: { updateFunction: "installerFunction" } },
+        ],
+      }),
+    ).toThrow(/names the same function as installerFunction/);
   });
 });
 

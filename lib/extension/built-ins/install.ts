@@ -1,7 +1,7 @@
 import type { InstallStep, Integration } from "#lib/integrator/schemas.ts";
 import { infrastructure, protocolErrorOf } from "../errors.ts";
-import { assertLive, findLicense } from "../license-check.ts";
-import { isObject, licenseIdOf, requireString } from "../options.ts";
+import { assertLive, licenseOfCall } from "../license-check.ts";
+import { isObject, requireString } from "../options.ts";
 import type {
   ExtensionFunction,
   ExtensionOptions,
@@ -50,7 +50,7 @@ async function runStep(
 export const installerFunction: ExtensionFunction = async (options, context) => {
   const integrationId = requireString(options, "_integrationId");
   requireString(options, "bearerToken");
-  const license = await findLicense(licenseIdOf(options), context);
+  const license = await licenseOfCall(options, context, integrationId);
   assertLive(license, context.now());
   const integration = await context.integrator.integrations.get(integrationId);
   const fromOptions =

@@ -1,8 +1,8 @@
 import type { z } from "zod/mini";
 import { ExtensionError, infrastructure } from "../errors.ts";
-import { assertLive, findLicense } from "../license-check.ts";
-import { licenseIdOf, optionalString, requireObject, requireString } from "../options.ts";
-import type { ExtensionFunction } from "../types.ts";
+import { assertLive, licenseOfCall } from "../license-check.ts";
+import { isObject, optionalString, requireObject } from "../options.ts";
+import type { ExtensionFunction, ExtensionOptions } from "../types.ts";
 
 /** One readable line per zod issue (zod/mini ships no messages), e.g. `pending.syncInventory: must be a boolean`. */
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -41,14 +41,41 @@ export const refreshMetadata: ExtensionFunction = (options, context) =>
     ? context.definition.refreshMetadata(options, context)
     : { success: true };
 
+/** `getMappingMetadata`: the module's, else `{}`. */
+export const getMappingMetadata: ExtensionFunction = (options, context) =>
+  context.definition.getMappingMetadata ? context.definition.getMappingMetadata(options, context) : {};
+
+/** `options[field]` when given, else `options[object][field]` (the newer framework nests them). */
+function stringOf(
+  options: ExtensionOptions,
+  field: string,
+  object: string,
+  nested: string,
+): string | undefined {
+  const direct = optionalString(options, field);
+  if (direct !== undefined) return direct;
+  const holder = options[object];
+  const value = isObject(holder) ? holder[nested] : undefined;
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string")
+    throw new ExtensionError("invalid_field", `options.${object}.${nested} must be a string.`);
+  return value;
+}
+
 /**
  * `changeEdition`: only to the edition the customer's license grants (our store's license
  * `opts.connectorEdition`; integrator.io's for a license we did not issue), then the module's
- * `onEditionChange`, then the install record takes the edition.
+ * `onEditionChange`, then the install record takes the edition. integrator.io's two dialects send
+ * it differently: `{_integrationId, opts}` (the edition is the license's `opts.connectorEdition`)
+ * or `{fromEdition, toEdition, integration, license}`; either is read.
  */
 export const changeEdition: ExtensionFunction = async (options, context) => {
-  const integrationId = requireString(options, "_integrationId");
-  const toEdition = requireString(options, "toEdition");
+  const integrationId = stringOf(options, "_integrationId", "integration", "_id");
+  if (!integrationId)
+    throw new ExtensionError("missing_required_field", "Missing required field options._integrationId.");
+  const toEdition = stringOf(options, "toEdition", "opts", "connectorEdition");
+  if (!toEdition)
+    throw new ExtensionError("missing_required_field", "Missing required field options.toEdition.");
   const fromEdition = optionalString(options, "fromEdition");
   if (!context.connector.editions.some((edition) => edition.key === toEdition)) {
     throw new ExtensionError(
@@ -56,7 +83,7 @@ export const changeEdition: ExtensionFunction = async (options, context) => {
       `options.toEdition: ${toEdition} is not an edition of ${context.connector.key}.`,
     );
   }
-  const license = await findLicense(licenseIdOf(options), context);
+  const license = await licenseOfCall(options, context, integrationId);
   assertLive(license, context.now());
   if (license.edition !== toEdition) {
     throw new ExtensionError(

@@ -1,17 +1,31 @@
+import type { InstallStep } from "#lib/integrator/schemas.ts";
 import { infrastructure } from "../errors.ts";
 import { requireString } from "../options.ts";
 import type { ExtensionFunction, InstallStepDefinition } from "../types.ts";
 import { transition, writable } from "./lifecycle.ts";
 
 /**
- * `preUninstallFunction`: the install is marked `uninstalling`, and the steps are put in reverse
- * order and pending, so that integrator.io runs their uninstallers last-made first (flows before
- * the connections they use).
+ * The steps in the order their uninstallers run: the module's steps last-made first (flows before
+ * the connections they use), then any step the module does not define, in the order it has. The
+ * order depends on the steps alone, so a repeated call orders them the same way.
+ */
+function uninstallOrder(steps: InstallStep[], definitions: InstallStepDefinition[]): InstallStep[] {
+  const rank = new Map(definitions.map((definition, index) => [definition.installerFunction, index]));
+  const rankOf = (step: InstallStep) => rank.get(step.installerFunction ?? "") ?? -1;
+  return steps
+    .map((step, index) => ({ step, index }))
+    .sort((a, b) => rankOf(b.step) - rankOf(a.step) || a.index - b.index)
+    .map(({ step }) => ({ ...step, completed: false }));
+}
+
+/**
+ * `preUninstallFunction`: the install is marked `uninstalling`, and the steps are put pending in
+ * the order their uninstallers run, so that integrator.io runs them last-made first.
  */
 export const preUninstallFunction: ExtensionFunction = async (options, context) => {
   const integrationId = requireString(options, "_integrationId");
   const integration = await context.integrator.integrations.get(integrationId);
-  const steps = [...(integration.install ?? [])].reverse().map((step) => ({ ...step, completed: false }));
+  const steps = uninstallOrder(integration.install ?? [], context.definition.installSteps ?? []);
   await context.integrator.integrations.update(integrationId, { ...writable(integration), install: steps });
   await infrastructure("Recording the uninstall", () =>
     context.installs.update(integrationId, { state: "uninstalling" }, "removed"),

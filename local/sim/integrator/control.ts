@@ -8,6 +8,7 @@ import { normalizeEmail } from "./resources/licenses.ts";
 import { templateFields } from "./resources/templates.ts";
 import { type Reply, Router } from "./router.ts";
 import type { SimRuntime } from "./runtime.ts";
+import { STACK_DIALECTS } from "./stack-caller.ts";
 import type { User } from "./store.ts";
 import { parseBody } from "./validation.ts";
 
@@ -20,6 +21,8 @@ const userSchema = z.object({ email: z.email(), name: z.string().min(1).optional
 const connectorSchema = z.looseObject({
   _id: z.string().min(1),
   ...z.object(connectorFields).partial().shape,
+  /** How the simulator calls the connector's stack (`typed` by default); see stack-caller.ts. */
+  stackDialect: z.enum(STACK_DIALECTS).optional(),
 });
 const templateSchema = z.looseObject({
   _id: z.string().min(1).optional(),

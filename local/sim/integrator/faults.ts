@@ -9,9 +9,20 @@ export interface Faults {
   latencyMs: number;
   /** Fraction of requests that are applied but whose connection is reset instead of answered. */
   dropResponseRate: number;
+  /**
+   * Every call to a connector's stack is made twice with the same options, as integrator.io does
+   * when it retries after losing the stack's answer; the second answer counts.
+   */
+  repeatStackCalls: boolean;
 }
 
-export const NO_FAULTS: Faults = { errorRate: 0, status: 500, latencyMs: 0, dropResponseRate: 0 };
+export const NO_FAULTS: Faults = {
+  errorRate: 0,
+  status: 500,
+  latencyMs: 0,
+  dropResponseRate: 0,
+  repeatStackCalls: false,
+};
 
 /** A PUT sets the whole fault configuration: a field left out goes back to "no fault". */
 export const faultsSchema = z.object({
@@ -19,6 +30,7 @@ export const faultsSchema = z.object({
   status: z.number().int().min(400).max(599).default(NO_FAULTS.status),
   latencyMs: z.number().int().min(0).max(120_000).default(NO_FAULTS.latencyMs),
   dropResponseRate: z.number().min(0).max(1).default(NO_FAULTS.dropResponseRate),
+  repeatStackCalls: z.boolean().default(NO_FAULTS.repeatStackCalls),
 });
 
 /** The fault decided for one request (drawn once, when it arrives). */

@@ -23,7 +23,12 @@ export class SimRuntime {
   ) {
     this.buckets = new AccountBuckets(rateLimit);
     this.oneTimeTokens = new OneTimeTokens(oneTimeTokenTtlMs);
-    this.stack = new StackCaller({ store: this.store, oneTimeTokens: this.oneTimeTokens, signal });
+    this.stack = new StackCaller({
+      store: this.store,
+      oneTimeTokens: this.oneTimeTokens,
+      signal,
+      faults: () => this.faults,
+    });
   }
 
   /** `POST /_sim/reset`: account data, faults and stats go; connectors, templates, stacks and the limit stay. */

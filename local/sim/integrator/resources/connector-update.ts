@@ -37,7 +37,8 @@ async function pushUpdate({
   for (const integration of integrations) {
     integration.doc.updateInProgress = true;
     try {
-      if (updateFunction) await stack.call({ connector, function: updateFunction, integration });
+      if (updateFunction)
+        await stack.call({ connector, role: "update", function: updateFunction, integration });
       if (typeof connector.version === "string") integration.doc.version = connector.version;
     } finally {
       integration.doc.updateInProgress = false;

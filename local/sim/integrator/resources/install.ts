@@ -102,7 +102,7 @@ async function install({
   const installer = functionOf(connector, "installerFunction");
   if (installer) {
     try {
-      const outcome = await stack.call({ connector, function: installer, integration });
+      const outcome = await stack.call({ connector, role: "installer", function: installer, integration });
       if (outcome.called) applyStepsToUpdate(integration, outcome.result);
     } catch (error) {
       // A failed installer leaves nothing behind: the license can be installed again.
@@ -134,7 +134,7 @@ async function installStep({
   // The request body (the step's form, if any) is passed through in the options.
   const outcome = await stack.call({
     connector,
-    type: "installer",
+    role: "step",
     function: fn,
     integration,
     extraOptions: objectBody(body),
@@ -167,7 +167,12 @@ async function uninstall({
   integration.doc.lastModified = nowIso();
   const preUninstall = functionOf(connector, "preUninstallFunction");
   if (preUninstall) {
-    const outcome = await stack.call({ connector, function: preUninstall, integration });
+    const outcome = await stack.call({
+      connector,
+      role: "preUninstall",
+      function: preUninstall,
+      integration,
+    });
     if (outcome.called) applyStepsToUpdate(integration, outcome.result);
   }
   // Steps as they stand after pre-uninstall (it may reorder them), in order.
@@ -175,11 +180,11 @@ async function uninstall({
     .map((step) => step.uninstallerFunction)
     .filter((fn): fn is string => typeof fn === "string" && fn !== "");
   for (const fn of stepFunctions) {
-    const outcome = await stack.call({ connector, type: "uninstaller", function: fn, integration });
+    const outcome = await stack.call({ connector, role: "stepUninstaller", function: fn, integration });
     if (outcome.called) applyStepsToUpdate(integration, outcome.result);
   }
   const uninstaller = functionOf(connector, "uninstallerFunction");
-  if (uninstaller) await stack.call({ connector, function: uninstaller, integration });
+  if (uninstaller) await stack.call({ connector, role: "uninstaller", function: uninstaller, integration });
   store.integrations.delete(id);
   store.state.delete(`integrations:${id}`);
   releaseLicense(store, integration);

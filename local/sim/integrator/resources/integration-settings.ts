@@ -2,15 +2,16 @@ import { requireAccountToken, visibleIntegration } from "../access.ts";
 import type { ApiContext, ApiRouter } from "../context.ts";
 import { missingField } from "../errors.ts";
 import { isObject, type JsonObject, nowIso } from "../json.ts";
+import { dialectOf } from "../stack-caller.ts";
 import { objectBody } from "../validation.ts";
-import { integrationView, licenseView } from "../views.ts";
+import { integrationView } from "../views.ts";
 import { connectorOfIntegration } from "./install.ts";
 
 /**
  * `PUT /v1/integrations/{id}/settings/{function}`: a `setting` call on the stack. `persistSettings`
  * gets the body as `pending` and saves what the stack answers as pending (or the body); a
- * `changeEdition` moves the integration from its edition to the license's (or `toEdition`); any
- * other function gets the body's fields in its options.
+ * `changeEdition` moves the integration from its edition to the license's (in the flat dialect,
+ * the body's `toEdition` when given); any other function gets the body's fields in its options.
  */
 async function runSetting({
   principal,
@@ -31,20 +32,20 @@ async function runSetting({
   if (fn === "persistSettings") {
     extraOptions = { pending: input };
   } else if (fn === "changeEdition") {
-    const licensed = license?.opts.connectorEdition;
-    toEdition =
-      typeof input.toEdition === "string"
-        ? input.toEdition
-        : typeof licensed === "string"
-          ? licensed
-          : undefined;
+    const licensed =
+      typeof license?.opts.connectorEdition === "string" ? license.opts.connectorEdition : undefined;
+    const flat = dialectOf(connector) === "flat";
+    // The typed dialect moves to the license's edition and says so only through `opts`; the flat
+    // one names the edition (the body's `toEdition`, else the license's).
+    toEdition = flat && typeof input.toEdition === "string" ? input.toEdition : licensed;
     if (toEdition === undefined) throw missingField("toEdition");
-    extraOptions = { fromEdition: integration.edition, toEdition, integration: integrationView(integration) };
-    if (license) extraOptions.license = licenseView(license, store);
+    extraOptions = flat
+      ? { fromEdition: integration.edition, toEdition, integration: integrationView(integration) }
+      : {};
   } else {
     extraOptions = { ...input };
   }
-  const outcome = await stack.call({ connector, type: "setting", function: fn, integration, extraOptions });
+  const outcome = await stack.call({ connector, role: "setting", function: fn, integration, extraOptions });
   const result = outcome.called
     ? outcome.result
     : { success: true, ...(fn === "persistSettings" ? { pending: input } : {}) };
