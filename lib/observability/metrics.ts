@@ -6,6 +6,8 @@ export type MetricName =
   | "EventsProcessed"
   | "EventsIgnored"
   | "EventsFailed"
+  /** Events whose Stripe object carries a value the pinned API version does not know: left unapplied. */
+  | "EventsUnrecognised"
   | "LicensesCreated"
   | "LicensesUpdated"
   | "LicensesExpired"

@@ -4,6 +4,7 @@ import { type CustomerState, type SubscriptionRecord, TERMINAL_STATUSES } from "
 import {
   invoiceSubscriptionId,
   type StripeEvent,
+  type StripeInvoice,
   type StripeSubscription,
   stripeCheckoutSessionSchema,
   stripeCustomerSchema,
@@ -11,6 +12,7 @@ import {
   stripeInvoiceSchema,
   stripeSubscriptionSchema,
 } from "#lib/stripe/schemas.ts";
+import { describeIssues, objectIdOf, UnrecognisedStripeObject } from "#lib/stripe/unrecognised.ts";
 import type { ProvisioningContext } from "./context.ts";
 
 /** The Stripe event types the product acts on; any other type is recorded as ignored. */
@@ -53,6 +55,7 @@ export interface AppliedEvent {
  * Applies one Stripe event to the stored customer state, never letting an older snapshot
  * overwrite a newer one (docs/architecture.md §5). The customer's records are read once, in one query, and
  * kept current with every write made here; the conditional writes guard against other writers.
+ * A subscription or invoice the pinned API version cannot read is fetched from Stripe instead.
  * Returns the customer whose licenses may have changed, with that state.
  */
 export async function applyStripeEvent(
@@ -98,21 +101,62 @@ export async function applyStripeEvent(
     case "invoice.payment_failed": {
       // An invoice carries no subscription snapshot: Stripe's current one is the truth — unless
       // the stored snapshot already shows this invoice paid.
-      const invoice = stripeInvoiceSchema.parse(event.data.object);
-      const subscriptionId = invoiceSubscriptionId(invoice);
-      if (!subscriptionId) break;
+      const invoice = await readableInvoice(event, ctx);
+      const subscriptionId = invoice && invoiceSubscriptionId(invoice);
+      if (!invoice || !subscriptionId) break;
       if (event.type === "invoice.paid" && showsPaid(state, subscriptionId, invoice.id, event.created)) break;
       await refreshSubscription(customerId, subscriptionId, event.created, ctx, state);
       break;
     }
     default: {
       if (!event.type.startsWith("customer.subscription.")) break;
-      const snapshot = stripeSubscriptionSchema.parse(event.data.object);
-      await applySnapshot(snapshot, event.created, event.id, ctx, state);
+      const snapshot = stripeSubscriptionSchema.safeParse(event.data.object);
+      if (snapshot.success) await applySnapshot(snapshot.data, event.created, event.id, ctx, state);
+      else {
+        // Another API version's snapshot (periods on the subscription) or a value this one does not
+        // know: Stripe's current subscription, fetched in the pinned version, decides — as it does
+        // when two snapshots cannot be ordered, so the fetch is stored as newer than anything stored.
+        const subscriptionId = unreadableObjectId(event, snapshot.error.issues, ctx);
+        await refreshSubscription(customerId, subscriptionId, event.created, ctx, state);
+      }
     }
   }
   await ensureProfile(customerId, event.created, ctx, state);
   return { customerId, state };
+}
+
+/**
+ * The id of an event's object that does not parse in the pinned API version, logged with what did
+ * not parse; the worker fetches that object instead. An object without an id cannot be fetched.
+ */
+function unreadableObjectId(
+  event: StripeEvent,
+  issues: Parameters<typeof describeIssues>[0],
+  ctx: ProvisioningContext,
+): string {
+  const problems = describeIssues(issues, event.data.object);
+  const objectType = event.type.startsWith("invoice.") ? "invoice" : "subscription";
+  const id = objectIdOf(event.data.object);
+  if (!id) throw new UnrecognisedStripeObject(objectType, "(no id)", problems);
+  ctx.logger.info("event object not readable in the pinned API version; fetching it from Stripe", {
+    objectId: id,
+    apiVersion: event.api_version ?? null,
+    problems,
+  });
+  return id;
+}
+
+/** The event's invoice: its snapshot, or fetched from Stripe when that does not parse (undefined on 404). */
+async function readableInvoice(
+  event: StripeEvent,
+  ctx: ProvisioningContext,
+): Promise<StripeInvoice | undefined> {
+  const snapshot = stripeInvoiceSchema.safeParse(event.data.object);
+  if (snapshot.success) return snapshot.data;
+  const invoiceId = unreadableObjectId(event, snapshot.error.issues, ctx);
+  const invoice = await ctx.stripe.invoice(invoiceId);
+  if (!invoice) ctx.logger.warn("invoice not found in Stripe", { invoiceId });
+  return invoice;
 }
 
 /**

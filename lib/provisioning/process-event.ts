@@ -1,6 +1,7 @@
 import { describeError } from "#lib/http/http-function.ts";
 import { LicenseConflictError } from "#lib/store/licenses.ts";
 import { stripeEventSchema } from "#lib/stripe/schemas.ts";
+import { UnrecognisedStripeObject } from "#lib/stripe/unrecognised.ts";
 import { type AppliedEvent, applyStripeEvent } from "./apply-event.ts";
 import type { ProvisioningContext } from "./context.ts";
 import { convergeCustomer } from "./converge.ts";
@@ -37,6 +38,8 @@ async function convergeApplied(applied: AppliedEvent, ctx: ProvisioningContext, 
  * The worker's job for one queued event id: load it from the inbox, apply it to the stored
  * customer state, converge the customer's licenses, and mark the inbox item processed — or
  * failed with its reason, rethrowing so SQS retries it (and, in the end, the DLQ keeps it).
+ * An event whose Stripe object is unreadable even fetched in the pinned API version (a status
+ * Stripe added since) is not failed: see `leaveUnrecognised`.
  */
 export async function processInboxEvent(
   eventId: string,
@@ -61,6 +64,10 @@ export async function processInboxEvent(
     ctx.metrics.count("EventsProcessed");
     return "processed";
   } catch (error) {
+    if (error instanceof UnrecognisedStripeObject) {
+      await leaveUnrecognised(eventId, error, item.receivedAt, ctx);
+      return "processed";
+    }
     const { name, message } = describeError(error);
     ctx.metrics.count("EventsFailed");
     logger.error("event failed", { error: { name, message } });
@@ -69,4 +76,26 @@ export async function processInboxEvent(
       .catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Stripe sent something this code does not know yet: retrying cannot help, and failing would hold
+ * the customer's later events back and end in the DLQ. The object is not applied (nor the customer
+ * converged); the event is recorded
+ * `processed` with the reason `unrecognised: …` (replayable once the code knows the value, which
+ * an `ignored` event is not), warned about in one bounded line and counted as `EventsUnrecognised`.
+ */
+async function leaveUnrecognised(
+  eventId: string,
+  error: UnrecognisedStripeObject,
+  receivedAt: string,
+  ctx: ProvisioningContext,
+): Promise<void> {
+  ctx.logger.warn("Stripe object not recognised; event left unapplied", {
+    objectType: error.objectType,
+    objectId: error.objectId,
+    problems: error.problems,
+  });
+  ctx.metrics.count("EventsUnrecognised");
+  await ctx.inbox.setStatus(eventId, "processed", `unrecognised: ${error.message}`, undefined, receivedAt);
 }

@@ -1,11 +1,15 @@
 import Stripe from "stripe";
+import type * as z from "zod/mini";
 import type { Config } from "../config.ts";
 import {
   type StripeCustomer,
+  type StripeInvoice,
   type StripeSubscription,
   stripeCustomerSchema,
+  stripeInvoiceSchema,
   stripeSubscriptionSchema,
 } from "./schemas.ts";
+import { describeIssues, type StripeObjectType, UnrecognisedStripeObject } from "./unrecognised.ts";
 
 /** The official SDK, pointed at `STRIPE_API_URL` (the simulator locally, Stripe in production). */
 export function createStripe(config: Pick<Config, "stripeApiUrl">, secretKey: string): Stripe {
@@ -28,34 +32,54 @@ const isMissing = (error: unknown) =>
   error instanceof Stripe.errors.StripeError &&
   (error.statusCode === 404 || error.code === "resource_missing");
 
-/** The Stripe API calls the worker and reconcile make, parsed into our schemas. */
+/** An object fetched in the pinned API version, parsed; one that does not parse is `UnrecognisedStripeObject`. */
+function parsePinned<S extends z.ZodMiniType>(
+  schema: S,
+  type: StripeObjectType,
+  id: string,
+  value: unknown,
+): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new UnrecognisedStripeObject(type, id, describeIssues(parsed.error.issues, value));
+  return parsed.data;
+}
+
+/**
+ * The Stripe API calls the worker and reconcile make, in the SDK's pinned API version
+ * (`Stripe.API_VERSION`), parsed into our schemas. An object that does not parse even so carries
+ * something Stripe added since: `UnrecognisedStripeObject`.
+ */
 export class StripeAccount {
   constructor(readonly stripe: Stripe) {}
 
   /** The subscription as Stripe holds it now, or `undefined` when Stripe answers 404. */
   async subscription(subscriptionId: string): Promise<StripeSubscription | undefined> {
-    try {
-      return stripeSubscriptionSchema.parse(plain(await this.stripe.subscriptions.retrieve(subscriptionId)));
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
-    }
+    const raw = await this.retrieve(() => this.stripe.subscriptions.retrieve(subscriptionId));
+    return raw === undefined
+      ? undefined
+      : parsePinned(stripeSubscriptionSchema, "subscription", subscriptionId, raw);
   }
 
   /** The customer, or `undefined` when Stripe answers 404. A deleted customer comes back with `deleted: true`. */
   async customer(customerId: string): Promise<StripeCustomer | undefined> {
+    const raw = await this.retrieve(() => this.stripe.customers.retrieve(customerId));
+    return raw === undefined ? undefined : parsePinned(stripeCustomerSchema, "customer", customerId, raw);
+  }
+
+  /** The invoice, or `undefined` when Stripe answers 404. */
+  async invoice(invoiceId: string): Promise<StripeInvoice | undefined> {
+    const raw = await this.retrieve(() => this.stripe.invoices.retrieve(invoiceId));
+    return raw === undefined ? undefined : parsePinned(stripeInvoiceSchema, "invoice", invoiceId, raw);
+  }
+
+  /** The object as plain JSON, or `undefined` when Stripe answers 404. */
+  private async retrieve(call: () => Promise<unknown>): Promise<unknown> {
     try {
-      return stripeCustomerSchema.parse(plain(await this.stripe.customers.retrieve(customerId)));
+      return plain(await call());
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
-    }
-  }
-
-  /** Every subscription of every status, all pages. */
-  async *allSubscriptions(): AsyncGenerator<StripeSubscription> {
-    for await (const subscription of this.stripe.subscriptions.list({ status: "all", limit: 100 })) {
-      yield stripeSubscriptionSchema.parse(plain(subscription));
     }
   }
 }

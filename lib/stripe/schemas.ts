@@ -13,6 +13,8 @@ import * as z from "zod/mini";
  * - Fields Stripe sends as `null` are `nullish` here (null or absent): a payload that omits
  *   one we can do without (a simulator, an older API version) still parses, and the rules treat
  *   absent as null. Fields the rules cannot do without (ids, `status`, item periods) are required.
+ * - A subscription or invoice in an event that does not parse (another API version, a value
+ *   Stripe added since) is fetched from Stripe in this version instead (lib/provisioning/apply-event.ts).
  * - `metadata` is normalised to `{}` when null or absent.
  */
 
