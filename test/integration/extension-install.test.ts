@@ -466,6 +466,49 @@ describe.each(STACK_DIALECTS)("the %s dialect", (dialect) => {
     });
   });
 
+  describe("integrator.io retrying every call after a lost answer", () => {
+    beforeAll(async () => {
+      await control(harness.sim, "PUT", "/_sim/faults", { repeatStackCalls: true });
+    });
+    afterAll(async () => {
+      await control(harness.sim, "PUT", "/_sim/faults", {});
+    });
+
+    it("install, update and uninstall each answer the repeat as the first call: nothing refused, made or announced twice", async () => {
+      const user = await newUser(harness, "repeated");
+      await issueLicense(harness, user.email);
+      const installed = await install(user.token);
+      expect(installed.status).toBe(201);
+      const integrationId = installed.body._id;
+      expect(installed.body.mode).toBe("settings");
+      const connectionsOf = async () =>
+        (
+          await apiCall<{ _integrationId: string }[]>(harness.sim, user.token, "GET", "/connections")
+        ).body.filter((c) => c._integrationId === integrationId);
+      expect(await connectionsOf()).toHaveLength(2);
+      expect((await harness.installs.get(integrationId))?.state).toBe("installed");
+
+      await control(harness.sim, "POST", "/_sim/connectors", { _id: SHOPIFY.id, version: "1.3.0" });
+      const pushed = await apiCall(harness.sim, VENDOR_TOKEN, "PUT", `/connectors/${SHOPIFY.id}/update`, {
+        _integrationIds: [integrationId],
+      });
+      expect(pushed.status).toBe(200);
+      expect((await harness.installs.get(integrationId))?.version).toBe("1.3.0");
+
+      const removed = await apiCall(
+        harness.sim,
+        user.token,
+        "DELETE",
+        `/integrations/${integrationId}/install`,
+      );
+      expect(removed.status).toBe(204);
+      expect(await connectionsOf()).toEqual([]);
+      expect((await harness.installs.get(integrationId))?.state).toBe("removed");
+      expect(await eventsOf("install.completed", integrationId)).toHaveLength(1);
+      expect(await eventsOf("install.removed", integrationId)).toHaveLength(1);
+    });
+  });
+
   describe("install records", () => {
     it("a repeated installer keeps the record's creation and state, so the install completes once", async () => {
       const install = {
