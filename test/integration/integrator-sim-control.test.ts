@@ -92,6 +92,7 @@ describe("faults", () => {
       status: 503,
       latencyMs: 0,
       dropResponseRate: 0,
+      repeatStackCalls: false,
     });
     const failed = await vendor("POST", "/connectors/faulty/licenses", {
       email: user.email,
@@ -228,6 +229,7 @@ describe("reset", () => {
       status: 500,
       latencyMs: 0,
       dropResponseRate: 0,
+      repeatStackCalls: false,
     });
     expect((await client.control("GET", "/rate-limit")).body).toEqual({ capacity: 3, refillPerSecond: 0.01 });
     // The bucket is full again (3), and the user is gone (401).
