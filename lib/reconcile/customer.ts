@@ -12,6 +12,7 @@ import type { CustomerProfile } from "#lib/store/customers.ts";
 import { LicenseConflictError, type LicenseRecord } from "#lib/store/licenses.ts";
 import type { DriftItem } from "#lib/store/reconcile-runs.ts";
 import type { StripeSubscription } from "#lib/stripe/schemas.ts";
+import { UnrecognisedStripeObject } from "#lib/stripe/unrecognised.ts";
 import { accessEnded, classifyDrift, isLive, licenseExpires, syncWithIntegrator } from "./drift.ts";
 import {
   type IntegratorState,
@@ -22,6 +23,7 @@ import {
   snapshotVersion,
   subscriptionDrifted,
   touchesCatalog,
+  unreadableFinding,
 } from "./sources.ts";
 
 /** What one run shares while it reconciles customer after customer. */
@@ -111,10 +113,23 @@ async function reconcileOnce(
     truth.push(subscription);
     if (!stored || subscriptionDrifted(stored.snapshot, subscription)) refresh.push(subscription);
   }
+  const unreadable = new Set(run.stripe.unreadable.map((u) => u.subscriptionId));
   for (const stored of storedSubscriptions) {
     if (truth.some((s) => s.id === stored.subscriptionId)) continue;
+    // Listed but unreadable (reported once for the run): the stored snapshot stands.
+    if (unreadable.has(stored.subscriptionId)) {
+      truth.push(stored.snapshot);
+      continue;
+    }
     // Not in the listing: created since, or hidden from lists (a test clock's); ask for it by id.
-    const current = await ctx.stripe.subscription(stored.subscriptionId);
+    const current = await subscriptionById(stored.subscriptionId, ctx);
+    if (current instanceof UnrecognisedStripeObject) {
+      truth.push(stored.snapshot);
+      const { objectId: subscriptionId, problems } = current;
+      const connector = connectorKeysOf(stored.snapshot, ctx)[0] ?? null;
+      findings.push(unreadableFinding({ subscriptionId, customerId, problems }, connector));
+      continue;
+    }
     if (current) {
       truth.push(current);
       if (subscriptionDrifted(stored.snapshot, current)) refresh.push(current);
@@ -194,6 +209,19 @@ async function reconcileOnce(
     }
   }
   return { items: findings, checked: plan.steps.length };
+}
+
+/** Stripe's subscription, `undefined` on 404, or the error saying it is unreadable in the pinned API version. */
+async function subscriptionById(
+  subscriptionId: string,
+  ctx: ProvisioningContext,
+): Promise<StripeSubscription | undefined | UnrecognisedStripeObject> {
+  try {
+    return await ctx.stripe.subscription(subscriptionId);
+  } catch (error) {
+    if (error instanceof UnrecognisedStripeObject) return error;
+    throw error;
+  }
 }
 
 /** integrator.io's copy of a record's license: the listing's, or a fresh GET when the listing may be older. */

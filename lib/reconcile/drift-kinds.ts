@@ -9,6 +9,7 @@ export const DRIFT_KINDS = [
   "pendingRetried",
   "foreign",
   "notInStripe",
+  "unreadable",
   "reenqueued",
   "adopted",
   "error",

@@ -4,7 +4,7 @@ import type { ProvisioningContext } from "#lib/provisioning/context.ts";
 import { emptyCounts, newRunId, type ReconcileRun, type ReconcileRuns } from "#lib/store/reconcile-runs.ts";
 import { type CustomerRun, reconcileCustomer } from "./customer.ts";
 import { RunReport } from "./report.ts";
-import { loadIntegratorState, loadStripeState, touchesCatalog } from "./sources.ts";
+import { loadIntegratorState, loadStripeState, touchesCatalog, unreadableFinding } from "./sources.ts";
 import { requeueStaleEvents } from "./stale-events.ts";
 
 /** Everything a reconcile run talks to. */
@@ -141,6 +141,7 @@ async function reconcileAll(run: ReconcileRun, deps: ReconcileDeps, report: RunR
     loadIntegratorState(ctx),
     ctx.customers.customerIdsWithSubscriptions(),
   ]);
+  report.add(stripe.unreadable.map((unreadable) => unreadableFinding(unreadable)));
 
   for (const listed of integrator.foreign) {
     const email = listed.license.user?.email ?? "";

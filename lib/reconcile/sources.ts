@@ -4,6 +4,7 @@ import { sameJson } from "#lib/licensing/license.ts";
 import type { ProvisioningContext } from "#lib/provisioning/context.ts";
 import type { CustomerProfile } from "#lib/store/customers.ts";
 import type { OwnedLicense } from "#lib/store/licenses.ts";
+import type { DriftItem } from "#lib/store/reconcile-runs.ts";
 import {
   type StripeCustomer,
   type StripeSubscription,
@@ -11,6 +12,7 @@ import {
   stripeId,
   stripeSubscriptionSchema,
 } from "#lib/stripe/schemas.ts";
+import { describeIssues, objectIdOf } from "#lib/stripe/unrecognised.ts";
 import { isLive } from "./drift.ts";
 
 /**
@@ -25,8 +27,32 @@ export interface StripeCustomerState {
   subscriptions: StripeSubscription[];
 }
 
+/** A listed subscription our schemas cannot read (a status Stripe added since): skipped and reported. */
+export interface UnreadableSubscription {
+  subscriptionId: string;
+  customerId: string | null;
+  /** What did not parse, bounded. */
+  problems: string;
+}
+
+/** The finding for a subscription reconcile cannot read: skipped, what the store holds kept as it is. */
+export function unreadableFinding(
+  unreadable: UnreadableSubscription,
+  connector: string | null = null,
+): DriftItem {
+  const { subscriptionId, customerId, problems } = unreadable;
+  return {
+    kind: "unreadable",
+    customerId,
+    connector,
+    subscriptionId,
+    detail: `subscription ${subscriptionId} is not readable in the pinned API version (${problems}); skipped, the stored subscription kept as it is`,
+  };
+}
+
 export interface StripeState {
   customers: Map<string, StripeCustomerState>;
+  unreadable: UnreadableSubscription[];
 }
 
 /** True when any item of the subscription is a catalog price: the product sells nothing else. */
@@ -34,28 +60,37 @@ export function touchesCatalog(subscription: StripeSubscription, catalog: Catalo
   return subscription.items.data.some((item) => lookupPrice(catalog, item.price) !== undefined);
 }
 
-/** Every Stripe subscription of every status, grouped by customer. */
+/**
+ * Every Stripe subscription of every status, grouped by customer. One our schemas cannot read is
+ * left out and listed in `unreadable`: one odd subscription must not stop the run.
+ */
 export async function loadStripeState(ctx: ProvisioningContext): Promise<StripeState> {
   const customers = new Map<string, StripeCustomerState>();
+  const unreadable: UnreadableSubscription[] = [];
   const list = ctx.stripe.stripe.subscriptions.list({ status: "all", limit: 100, expand: ["data.customer"] });
   for await (const raw of list) {
     const plain = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
-    const expanded =
-      plain.customer && typeof plain.customer === "object"
-        ? stripeCustomerSchema.parse(plain.customer)
-        : undefined;
+    const customerRef = plain.customer as string | { id: string } | null | undefined;
+    const expanded = customerRef && typeof customerRef === "object" ? customerRef : undefined;
     // Stored snapshots carry the customer id, as webhook events do.
-    const subscription = stripeSubscriptionSchema.parse({
-      ...plain,
-      customer: stripeId(plain.customer as string | { id: string }),
-    });
-    const customerId = stripeId(subscription.customer);
+    const listed = { ...plain, customer: stripeId(customerRef) };
+    const subscription = stripeSubscriptionSchema.safeParse(listed);
+    if (!subscription.success) {
+      unreadable.push({
+        subscriptionId: objectIdOf(plain) ?? "(no id)",
+        customerId: listed.customer ?? null,
+        problems: describeIssues(subscription.error.issues, listed),
+      });
+      continue;
+    }
+    const customerId = stripeId(subscription.data.customer);
     const entry = customers.get(customerId) ?? { customer: undefined, subscriptions: [] };
-    entry.customer ??= expanded;
-    entry.subscriptions.push(subscription);
+    // A customer that does not parse is left out, as if not expanded: it is fetched when needed.
+    entry.customer ??= stripeCustomerSchema.safeParse(expanded).data;
+    entry.subscriptions.push(subscription.data);
     customers.set(customerId, entry);
   }
-  return { customers };
+  return { customers, unreadable };
 }
 
 /** The fields of a subscription the licensing rules read: a difference here is drift in the store. */
@@ -125,7 +160,20 @@ export interface IntegratorState {
 
 export const pairKey = (customerId: string, connectorKey: string) => `${customerId}|${connectorKey}`;
 
-/** Every license of every catalog connector in integrator.io, and its owner in our store. */
+/**
+ * Keeps the integration integrator.io bound our license to on the license's record, so the stack
+ * finds the license of an integration without listing the connector's licenses.
+ */
+async function recordBinding(ctx: ProvisioningContext, license: License, owner: OwnedLicense | undefined) {
+  const integrationId = license._integrationId ?? undefined;
+  if (owner && owner.integrationId !== integrationId)
+    await ctx.licenses.bindIntegration(license._id, integrationId);
+}
+
+/**
+ * Every license of every catalog connector in integrator.io, and its owner in our store (which
+ * learns, on the way, the integration each of our licenses is bound to).
+ */
 export async function loadIntegratorState(ctx: ProvisioningContext): Promise<IntegratorState> {
   const listedAt = ctx.now();
   const byId = new Map<string, ListedLicense>();
@@ -134,11 +182,13 @@ export async function loadIntegratorState(ctx: ProvisioningContext): Promise<Int
     const flush = async () => {
       const owners = await ctx.licenses.owners(page.map((l) => l._id));
       for (const license of page.splice(0)) {
+        const owner = owners.get(license._id);
+        await recordBinding(ctx, license, owner);
         byId.set(license._id, {
           license,
           connectorKey: connector.key,
           connectorId: connector.connectorId,
-          owner: owners.get(license._id),
+          owner,
         });
       }
     };

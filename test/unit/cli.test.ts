@@ -55,6 +55,7 @@ const RUN = {
     pendingRetried: 0,
     foreign: 0,
     notInStripe: 0,
+    unreadable: 0,
     reenqueued: 0,
     adopted: 0,
     errors: 0,
