@@ -6,6 +6,7 @@ import { Installs } from "#lib/extension/installs.ts";
 import { Table } from "#lib/store/dynamo.ts";
 import { Licenses } from "#lib/store/licenses.ts";
 import { STACK_DIALECTS } from "#local/sim/integrator/stack-caller.ts";
+import { reconcile } from "#test/helpers/admin-api.ts";
 import {
   connectorLicenses,
   createIntegratorUser,
@@ -209,6 +210,40 @@ describe("the install lifecycle, driven from integrator.io through the local sta
       expect(published).toEqual(["install.completed", "install.removed"]);
     },
   );
+
+  it("reconcile records the integration integrator.io bound each of our licenses to, and its release", async () => {
+    await simControl(stack.integratorOrigin, "POST", "/_sim/connectors", {
+      _id: CONNECTOR.id,
+      stackDialect: "flat",
+    });
+    const { user, license } = await purchase("bound");
+    const installed = await integratorApi<Integration>(
+      stack,
+      "POST",
+      `/integrations/${CONNECTOR.id}/install`,
+      {},
+      user.token,
+    );
+    expect(installed.status).toBe(201);
+    const integrationId = installed.body._id;
+    // The flat dialect named the license, so nothing had to look the binding up yet.
+    expect((await licenses.owner(license._id))?.integrationId).toBeUndefined();
+    expect((await reconcile(stack)).state).toBe("done");
+    expect((await licenses.owner(license._id))?.integrationId).toBe(integrationId);
+    expect((await licenses.byIntegration(integrationId))?.licenseId).toBe(license._id);
+
+    const removed = await integratorApi(
+      stack,
+      "DELETE",
+      `/integrations/${integrationId}/install`,
+      undefined,
+      user.token,
+    );
+    expect(removed.status).toBe(204);
+    expect((await reconcile(stack)).state).toBe("done");
+    expect((await licenses.owner(license._id))?.integrationId).toBeUndefined();
+    expect(await licenses.byIntegration(integrationId)).toBeUndefined();
+  });
 
   it("refuses an install by someone who bought nothing, and records nothing", async () => {
     const email = uniqueEmail("nolicense");
