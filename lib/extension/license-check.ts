@@ -1,7 +1,7 @@
 import { IntegratorError } from "#lib/integrator/errors.ts";
 import type { License } from "#lib/integrator/schemas.ts";
 import { ExtensionError, infrastructure } from "./errors.ts";
-import { isObject } from "./options.ts";
+import { checkId, isObject } from "./options.ts";
 import type { ExtensionOptions, FunctionContext } from "./types.ts";
 
 /** The license an install runs on, as our store (or integrator.io) knows it. */
@@ -123,7 +123,8 @@ export async function licenseOfCall(
   integrationId: string,
 ): Promise<InstallLicense> {
   const given = isObject(options.license) ? options.license._id : undefined;
-  if (typeof given === "string" && given !== "") return findLicense(given, context);
+  if (typeof given === "string" && given !== "")
+    return findLicense(checkId(given, "options.license._id"), context);
   const install = await infrastructure("Reading the install", () => context.installs.get(integrationId));
   if (install && install.connectorId === context.connector.connectorId)
     return findLicense(install.licenseId, context);

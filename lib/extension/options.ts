@@ -34,4 +34,23 @@ export function requireObject(options: ExtensionOptions, field: string): Record<
   return value;
 }
 
+/** integrator.io's ids are 24 hex characters; a longer one, or one with control characters, never reaches a store key. */
+const MAX_ID_LENGTH = 128;
+
+/** `value` as an id from integrator.io, or a 422 `invalid_field` naming `field`. */
+export function checkId(value: string, field: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (value.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new ExtensionError(
+      "invalid_field",
+      `${field} must be an id of at most ${MAX_ID_LENGTH} printable characters.`,
+    );
+  }
+  return value;
+}
+
+/** `options._integrationId`, the integration a call is about. */
+export const requireIntegrationId = (options: ExtensionOptions): string =>
+  checkId(requireString(options, "_integrationId"), "options._integrationId");
+
 export { isObject };

@@ -289,9 +289,9 @@ describe("both dialects, over HTTP and a Lambda invoke (Celigo's framework confo
   const transports: Record<string, (envelope: Record<string, unknown>, options: object) => Promise<Answer>> =
     {
       http: async (envelope, options) => {
-      const { status, body } = await post({ ...envelope, options });
-      return { status, body };
-    },
+        const { status, body } = await post({ ...envelope, options });
+        return { status, body };
+      },
       "lambda invoke": async (envelope, options) => {
         try {
           return { status: 200, body: await harness.handler(options, context(envelope)) };
@@ -356,6 +356,23 @@ describe("both dialects, over HTTP and a Lambda invoke (Celigo's framework confo
         expect(flat, "flat").toEqual(expected);
       },
     );
+
+    it(`${transport}: an integration or license id no store key can hold is refused (invalid_field), never a 5xx`, async () => {
+      const long = "a".repeat(3000);
+      for (const [fn, type, callOptions] of [
+        ["installerFunction", "installer", { ...options, _integrationId: long }],
+        ["updateFunction", "installer", { ...options, _integrationId: "id\u0000nul" }],
+        ["changeEdition", "setting", { ...options, _integrationId: long }],
+        ["installerFunction", undefined, { ...options, license: { _id: long } }],
+      ] as const) {
+        const answer = await send(
+          { _connectorId: TEST_APP.id, ...(type ? { type } : {}), function: fn },
+          callOptions,
+        );
+        expect(answer.status, fn).toBe(422);
+        expect((answer.body as { errors: { code: string }[] }).errors[0]?.code, fn).toBe("invalid_field");
+      }
+    });
 
     it(`${transport}: a hook never reaches the lifecycle or the module's top level`, async () => {
       for (const fn of ["installerFunction", "echo"]) {

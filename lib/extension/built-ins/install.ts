@@ -1,7 +1,7 @@
 import type { InstallStep, Integration } from "#lib/integrator/schemas.ts";
 import { infrastructure, protocolErrorOf } from "../errors.ts";
 import { assertLive, licenseOfCall } from "../license-check.ts";
-import { isObject, requireString } from "../options.ts";
+import { isObject, requireIntegrationId, requireString } from "../options.ts";
 import type {
   ExtensionFunction,
   ExtensionOptions,
@@ -48,7 +48,7 @@ async function runStep(
  * from the wizard); everything before it is kept.
  */
 export const installerFunction: ExtensionFunction = async (options, context) => {
-  const integrationId = requireString(options, "_integrationId");
+  const integrationId = requireIntegrationId(options);
   requireString(options, "bearerToken");
   const license = await licenseOfCall(options, context, integrationId);
   assertLive(license, context.now());
@@ -101,7 +101,7 @@ export const installerFunction: ExtensionFunction = async (options, context) => 
 /** An install step run from the wizard (`type: "installer"`): the step's code, then the install completes with the last step. */
 export function stepInstaller(definition: InstallStepDefinition): ExtensionFunction {
   return async (options, context) => {
-    const integrationId = requireString(options, "_integrationId");
+    const integrationId = requireIntegrationId(options);
     const integration = await context.integrator.integrations.get(integrationId);
     const step = stepsFor(integration, [definition])[0] as InstallStep;
     const updated = await runStep(definition, step, options, context, integration);

@@ -1,7 +1,7 @@
 import type { z } from "zod/mini";
 import { ExtensionError, infrastructure } from "../errors.ts";
 import { assertLive, licenseOfCall } from "../license-check.ts";
-import { isObject, optionalString, requireObject } from "../options.ts";
+import { checkId, isObject, optionalString, requireObject } from "../options.ts";
 import type { ExtensionFunction, ExtensionOptions } from "../types.ts";
 
 /** One readable line per zod issue (zod/mini ships no messages), e.g. `pending.syncInventory: must be a boolean`. */
@@ -73,6 +73,7 @@ export const changeEdition: ExtensionFunction = async (options, context) => {
   const integrationId = stringOf(options, "_integrationId", "integration", "_id");
   if (!integrationId)
     throw new ExtensionError("missing_required_field", "Missing required field options._integrationId.");
+  checkId(integrationId, "options._integrationId");
   const toEdition = stringOf(options, "toEdition", "opts", "connectorEdition");
   if (!toEdition)
     throw new ExtensionError("missing_required_field", "Missing required field options.toEdition.");

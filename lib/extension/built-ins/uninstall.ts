@@ -1,6 +1,6 @@
 import type { InstallStep } from "#lib/integrator/schemas.ts";
 import { infrastructure } from "../errors.ts";
-import { requireString } from "../options.ts";
+import { requireIntegrationId } from "../options.ts";
 import type { ExtensionFunction, InstallStepDefinition } from "../types.ts";
 import { transition, writable } from "./lifecycle.ts";
 
@@ -23,7 +23,7 @@ function uninstallOrder(steps: InstallStep[], definitions: InstallStepDefinition
  * the order their uninstallers run, so that integrator.io runs them last-made first.
  */
 export const preUninstallFunction: ExtensionFunction = async (options, context) => {
-  const integrationId = requireString(options, "_integrationId");
+  const integrationId = requireIntegrationId(options);
   const integration = await context.integrator.integrations.get(integrationId);
   const steps = uninstallOrder(integration.install ?? [], context.definition.installSteps ?? []);
   await context.integrator.integrations.update(integrationId, { ...writable(integration), install: steps });
@@ -36,7 +36,7 @@ export const preUninstallFunction: ExtensionFunction = async (options, context) 
 /** A step's uninstaller (`type: "uninstaller"`): the step's own cleanup, then the step is done. */
 export function stepUninstaller(definition: InstallStepDefinition): ExtensionFunction {
   return async (options, context) => {
-    const integrationId = requireString(options, "_integrationId");
+    const integrationId = requireIntegrationId(options);
     const integration = await context.integrator.integrations.get(integrationId);
     const step = (integration.install ?? []).find(
       (s) => s.installerFunction === definition.installerFunction,
@@ -51,7 +51,7 @@ export function stepUninstaller(definition: InstallStepDefinition): ExtensionFun
 
 /** `uninstallerFunction`: the last call before integrator.io deletes the integration; the install is marked removed. */
 export const uninstallerFunction: ExtensionFunction = async (options, context) => {
-  const integrationId = requireString(options, "_integrationId");
+  const integrationId = requireIntegrationId(options);
   await transition(context, integrationId, "removed", "install.removed", {
     removedAt: context.now().toISOString(),
   });

@@ -1,6 +1,6 @@
 import { IntegratorError } from "#lib/integrator/errors.ts";
 import { infrastructure } from "../errors.ts";
-import { requireString } from "../options.ts";
+import { requireIntegrationId } from "../options.ts";
 import type { ExtensionFunction, FunctionContext } from "../types.ts";
 import { writable } from "./lifecycle.ts";
 
@@ -22,7 +22,7 @@ async function releasedVersion(context: FunctionContext): Promise<string | undef
  * and the install record takes the version.
  */
 export const updateFunction: ExtensionFunction = async (options, context) => {
-  const integrationId = requireString(options, "_integrationId");
+  const integrationId = requireIntegrationId(options);
   const integration = await context.integrator.integrations.get(integrationId);
   const toVersion = (await releasedVersion(context)) ?? integration.version;
   if (toVersion !== undefined) {
