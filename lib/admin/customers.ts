@@ -7,6 +7,7 @@ import type { ProvisioningContext } from "#lib/provisioning/context.ts";
 import { convergeCustomer, planCustomer } from "#lib/provisioning/converge.ts";
 import type { SubscriptionRecord } from "#lib/store/customers.ts";
 import { LicenseConflictError, type LicenseRecord } from "#lib/store/licenses.ts";
+import { UnrecognisedStripeObject } from "#lib/stripe/unrecognised.ts";
 import type { CustomerInstalls } from "./deps.ts";
 import type { CustomerView } from "./schemas.ts";
 
@@ -107,7 +108,14 @@ export async function transferLicense(
   await ctx.stripe.stripe.subscriptions.update(desired.subscriptionId, {
     metadata: { [INTEGRATOR_EMAIL_KEY]: to },
   });
-  await refreshSubscription(customerId, desired.subscriptionId, stored?.version ?? 0, ctx);
+  try {
+    await refreshSubscription(customerId, desired.subscriptionId, stored?.version ?? 0, ctx);
+  } catch (error) {
+    if (!(error instanceof UnrecognisedStripeObject)) throw error;
+    throw conflict(
+      `Stripe's subscription ${desired.subscriptionId} now shows something this version cannot read (${error.problems}); its metadata names ${to}, the license is left as it was.`,
+    );
+  }
   await ctx.audit.record({
     customerId,
     action: "admin.transfer",

@@ -1,3 +1,4 @@
+import { describeError } from "#lib/http/http-function.ts";
 import { IntegratorError } from "#lib/integrator/errors.ts";
 import type { License } from "#lib/integrator/schemas.ts";
 import { ExtensionError, infrastructure } from "./errors.ts";
@@ -94,19 +95,41 @@ export async function findLicense(
   };
 }
 
+/**
+ * How long the stack may spend listing a connector's licenses to find an integration's: well
+ * inside the 30 s integrator.io (and API Gateway) give one call, so a connector with very many
+ * licenses answers 422 `license_check_failed` (integrator.io shows it; the customer retries)
+ * rather than a timeout.
+ */
+export const LICENSE_LISTING_DEADLINE_MS = 20_000;
+
 /** The connector's license integrator.io has bound to the integration, from a listing of them all. */
 async function listedLicenseOf(
   integrationId: string,
   context: FunctionContext,
 ): Promise<License | undefined> {
+  const signal = AbortSignal.timeout(LICENSE_LISTING_DEADLINE_MS);
   try {
-    for await (const license of context.vendor.licenses.list(context.connector.connectorId)) {
+    for await (const license of context.vendor.licenses.list(context.connector.connectorId, { signal })) {
       if (license._integrationId === integrationId) return license;
     }
   } catch (error) {
     throw checkFailed(`The license of integration ${integrationId}`, error);
   }
   return undefined;
+}
+
+/** The license id `options.license` names: absent, or a 422 when it is no id or names another integration's license. */
+function givenLicenseId(options: ExtensionOptions, integrationId: string): string | undefined {
+  if (!isObject(options.license)) return undefined;
+  const { _id: id, _integrationId: boundTo } = options.license;
+  if (id === undefined || id === null || id === "") return undefined;
+  if (typeof id !== "string")
+    throw new ExtensionError("invalid_field", "options.license._id must be a string.");
+  if (typeof boundTo === "string" && boundTo !== "" && boundTo !== integrationId) {
+    throw new ExtensionError("license_in_use", `License ${id} is bound to another integration.`);
+  }
+  return checkId(id, "options.license._id");
 }
 
 /**
@@ -122,9 +145,8 @@ export async function licenseOfCall(
   context: FunctionContext,
   integrationId: string,
 ): Promise<InstallLicense> {
-  const given = isObject(options.license) ? options.license._id : undefined;
-  if (typeof given === "string" && given !== "")
-    return findLicense(checkId(given, "options.license._id"), context);
+  const given = givenLicenseId(options, integrationId);
+  if (given) return findLicense(given, context);
   const install = await infrastructure("Reading the install", () => context.installs.get(integrationId));
   if (install && install.connectorId === context.connector.connectorId)
     return findLicense(install.licenseId, context);
@@ -140,9 +162,13 @@ export async function licenseOfCall(
       `No license of connector ${context.connector.key} is bound to integration ${integrationId}.`,
     );
   }
-  await infrastructure("Recording the license's integration", () =>
-    context.licenses.bindIntegration(listed._id, integrationId),
-  );
+  // Only a shortcut for the next call: not being able to keep it fails nothing.
+  await context.licenses.bindIntegration(listed._id, integrationId).catch((error: unknown) => {
+    context.logger.warn("the license's integration was not recorded", {
+      licenseId: listed._id,
+      error: describeError(error),
+    });
+  });
   return findLicense(listed._id, context, listed);
 }
 

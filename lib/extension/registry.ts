@@ -12,13 +12,15 @@ type Functions = Record<string, ExtensionFunction>;
  * `typed` holds the documented "1.0" objects a call's `type` names (`installer`, `uninstaller`,
  * `setting`, `hook`, `wrapper`, `utility`); `flat` holds, at the module's top level, every
  * function a call without `type` may name — the connector's lifecycle, its install steps, its
- * settings and the module's own functions.
+ * settings and the module's own functions; `own` holds only the module's own functions, the
+ * top level a typed call falls back to.
  */
 export interface RegisteredConnector {
   connector: CatalogConnector;
   definition: ConnectorDefinition;
   typed: Partial<Record<FunctionType, Functions>>;
   flat: Functions;
+  own: Functions;
 }
 
 /** What a call names, resolved: the function, or why there is none. */
@@ -40,7 +42,7 @@ export const BUILT_IN_SETTINGS: Functions = {
   getMappingMetadata,
 };
 
-/** Typed calls whose object lacks the function fall back to the module's top level; hooks, wrappers and utilities never do. */
+/** Typed calls whose object lacks the function fall back to the module's own functions; hooks, wrappers and utilities never do. */
 const FALLS_BACK_TO_MODULE: ReadonlySet<string> = new Set<FunctionType>([
   "installer",
   "uninstaller",
@@ -51,7 +53,8 @@ const FALLS_BACK_TO_MODULE: ReadonlySet<string> = new Set<FunctionType>([
 function add(where: string, into: Functions, name: string, fn: ExtensionFunction, what: string): void {
   const taken = Object.hasOwn(into, name) ? into[name] : undefined;
   if (taken !== undefined && taken !== fn) throw new RegistryError(`${where}: ${name} ${what}`);
-  into[name] = fn;
+  // An own property whatever the name (`__proto__` included).
+  Object.defineProperty(into, name, { value: fn, enumerable: true, writable: true, configurable: true });
 }
 
 function register(connector: CatalogConnector, definition: ConnectorDefinition): RegisteredConnector {
@@ -93,7 +96,9 @@ function register(connector: CatalogConnector, definition: ConnectorDefinition):
   for (const object of [installer, uninstaller, setting])
     for (const [name, fn] of Object.entries(object))
       add(where, flat, name, fn, "is named twice (install step, uninstall step or setting)");
+  const own: Functions = {};
   for (const [name, fn] of Object.entries(definition.functions ?? {})) {
+    add(where, own, name, fn, "is named twice");
     const reserved = Object.hasOwn(lifecycle.installer, name) || Object.hasOwn(lifecycle.uninstaller, name);
     add(
       where,
@@ -115,6 +120,7 @@ function register(connector: CatalogConnector, definition: ConnectorDefinition):
       ...(definition.utilities ? { utility: definition.utilities } : {}),
     },
     flat,
+    own,
   };
 }
 
@@ -157,9 +163,10 @@ export class ExtensionRegistry {
 
   /**
    * The function a call names. Without `type` (the flat dialect) it is looked up at the module's
-   * top level; with `type` in the object that type names, and for `installer`, `uninstaller` and
-   * `setting` then at the top level too (integrator.io's typed dialect names the connector's own
-   * functions under `installer` and `uninstaller`; a module may keep any of them flat).
+   * top level, where everything is; with `type` in the object that type names (the connector's
+   * lifecycle sits under `installer` and `uninstaller` there), and for `installer`, `uninstaller`
+   * and `setting` then among the module's own functions — never the lifecycle of another object:
+   * a `setting` call can never reach `uninstallerFunction`.
    */
   resolve(registered: RegisteredConnector, type: string | undefined, name: string): Resolution {
     if (type === undefined) {
@@ -169,7 +176,7 @@ export class ExtensionRegistry {
     if (!Object.hasOwn(registered.typed, type)) return { missing: "object" };
     const fn =
       lookup(registered.typed[type as FunctionType], name) ??
-      (FALLS_BACK_TO_MODULE.has(type) ? lookup(registered.flat, name) : undefined);
+      (FALLS_BACK_TO_MODULE.has(type) ? lookup(registered.own, name) : undefined);
     return fn ? { fn } : { missing: "function", where: type };
   }
 }

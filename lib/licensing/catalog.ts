@@ -81,6 +81,14 @@ export const CONNECTOR_FUNCTION_FIELDS = [
 ] as const;
 export type ConnectorFunctionField = (typeof CONNECTOR_FUNCTION_FIELDS)[number];
 
+/** The stack's settings built-ins: no lifecycle function may take one of their names. */
+const SETTINGS_FUNCTIONS: ReadonlySet<string> = new Set([
+  "persistSettings",
+  "refreshMetadata",
+  "changeEdition",
+  "getMappingMetadata",
+]);
+
 const connectorSchema = z.strictObject({
   key: slug,
   connectorId: z
@@ -149,8 +157,9 @@ const catalogSchema = z
         const fieldOfName = new Map<string, string>();
         for (const [field, name] of Object.entries(connectorFunctionNames(connector))) {
           const other = fieldOfName.get(name);
-          if (other !== undefined)
-            duplicate(["connectors", c, "stackFunctions", field], `names the same function as ${other}`);
+          const at = ["connectors", c, "stackFunctions", field];
+          if (SETTINGS_FUNCTIONS.has(name)) duplicate(at, `${name} is a settings function of the stack`);
+          else if (other !== undefined) duplicate(at, `names the same function as ${other}`);
           else fieldOfName.set(name, field);
         }
       });

@@ -4,7 +4,6 @@ import { type CustomerState, type SubscriptionRecord, TERMINAL_STATUSES } from "
 import {
   invoiceSubscriptionId,
   type StripeEvent,
-  type StripeInvoice,
   type StripeSubscription,
   stripeCheckoutSessionSchema,
   stripeCustomerSchema,
@@ -102,7 +101,7 @@ export async function applyStripeEvent(
       // An invoice carries no subscription snapshot: Stripe's current one is the truth — unless
       // the stored snapshot already shows this invoice paid.
       const invoice = await readableInvoice(event, ctx);
-      const subscriptionId = invoice && invoiceSubscriptionId(invoice);
+      const subscriptionId = invoice?.subscriptionId;
       if (!invoice || !subscriptionId) break;
       if (event.type === "invoice.paid" && showsPaid(state, subscriptionId, invoice.id, event.created)) break;
       await refreshSubscription(customerId, subscriptionId, event.created, ctx, state);
@@ -146,17 +145,42 @@ function unreadableObjectId(
   return id;
 }
 
-/** The event's invoice: its snapshot, or fetched from Stripe when that does not parse (undefined on 404). */
+/** An invoice as far as the worker needs it: its id and the subscription it bills. */
+interface InvoiceRef {
+  id: string;
+  subscriptionId: string | undefined;
+}
+
+/** The subscription an invoice names in either API version's shape, read from the raw object. */
+function rawSubscriptionId(object: unknown): string | undefined {
+  const invoice = object as {
+    subscription?: unknown;
+    parent?: { subscription_details?: { subscription?: unknown } | null } | null;
+  };
+  for (const ref of [invoice.parent?.subscription_details?.subscription, invoice.subscription]) {
+    const id = typeof ref === "string" ? ref : objectIdOf(ref);
+    if (id) return id;
+  }
+  return undefined;
+}
+
+/**
+ * The event's invoice: its snapshot; when that does not parse, the subscription it names (all the
+ * worker needs, whatever else Stripe changed), or else the invoice fetched from Stripe (undefined
+ * on 404).
+ */
 async function readableInvoice(
   event: StripeEvent,
   ctx: ProvisioningContext,
-): Promise<StripeInvoice | undefined> {
+): Promise<InvoiceRef | undefined> {
   const snapshot = stripeInvoiceSchema.safeParse(event.data.object);
-  if (snapshot.success) return snapshot.data;
+  if (snapshot.success) return { id: snapshot.data.id, subscriptionId: invoiceSubscriptionId(snapshot.data) };
   const invoiceId = unreadableObjectId(event, snapshot.error.issues, ctx);
+  const named = rawSubscriptionId(event.data.object);
+  if (named) return { id: invoiceId, subscriptionId: named };
   const invoice = await ctx.stripe.invoice(invoiceId);
   if (!invoice) ctx.logger.warn("invoice not found in Stripe", { invoiceId });
-  return invoice;
+  return invoice && { id: invoice.id, subscriptionId: invoiceSubscriptionId(invoice) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describeError } from "#lib/http/http-function.ts";
 import { LicenseConflictError } from "#lib/store/licenses.ts";
-import { stripeEventSchema } from "#lib/stripe/schemas.ts";
+import { type StripeEvent, stripeEventSchema } from "#lib/stripe/schemas.ts";
 import { UnrecognisedStripeObject } from "#lib/stripe/unrecognised.ts";
 import { type AppliedEvent, applyStripeEvent } from "./apply-event.ts";
 import type { ProvisioningContext } from "./context.ts";
@@ -35,6 +35,29 @@ async function convergeApplied(applied: AppliedEvent, ctx: ProvisioningContext, 
 }
 
 /**
+ * Applies the event and converges its customer. A Stripe object this code does not know (see
+ * `leaveUnrecognised`) stops the event where it is met, maybe after something else was stored
+ * (a subscription before its customer is fetched): the customer is converged on what the store
+ * holds then, and the object is returned.
+ */
+async function applyAndConverge(
+  event: StripeEvent,
+  customerId: string | undefined,
+  ctx: ProvisioningContext,
+  eventId: string,
+): Promise<UnrecognisedStripeObject | undefined> {
+  try {
+    const applied = await applyStripeEvent(event, ctx);
+    if (applied) await convergeApplied(applied, ctx, eventId);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof UnrecognisedStripeObject)) throw error;
+    if (customerId) await convergeCustomer(customerId, ctx, eventId);
+    return error;
+  }
+}
+
+/**
  * The worker's job for one queued event id: load it from the inbox, apply it to the stored
  * customer state, converge the customer's licenses, and mark the inbox item processed — or
  * failed with its reason, rethrowing so SQS retries it (and, in the end, the DLQ keeps it).
@@ -58,16 +81,15 @@ export async function processInboxEvent(
   const ctx = { ...shared, logger };
   try {
     const event = stripeEventSchema.parse(JSON.parse(item.payload));
-    const applied = await applyStripeEvent(event, ctx);
-    if (applied) await convergeApplied(applied, ctx, eventId);
+    const unrecognised = await applyAndConverge(event, item.customerId, ctx, eventId);
+    if (unrecognised) {
+      await leaveUnrecognised(eventId, unrecognised, item.receivedAt, ctx);
+      return "processed";
+    }
     await ctx.inbox.setStatus(eventId, "processed", undefined, undefined, item.receivedAt);
     ctx.metrics.count("EventsProcessed");
     return "processed";
   } catch (error) {
-    if (error instanceof UnrecognisedStripeObject) {
-      await leaveUnrecognised(eventId, error, item.receivedAt, ctx);
-      return "processed";
-    }
     const { name, message } = describeError(error);
     ctx.metrics.count("EventsFailed");
     logger.error("event failed", { error: { name, message } });

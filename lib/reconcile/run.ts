@@ -138,7 +138,7 @@ async function reconcileAll(run: ReconcileRun, deps: ReconcileDeps, report: RunR
   );
   const [stripe, integrator, stored] = await Promise.all([
     loadStripeState(ctx),
-    loadIntegratorState(ctx),
+    loadIntegratorState(ctx, { dryRun: run.dryRun }),
     ctx.customers.customerIdsWithSubscriptions(),
   ]);
   report.add(stripe.unreadable.map((unreadable) => unreadableFinding(unreadable)));

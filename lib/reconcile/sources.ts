@@ -1,3 +1,4 @@
+import { describeError } from "#lib/http/http-function.ts";
 import type { License } from "#lib/integrator/schemas.ts";
 import { type Catalog, lookupPrice } from "#lib/licensing/catalog.ts";
 import { sameJson } from "#lib/licensing/license.ts";
@@ -161,36 +162,50 @@ export interface IntegratorState {
 export const pairKey = (customerId: string, connectorKey: string) => `${customerId}|${connectorKey}`;
 
 /**
- * Keeps the integration integrator.io bound our license to on the license's record, so the stack
- * finds the license of an integration without listing the connector's licenses.
+ * Keeps the integration integrator.io bound each of our licenses to on the license's record, so
+ * the stack finds an integration's license without listing the connector's licenses. Only where
+ * the record still holds what this page's read of it saw (a binding the stack wrote meanwhile
+ * stays), and best effort: it is a shortcut, and a failed write fails no run.
  */
-async function recordBinding(ctx: ProvisioningContext, license: License, owner: OwnedLicense | undefined) {
-  const integrationId = license._integrationId ?? undefined;
-  if (owner && owner.integrationId !== integrationId)
-    await ctx.licenses.bindIntegration(license._id, integrationId);
+async function recordBindings(ctx: ProvisioningContext, listed: ListedLicense[]): Promise<void> {
+  await Promise.all(
+    listed.map(async ({ license, owner }) => {
+      const integrationId = license._integrationId ?? undefined;
+      if (!owner || owner.integrationId === integrationId) return;
+      await ctx.licenses
+        .bindIntegration(license._id, integrationId, { expected: owner.integrationId })
+        .catch((error: unknown) =>
+          ctx.logger.warn("license binding not recorded", {
+            licenseId: license._id,
+            error: describeError(error),
+          }),
+        );
+    }),
+  );
 }
 
 /**
  * Every license of every catalog connector in integrator.io, and its owner in our store (which
- * learns, on the way, the integration each of our licenses is bound to).
+ * learns, on the way and unless `dryRun`, the integration each of our licenses is bound to).
  */
-export async function loadIntegratorState(ctx: ProvisioningContext): Promise<IntegratorState> {
+export async function loadIntegratorState(
+  ctx: ProvisioningContext,
+  { dryRun }: { dryRun: boolean },
+): Promise<IntegratorState> {
   const listedAt = ctx.now();
   const byId = new Map<string, ListedLicense>();
   for (const connector of ctx.catalog.connectors) {
     const page: License[] = [];
     const flush = async () => {
       const owners = await ctx.licenses.owners(page.map((l) => l._id));
-      for (const license of page.splice(0)) {
-        const owner = owners.get(license._id);
-        await recordBinding(ctx, license, owner);
-        byId.set(license._id, {
-          license,
-          connectorKey: connector.key,
-          connectorId: connector.connectorId,
-          owner,
-        });
-      }
+      const listed = page.splice(0).map((license) => ({
+        license,
+        connectorKey: connector.key,
+        connectorId: connector.connectorId,
+        owner: owners.get(license._id),
+      }));
+      for (const entry of listed) byId.set(entry.license._id, entry);
+      if (!dryRun) await recordBindings(ctx, listed);
     };
     for await (const license of ctx.integrator.licenses.list(connector.connectorId)) {
       page.push(license);

@@ -30,7 +30,8 @@ export interface OwnedLicense {
   ownedAt: string;
   /**
    * The integration integrator.io bound the license to (its `_integrationId`), as last seen by
-   * reconcile or the stack's installer; indexed, so the stack finds the license of an integration.
+   * reconcile or by the stack when a listing found it; indexed, so the stack finds the license of
+   * an integration.
    */
   integrationId?: string;
 }
@@ -213,10 +214,22 @@ export class Licenses {
   }
 
   /**
-   * Records the integration integrator.io has bound one of our licenses to (none: released).
-   * Returns false for a license id we do not own, which is left unrecorded.
+   * Records the integration integrator.io has bound one of our licenses to (none: released) —
+   * when given `only`, only while the record still holds its `expected` binding (undefined: none).
+   * Returns false for a license id we do not own (left unrecorded) or a binding that changed.
    */
-  async bindIntegration(licenseId: string, integrationId: string | undefined): Promise<boolean> {
+  async bindIntegration(
+    licenseId: string,
+    integrationId: string | undefined,
+    only?: { expected: string | undefined },
+  ): Promise<boolean> {
+    const values: Record<string, unknown> = {};
+    let condition = "attribute_exists(pk)";
+    if (only?.expected === undefined && only) condition += " AND attribute_not_exists(integrationId)";
+    else if (only) {
+      condition += " AND integrationId = :expected";
+      values[":expected"] = only.expected;
+    }
     try {
       await this.table.update({
         Key: ownedKey(licenseId),
@@ -224,13 +237,17 @@ export class Licenses {
           ? {
               UpdateExpression: "SET integrationId = :integrationId, gsi1pk = :index, gsi1sk = :licenseId",
               ExpressionAttributeValues: {
+                ...values,
                 ":integrationId": integrationId,
                 ":index": integrationIndex(integrationId),
                 ":licenseId": licenseId,
               },
             }
-          : { UpdateExpression: "REMOVE integrationId, gsi1pk, gsi1sk" }),
-        ConditionExpression: "attribute_exists(pk)",
+          : {
+              UpdateExpression: "REMOVE integrationId, gsi1pk, gsi1sk",
+              ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+            }),
+        ConditionExpression: condition,
         ReturnValues: "NONE",
       });
       return true;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  adminApi,
   CONNECTOR,
   itemsFor,
   licensesOf,
@@ -145,5 +146,35 @@ describe("reconcile and a subscription it cannot read", () => {
     }
     // Readable again: nothing left to report about it.
     expect(itemsFor(await reconcile(stack), customer.id)).toEqual([]);
+  });
+});
+
+describe("an admin transfer meeting a subscription Stripe shows with a value this version does not know", () => {
+  it("answers 409 saying so, never a 5xx, and leaves the license as it was", {
+    timeout: 90_000,
+  }, async () => {
+    const { email, customer, subscription, license } = await purchase(stack, "transfer-unreadable");
+    await deliveredFor(customer.id, 3);
+    await simControl(stripeOrigin, "PUT", `/_sim/subscriptions/${subscription.id}/shown-status`, {
+      status: "awaiting_renewal",
+    });
+    try {
+      const to = `moved-${Date.now().toString(36)}@example.com`;
+      await createIntegratorUser(stack, to);
+      const moved = await adminApi<{ error: { code: string; message: string } }>(
+        stack,
+        "POST",
+        `/admin/customers/${customer.id}/licenses/${CONNECTOR.key}/transfer`,
+        { email: to },
+      );
+      expect(moved.status).toBe(409);
+      expect(moved.body.error.message).toContain('status: unknown value "awaiting_renewal"');
+      const [after] = await licensesOf(stack, email);
+      expect(after).toMatchObject({ _id: license?._id, expires: license?.expires });
+    } finally {
+      await simControl(stripeOrigin, "PUT", `/_sim/subscriptions/${subscription.id}/shown-status`, {
+        status: null,
+      });
+    }
   });
 });

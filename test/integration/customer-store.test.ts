@@ -107,3 +107,30 @@ describe("Customers.saveProfile", () => {
     expect(stored).not.toHaveProperty("source");
   });
 });
+
+describe("Licenses.bindIntegration", () => {
+  it("keeps the integration a license of ours is bound to, indexed, only where the caller expects it", async () => {
+    const customerId = freshCustomer();
+    const licenseId = `lic${customerId.slice(-12)}`;
+    const owned = {
+      licenseId,
+      customerId,
+      connectorKey: "shopify-netsuite",
+      connectorId: "c1",
+      email: "b@x.io",
+    };
+    expect(await licenses.bindIntegration(licenseId, "int-1")).toBe(false); // not ours: left alone
+    await licenses.own(owned);
+    expect(await licenses.bindIntegration(licenseId, "int-1", { expected: undefined })).toBe(true);
+    expect(await licenses.byIntegration("int-1")).toMatchObject({ licenseId, integrationId: "int-1" });
+    // A reader that saw no binding, or another one, does not overwrite what was written meanwhile.
+    expect(await licenses.bindIntegration(licenseId, "int-2", { expected: undefined })).toBe(false);
+    expect(await licenses.bindIntegration(licenseId, undefined, { expected: "int-0" })).toBe(false);
+    // Owning the id again keeps the binding.
+    await licenses.own(owned);
+    expect((await licenses.owner(licenseId))?.integrationId).toBe("int-1");
+    expect(await licenses.bindIntegration(licenseId, undefined, { expected: "int-1" })).toBe(true);
+    expect(await licenses.owner(licenseId)).not.toHaveProperty("integrationId");
+    expect(await licenses.byIntegration("int-1")).toBeUndefined();
+  });
+});

@@ -242,6 +242,24 @@ describe.each(STACK_DIALECTS)("the %s dialect", (dialect) => {
       expectEnvelope(stack.calls.at(-1), { type: "setting", function: "refreshMetadata" });
     });
 
+    it("repeatStackCalls: each call is made twice with the same options; the second answer counts", async () => {
+      await client.control("PUT", "/faults", { repeatStackCalls: true });
+      let answers = 0;
+      stack.behave(() => ({ status: 200, body: { answer: ++answers } }));
+      const before = stack.calls.length;
+      try {
+        const answered = await asCustomer("PUT", `/integrations/${integrationId}/settings/refreshMetadata`, {
+          fieldId: "f2",
+        });
+        expect(answered).toMatchObject({ status: 200, body: { answer: 2 } });
+      } finally {
+        await client.control("PUT", "/faults", {});
+      }
+      const calls = callsSince(before);
+      expect(calls).toHaveLength(2);
+      expect(calls[1]?.body).toEqual(calls[0]?.body);
+    });
+
     it("settings: changeEdition moves to the license's edition (flat: with fromEdition, toEdition, the integration and the license)", async () => {
       const upgraded = await vendor("PUT", `/connectors/${CONNECTOR}/licenses/${license._id}`, {
         expires: license.expires,

@@ -275,6 +275,28 @@ describe("an invoice.* the pinned API version cannot read", () => {
     expect(license?.expires).toBe(expectedExpiry(subscription));
   });
 
+  it("takes the subscription an unreadable invoice names (either version's shape) without fetching the invoice", async () => {
+    const { email, customer, subscription } = await subscribed("invoice-named");
+    // An invoice Stripe never had: only the subscription it names can make this event work.
+    const event = makeEvent(
+      "invoice.paid",
+      {
+        id: "in_not_in_stripe",
+        object: "invoice",
+        customer: customer.id,
+        status: "paid_elsewhere",
+        subscription: subscription.id,
+      },
+      { created: nowSeconds() },
+    );
+    const h = await handlers();
+    await h.deliver(event);
+    expect((await h.run(customer.id, event.id)).failures).toEqual([]);
+    expect((await h.inbox.get(event.id))?.status).toBe("processed");
+    const [license] = await licensesOf(email);
+    expect(license?.expires).toBe(expectedExpiry(subscription));
+  });
+
   it("leaves an invoice Stripe answers 404 for as it is, processed", async () => {
     const { email, customer } = await subscribed("invoice-gone");
     const event = makeEvent(

@@ -53,6 +53,20 @@ describe("extension registry", () => {
       where: "hook",
     });
     expect(fn(registryWithOwn, TEST_APP.id, "hook", "preSavePage")).toBe(own);
+    // A typed call never crosses into another object's lifecycle: settings cannot uninstall.
+    for (const [type, name] of [
+      ["setting", "uninstallerFunction"],
+      ["setting", "preUninstallFunction"],
+      ["setting", "installerFunction"],
+      ["installer", "uninstallerFunction"],
+      ["uninstaller", "installerFunction"],
+      ["installer", "persistSettings"],
+    ] as const) {
+      expect(fn(registryWithOwn, TEST_APP.id, type, name), `${type}.${name}`).toEqual({
+        missing: "function",
+        where: type,
+      });
+    }
     expect(fn(registryWithOwn, TEST_APP.id, "wrapper", "own")).toEqual({ missing: "object" });
     expect(fn(registryWithOwn, TEST_APP.id, "toString", "own")).toEqual({ missing: "object" });
   });
@@ -111,7 +125,7 @@ describe("extension registry", () => {
     expect(() => new ExtensionRegistry(testCatalog, [mappingClash])).toThrow(/built-in/);
   });
 
-  it("refuses a catalog that gives two lifecycle fields one function name", () => {
+  it("refuses a catalog that gives two lifecycle fields one function name, or a settings function's", () => {
     expect(() =>
       parseCatalog({
         ...testCatalog,
@@ -120,6 +134,14 @@ describe("extension registry", () => {
         ],
       }),
     ).toThrow(/names the same function as installerFunction/);
+    expect(() =>
+      parseCatalog({
+        ...testCatalog,
+        connectors: [
+          { ...testCatalog.connectors[0], stackFunctions: { installerFunction: "persistSettings" } },
+        ],
+      }),
+    ).toThrow(/persistSettings is a settings function/);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import type { Delivery } from "./delivery.ts";
 import { newId } from "./ids.ts";
-import type { EventRecord, Json, JsonObject } from "./model.ts";
+import { type EventRecord, type Json, type JsonObject, sameJson } from "./model.ts";
 import type { Store } from "./store.ts";
 import { eventInVersion } from "./versions.ts";
 
@@ -28,10 +28,6 @@ export const AUTOMATIC: EventOrigin = { requestId: null, idempotencyKey: null };
 
 function isHash(value: Json | undefined): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value) && value.object !== "list";
-}
-
-function sameJson(a: Json | undefined, b: Json | undefined): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**

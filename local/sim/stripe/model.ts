@@ -221,3 +221,7 @@ export interface EventRecord {
   /** The rendered event, as delivered (pending_webhooks is kept current). */
   body: JsonObject;
 }
+
+/** Two JSON values written alike (key order counts, as in what Stripe sends). */
+export const sameJson = (a: Json | undefined, b: Json | undefined): boolean =>
+  JSON.stringify(a) === JSON.stringify(b);

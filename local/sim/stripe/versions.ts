@@ -11,20 +11,18 @@
  *
  * Any other version is delivered in the pinned shape under its own `api_version`.
  */
-import type { Json, JsonObject } from "./model.ts";
+import { type Json, type JsonObject, sameJson } from "./model.ts";
 
 /** The first API version with subscription periods on the items and invoices' `parent`. */
-export const BASIL = "2025-03-31";
+const BASIL = "2025-03-31";
 
 /** True for an API version released before basil (`2024-06-20`, `2025-02-24.acacia`). */
-export function isBeforeBasil(apiVersion: string): boolean {
+function isBeforeBasil(apiVersion: string): boolean {
   return apiVersion.slice(0, 10) < BASIL;
 }
 
 const isObject = (value: Json | undefined): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value);
-
-const sameJson = (a: Json | undefined, b: Json | undefined) => JSON.stringify(a) === JSON.stringify(b);
 
 function without(object: JsonObject, keys: string[]): JsonObject {
   return Object.fromEntries(Object.entries(object).filter(([key]) => !keys.includes(key)));
