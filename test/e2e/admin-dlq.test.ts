@@ -71,8 +71,11 @@ describe("dead letters through the admin API", () => {
       "GET",
       "/admin/dlq",
     );
-    expect(again.body.approximateTotal).toBe(dead.approximateTotal);
-    expect(again.body.data.map((m) => m.messageId).sort()).toEqual(dead.data.map((m) => m.messageId).sort());
+    // (A late dead letter of another event may join meanwhile: none of the first ones may go.)
+    expect(again.body.approximateTotal).toBeGreaterThanOrEqual(dead.approximateTotal);
+    expect(again.body.data.map((m) => m.messageId)).toEqual(
+      expect.arrayContaining(dead.data.map((m) => m.messageId)),
+    );
 
     await simControl(stack.integratorOrigin, "PUT", "/_sim/faults", { errorRate: 0 });
 
