@@ -5,7 +5,7 @@ import { RecordedDomainEvents } from "#lib/events/domain-events.ts";
 import { Installs } from "#lib/extension/installs.ts";
 import { Table } from "#lib/store/dynamo.ts";
 import { Licenses } from "#lib/store/licenses.ts";
-import { STACK_DIALECTS } from "#local/sim/integrator/stack-caller.ts";
+import { STACK_DIALECTS, type StackDialect } from "#local/sim/integrator/stack-caller.ts";
 import { reconcile } from "#test/helpers/admin-api.ts";
 import {
   connectorLicenses,
@@ -68,6 +68,23 @@ async function purchase(label: string) {
   return { email, user, customer, subscription, license };
 }
 
+/** The dialect the integrator.io simulator calls the stack in from now on. */
+const speak = (dialect: StackDialect) =>
+  simControl(stack.integratorOrigin, "POST", "/_sim/connectors", {
+    _id: CONNECTOR.id,
+    stackDialect: dialect,
+  });
+
+/** The buyer installs the connector: integrator.io creates the integration and calls the stack. */
+const install = (token: string) =>
+  integratorApi<Integration & Partial<Errors>>(
+    stack,
+    "POST",
+    `/integrations/${CONNECTOR.id}/install`,
+    {},
+    token,
+  );
+
 const admin = async <T>(path: string) => {
   const response = await fetch(`${stack.urls.api}${path}`, {
     headers: { authorization: `Bearer ${stack.adminToken}` },
@@ -80,20 +97,11 @@ describe("the install lifecycle, driven from integrator.io through the local sta
   it.each(STACK_DIALECTS)(
     "installs, updates, changes settings and edition, and uninstalls a purchased connector (%s dialect)",
     async (dialect) => {
-      await simControl(stack.integratorOrigin, "POST", "/_sim/connectors", {
-        _id: CONNECTOR.id,
-        stackDialect: dialect,
-      });
+      await speak(dialect);
       const { email, user, customer, subscription, license } = await purchase(`lifecycle-${dialect}`);
 
       // Install by the buyer: integrator.io calls the stack's installerFunction.
-      const installed = await integratorApi<Integration>(
-        stack,
-        "POST",
-        `/integrations/${CONNECTOR.id}/install`,
-        {},
-        user.token,
-      );
+      const installed = await install(user.token);
       expect(installed.status).toBe(201);
       const integrationId = installed.body._id;
       expect(installed.body.mode).toBe("settings");
@@ -212,18 +220,9 @@ describe("the install lifecycle, driven from integrator.io through the local sta
   );
 
   it("reconcile records the integration integrator.io bound each of our licenses to, and its release", async () => {
-    await simControl(stack.integratorOrigin, "POST", "/_sim/connectors", {
-      _id: CONNECTOR.id,
-      stackDialect: "flat",
-    });
+    await speak("flat");
     const { user, license } = await purchase("bound");
-    const installed = await integratorApi<Integration>(
-      stack,
-      "POST",
-      `/integrations/${CONNECTOR.id}/install`,
-      {},
-      user.token,
-    );
+    const installed = await install(user.token);
     expect(installed.status).toBe(201);
     const integrationId = installed.body._id;
     // The flat dialect named the license, so nothing had to look the binding up yet.
@@ -248,15 +247,9 @@ describe("the install lifecycle, driven from integrator.io through the local sta
   it("refuses an install by someone who bought nothing, and records nothing", async () => {
     const email = uniqueEmail("nolicense");
     const user = await createIntegratorUser(stack, email);
-    const refused = await integratorApi<Errors>(
-      stack,
-      "POST",
-      `/integrations/${CONNECTOR.id}/install`,
-      {},
-      user.token,
-    );
+    const refused = await install(user.token);
     expect(refused.status).toBe(422);
-    expect(refused.body.errors[0]?.code).toBe("license_not_found");
+    expect(refused.body.errors?.[0]?.code).toBe("license_not_found");
     expect((await installs.list({ connectorIds: [CONNECTOR.id], email })).items).toEqual([]);
   });
 
