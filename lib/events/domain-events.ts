@@ -12,7 +12,8 @@ export type DomainEventType =
   | "license.pending_user"
   | "install.completed"
   | "install.removed"
-  | "price.unknown";
+  | "price.unknown"
+  | "quantity.capped";
 
 export interface DomainEvent {
   id: string;

@@ -9,7 +9,8 @@ import * as z from "zod/mini";
  *       "name": "Shopify ↔ NetSuite", "trialDays": 30,
  *       "editions": [ { "key": "standard", "prices": ["price_std_month", "std_yearly"] },
  *                     { "key": "premium",  "prices": ["price_prem_month", "prem_yearly"] } ],
- *       "addons": [ { "key": "store", "type": "store", "addOnEdition": "standard", "prices": ["price_store_month"] } ] } ],
+ *       "addons": [ { "key": "store", "type": "store", "addOnEdition": "standard", "prices": ["price_store_month"],
+ *                     "maxQuantity": 100 } ] } ],
  *   "policy": { "renewalBufferDays": 3, "pastDueGraceDays": 14, "onEnd": "expire" } }
  * ```
  *
@@ -20,6 +21,7 @@ import * as z from "zod/mini";
  *   unique within their connector.
  * - Editions are listed lowest first: if one subscription ever holds two editions of a
  *   connector, the one listed last counts.
+ * - An add-on's `maxQuantity` (default 100, at most 1000) caps its units per license.
  * - Unknown fields are rejected (a typo like `trialdays` must not pass silently).
  *
  * `parseCatalog` is pure; reading the file is `loadCatalogFile` in `catalog-file.ts`.
@@ -44,6 +46,11 @@ const editionSchema = z.strictObject({
   prices,
 });
 
+/** What an add-on's `maxQuantity` is when the catalog does not say. */
+export const DEFAULT_ADDON_MAX_QUANTITY = 100;
+/** The highest `maxQuantity` a catalog may give: each unit is one entry of the license record (400 KB per item). */
+export const ADDON_MAX_QUANTITY_CEILING = 1000;
+
 const addonSchema = z.strictObject({
   key: slug,
   name: z.optional(text),
@@ -52,6 +59,20 @@ const addonSchema = z.strictObject({
   /** `opts.addonLicenses[].licenses[].addOnEdition` in the integrator.io license. */
   addOnEdition: text,
   prices,
+  /**
+   * The most units of this add-on one license holds: checkout refuses more, and the licensing
+   * rules grant at most this many whatever Stripe holds (`quantity.capped`).
+   */
+  maxQuantity: z._default(
+    z
+      .number()
+      .check(
+        z.int("must be a whole number"),
+        z.positive("must be at least 1"),
+        z.maximum(ADDON_MAX_QUANTITY_CEILING, `must be at most ${ADDON_MAX_QUANTITY_CEILING}`),
+      ),
+    DEFAULT_ADDON_MAX_QUANTITY,
+  ),
 });
 
 /** A function name as integrator.io's connector document holds it. */

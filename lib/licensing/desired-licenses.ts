@@ -42,7 +42,9 @@ import {
  * - **Add-ons**: an add-on item of quantity n gives n `{ addOnEdition }` entries, grouped by
  *   add-on `type` in catalog order: `addonLicenses: [{ type: "store", licenses: [{ addOnEdition: "standard" }, ...] }]`.
  *   Add-ons count from every *live* subscription of the connector (so an add-on bought as its
- *   own subscription counts); `addonLicenses` is absent when there are none.
+ *   own subscription counts); `addonLicenses` is absent when there are none. An add-on counts at
+ *   most its catalog `maxQuantity` (default 100): more units in Stripe give the cap, and the add-on
+ *   goes to `cappedAddons` (→ `quantity.capped`) — each unit is one entry of the license record.
  * - **Several subscriptions for one connector**: the best live one (`active`, `trialing`,
  *   `past_due`) wins — `active` > `trialing` > `past_due`, then the latest `expires`, then the
  *   newest subscription. An ended one loses to any live one; with no live one, the most
@@ -112,10 +114,22 @@ export interface UnknownPrice {
   lookupKey: string | null;
 }
 
+/** An add-on of a live license whose units in Stripe exceed the catalog's `maxQuantity` (→ `quantity.capped`). */
+export interface CappedAddon {
+  connectorKey: string;
+  addonKey: string;
+  /** The live subscription items that add up to `quantity`. */
+  items: { subscriptionId: string; itemId: string; quantity: number }[];
+  quantity: number;
+  /** What the license holds instead: the catalog's `maxQuantity`. */
+  maxQuantity: number;
+}
+
 export interface DesiredLicenses {
   /** One entry per catalog connector the subscriptions touch, in catalog order. */
   licenses: DesiredLicense[];
   unknownPrices: UnknownPrice[];
+  cappedAddons: CappedAddon[];
 }
 
 /** Thrown on a caller's mistake the rules cannot decide around (not on odd Stripe data). */
@@ -127,7 +141,7 @@ export class LicensingError extends Error {
 interface Contribution {
   subscription: StripeSubscription;
   base?: { edition: CatalogEdition; item: StripeSubscriptionItem };
-  addons: { addon: CatalogAddon; quantity: number }[];
+  addons: { addon: CatalogAddon; itemId: string; quantity: number }[];
 }
 
 /**
@@ -135,7 +149,7 @@ interface Contribution {
  * subscriptions, any status) touch. See the table at the top of this file.
  *
  * @example
- * const { licenses, unknownPrices } = desiredLicenses(subscriptions, { id: "cus_1", email: "a@b.co", metadata: {} }, catalog, new Date());
+ * const { licenses, unknownPrices, cappedAddons } = desiredLicenses(subscriptions, { id: "cus_1", email: "a@b.co", metadata: {} }, catalog, new Date());
  * // licenses[0] → { kind: "active", connectorKey: "shopify-netsuite", email: "a@b.co", expires: "2026-12-18T12:00:00.000Z",
  * //                 opts: { connectorEdition: "standard" }, status: "active", subscriptionId: "sub_1", ... }
  * @throws LicensingError when a subscription belongs to another customer.
@@ -174,7 +188,7 @@ export function desiredLicenses(
         mine.set(match.connector, contribution);
       }
       if (match.kind === "addon") {
-        contribution.addons.push({ addon: match.addon, quantity: item.quantity ?? 1 });
+        contribution.addons.push({ addon: match.addon, itemId: item.id, quantity: item.quantity ?? 1 });
       } else if (
         !contribution.base ||
         editionRank(match.connector, match.edition) > editionRank(match.connector, contribution.base.edition)
@@ -190,11 +204,13 @@ export function desiredLicenses(
   }
 
   const licenses: DesiredLicense[] = [];
+  const cappedAddons: CappedAddon[] = [];
   for (const connector of catalog.connectors) {
     const contributions = byConnector.get(connector);
-    if (contributions) licenses.push(decide(connector, contributions, customer, catalog.policy, now));
+    if (contributions)
+      licenses.push(decide(connector, contributions, customer, catalog.policy, now, cappedAddons));
   }
-  return { licenses, unknownPrices };
+  return { licenses, unknownPrices, cappedAddons };
 }
 
 function decide(
@@ -203,6 +219,7 @@ function decide(
   customer: LicenseCustomer,
   policy: LicensePolicy,
   now: Date,
+  cappedAddons: CappedAddon[],
 ): DesiredLicense {
   const base = { customerId: customer.id, connectorKey: connector.key, connectorId: connector.connectorId };
   const withBase = contributions.filter((c) => c.base !== undefined);
@@ -234,6 +251,7 @@ function decide(
     const addonLicenses = addonGroups(
       connector,
       contributions.filter((c) => isLiveStatus(c.subscription.status)),
+      cappedAddons,
     );
     return {
       ...base,
@@ -311,14 +329,29 @@ function liveExpiresMs(contribution: Contribution, policy: LicensePolicy): numbe
   return expires * 1000;
 }
 
-function addonGroups(connector: CatalogConnector, live: Contribution[]): AddonLicenseGroup[] {
-  const counts = new Map<CatalogAddon, number>();
-  for (const { addons } of live) {
-    for (const { addon, quantity } of addons) counts.set(addon, (counts.get(addon) ?? 0) + quantity);
+/** The add-on entries of a license, each add-on at most its `maxQuantity` (the excess goes to `cappedAddons`). */
+function addonGroups(
+  connector: CatalogConnector,
+  live: Contribution[],
+  cappedAddons: CappedAddon[],
+): AddonLicenseGroup[] {
+  const itemsOf = new Map<CatalogAddon, CappedAddon["items"]>();
+  for (const { subscription, addons } of live) {
+    for (const { addon, itemId, quantity } of addons) {
+      const items = itemsOf.get(addon) ?? [];
+      items.push({ subscriptionId: subscription.id, itemId, quantity });
+      itemsOf.set(addon, items);
+    }
   }
   const groups: AddonLicenseGroup[] = [];
   for (const addon of connector.addons) {
-    const count = counts.get(addon) ?? 0;
+    const items = itemsOf.get(addon) ?? [];
+    const quantity = items.reduce((sum, item) => sum + item.quantity, 0);
+    if (quantity > addon.maxQuantity) {
+      const { maxQuantity } = addon;
+      cappedAddons.push({ connectorKey: connector.key, addonKey: addon.key, items, quantity, maxQuantity });
+    }
+    const count = Math.min(quantity, addon.maxQuantity);
     if (count === 0) continue;
     let group = groups.find((g) => g.type === addon.type);
     if (!group) {

@@ -13,6 +13,8 @@ export type MetricName =
   | "LicensesExpired"
   | "PendingUsers"
   | "UnknownPrices"
+  /** Add-ons whose quantity in Stripe exceeds the catalog's `maxQuantity`: licensed at the cap. */
+  | "QuantitiesCapped"
   | "IntegratorRateLimited"
   | "IntegratorRetries"
   | "DriftFound";

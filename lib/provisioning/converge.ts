@@ -1,5 +1,5 @@
 import { connectorByKey } from "#lib/licensing/catalog.ts";
-import { type DesiredLicense, desiredLicenses } from "#lib/licensing/desired-licenses.ts";
+import { type CappedAddon, type DesiredLicense, desiredLicenses } from "#lib/licensing/desired-licenses.ts";
 import { type LicenseOperation, planChanges } from "#lib/licensing/plan-changes.ts";
 import type { CustomerProfile } from "#lib/store/customers.ts";
 import type { LicenseRecord } from "#lib/store/licenses.ts";
@@ -14,6 +14,7 @@ export interface ConvergePlan {
   desired: DesiredLicense[];
   steps: { desired: DesiredLicense; current: LicenseRecord | undefined; operations: LicenseOperation[] }[];
   unknownPrices: { subscriptionId: string; priceId: string; lookupKey: string | null }[];
+  cappedAddons: CappedAddon[];
 }
 
 /**
@@ -43,7 +44,11 @@ export async function planCustomer(
       ctx.customers.subscriptions(customerId).then((records) => records.map((s) => s.snapshot)),
     view.licenses ?? ctx.licenses.forCustomer(customerId),
   ]);
-  const { licenses: desired, unknownPrices } = desiredLicenses(
+  const {
+    licenses: desired,
+    unknownPrices,
+    cappedAddons,
+  } = desiredLicenses(
     snapshots,
     {
       id: customerId,
@@ -73,7 +78,7 @@ export async function planCustomer(
     const current = stored.find((s) => s.connectorKey === d.connectorKey);
     return { desired: d, current, operations: planChanges(d, current, now) };
   });
-  return { customerId, desired, steps, unknownPrices };
+  return { customerId, desired, steps, unknownPrices, cappedAddons };
 }
 
 /**
@@ -93,6 +98,11 @@ export async function convergeCustomer(
     ctx.metrics.count("UnknownPrices");
     await ctx.events.publish("price.unknown", { customerId, cause, ...unknown }, ctx.logger);
     ctx.logger.warn("unknown price", { customerId, ...unknown });
+  }
+  for (const capped of plan.cappedAddons) {
+    ctx.metrics.count("QuantitiesCapped");
+    await ctx.events.publish("quantity.capped", { customerId, cause, ...capped }, ctx.logger);
+    ctx.logger.warn("add-on quantity capped", { customerId, ...capped });
   }
   for (const step of plan.steps) {
     let current = step.current;

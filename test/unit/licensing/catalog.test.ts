@@ -100,6 +100,18 @@ describe("parseCatalog", () => {
     expect(connectorByKey(catalog, "amazon-netsuite")?.addons).toEqual([]);
   });
 
+  it("gives an add-on maxQuantity 100 unless the catalog says otherwise", () => {
+    expect(connectorByKey(catalog, "shopify-netsuite")?.addons.map((addon) => addon.maxQuantity)).toEqual([
+      100, 100, 100,
+    ]);
+    const capped = parseCatalog(
+      variant((d) => {
+        d.store.maxQuantity = 5;
+      }),
+    );
+    expect(connectorByKey(capped, "shopify-netsuite")?.addons[0]?.maxQuantity).toBe(5);
+  });
+
   it.each([
     {
       name: "an edition key that is not a slug",
@@ -216,6 +228,18 @@ describe("parseCatalog", () => {
       }),
       issue: "policy: is required",
     },
+    ...[
+      [0, "must be at least 1"],
+      [2.5, "must be a whole number"],
+      [1001, "must be at most 1000"],
+      ["10", "must be a number"],
+    ].map(([maxQuantity, message]) => ({
+      name: `an add-on maxQuantity of ${JSON.stringify(maxQuantity)}`,
+      json: variant((d) => {
+        d.store.maxQuantity = maxQuantity;
+      }),
+      issue: `connectors[0].addons[0].maxQuantity: ${message}`,
+    })),
     { name: "not an object", json: [], issue: "catalog: must be an object" },
   ])("rejects $name, naming the field", ({ json, issue }) => {
     expect(issuesOf(json).join("\n")).toContain(issue);

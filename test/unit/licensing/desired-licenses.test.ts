@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseCatalog } from "#lib/licensing/catalog.ts";
 import { type DesiredLicense, desiredLicenses, LicensingError } from "#lib/licensing/desired-licenses.ts";
 import { type LicenseCustomer, resolveLicenseEmail } from "#lib/licensing/email.ts";
 import type { StripeSubscription } from "#lib/stripe/schemas.ts";
@@ -9,7 +10,7 @@ import {
   makeSubscription,
   type SubscriptionInput,
 } from "#test/helpers/stripe-fixtures.ts";
-import { AMAZON, catalog, deleteOnEndCatalog, SHOPIFY } from "./test-catalog.ts";
+import { AMAZON, catalog, catalogJson, deleteOnEndCatalog, SHOPIFY } from "./test-catalog.ts";
 
 const now = FIXED_NOW; // 2026-11-15T12:00:00Z; default periods run 2026-11-05T12:00Z → 2026-12-05T12:00Z
 const CUSTOMER = "cus_1TESTcustomer0001";
@@ -160,6 +161,7 @@ describe("desiredLicenses: one subscription per docs/architecture.md §5 row", (
         },
       ],
       unknownPrices: [],
+      cappedAddons: [],
     });
   });
 });
@@ -301,6 +303,82 @@ describe("desiredLicenses: editions and add-ons", () => {
       ["amazon-netsuite", "standard"],
     ]);
     expect(licenses[1]).toMatchObject(AMAZON);
+  });
+});
+
+describe("desiredLicenses: add-on quantity cap (catalog maxQuantity, default 100)", () => {
+  const storeLicenses = (license: DesiredLicense) =>
+    license.kind === "active" ? (license.opts.addonLicenses?.[0]?.licenses.length ?? 0) : undefined;
+
+  it("grants the cap for an item over it, and reports why", () => {
+    const subscription = sub({
+      items: [{ price: "price_std_month" }, { price: "price_store_month", quantity: 5000 }],
+    });
+    const result = desiredLicenses([subscription], customer, catalog, now);
+    expect(result.licenses[0] && storeLicenses(result.licenses[0])).toBe(100);
+    expect(result.cappedAddons).toEqual([
+      {
+        connectorKey: "shopify-netsuite",
+        addonKey: "store",
+        items: [{ subscriptionId: subscription.id, itemId: subscription.items.data[1]?.id, quantity: 5000 }],
+        quantity: 5000,
+        maxQuantity: 100,
+      },
+    ]);
+  });
+
+  it("grants exactly the cap without a report", () => {
+    const result = desiredLicenses(
+      [sub({ items: [{ price: "price_std_month" }, { price: "price_store_month", quantity: 100 }] })],
+      customer,
+      catalog,
+      now,
+    );
+    expect(result.licenses[0] && storeLicenses(result.licenses[0])).toBe(100);
+    expect(result.cappedAddons).toEqual([]);
+  });
+
+  it("caps what every live subscription adds up to, at the catalog's own maxQuantity", () => {
+    const tight = parseCatalog({
+      ...catalogJson,
+      connectors: catalogJson.connectors.map((connector) => ({
+        ...connector,
+        addons: connector.addons?.map((addon) =>
+          addon.key === "store" ? { ...addon, maxQuantity: 3 } : addon,
+        ),
+      })),
+    });
+    const base = sub({ items: [{ price: "price_std_month" }, { price: "price_store_month", quantity: 2 }] });
+    const more = sub({ items: [{ price: "price_store_month", quantity: 2 }] });
+    const result = desiredLicenses([base, more], customer, tight, now);
+    expect(result.licenses[0] && storeLicenses(result.licenses[0])).toBe(3);
+    expect(result.cappedAddons).toMatchObject([
+      {
+        addonKey: "store",
+        items: [
+          { subscriptionId: base.id, quantity: 2 },
+          { subscriptionId: more.id, quantity: 2 },
+        ],
+        quantity: 4,
+        maxQuantity: 3,
+      },
+    ]);
+  });
+
+  it("reports nothing for an ended subscription's add-ons (its license expires)", () => {
+    const result = desiredLicenses(
+      [
+        sub({
+          status: "canceled",
+          items: [{ price: "price_std_month" }, { price: "price_store_month", quantity: 5000 }],
+        }),
+      ],
+      customer,
+      catalog,
+      now,
+    );
+    expect(result.licenses[0]?.kind).toBe("expire");
+    expect(result.cappedAddons).toEqual([]);
   });
 });
 
@@ -484,6 +562,10 @@ describe("desiredLicenses: inputs", () => {
   });
 
   it("returns nothing for no subscriptions", () => {
-    expect(desiredLicenses([], customer, catalog, now)).toEqual({ licenses: [], unknownPrices: [] });
+    expect(desiredLicenses([], customer, catalog, now)).toEqual({
+      licenses: [],
+      unknownPrices: [],
+      cappedAddons: [],
+    });
   });
 });
