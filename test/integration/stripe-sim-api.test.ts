@@ -502,3 +502,19 @@ describe("billing portal", () => {
     expect(await page.text()).toContain("portal@example.com");
   });
 });
+
+describe("request stats", () => {
+  it("counts /v1 requests by route, unknown URLs as unmatched, and forgets them on reset", async () => {
+    await h.control("POST", "/_sim/reset", {});
+    await stripe.prices.retrieve("price_api_month");
+    await stripe.prices.retrieve("price_api_month");
+    await stripe.prices.list({ lookup_keys: ["api_month_key"] });
+    await raw("GET", "/v1/nothing-here");
+    expect((await h.control("GET", "/_sim/stats")).body).toEqual({
+      requests: 4,
+      byRoute: { "GET /v1/prices/:id": 2, "GET /v1/prices": 1, "GET (unmatched)": 1 },
+    });
+    await h.control("POST", "/_sim/reset", {});
+    expect((await h.control("GET", "/_sim/stats")).body).toEqual({ requests: 0, byRoute: {} });
+  });
+});

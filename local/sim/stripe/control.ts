@@ -146,6 +146,15 @@ function upsertPrice(sim: Simulator, input: z.infer<typeof priceBody>): JsonObje
 const routes: { method: string; pattern: RegExp; handler: ControlHandler }[] = [
   { method: "GET", pattern: /^\/_sim\/health$/, handler: () => [200, { ok: true }] },
   {
+    method: "GET",
+    pattern: /^\/_sim\/stats$/,
+    handler: (sim) => {
+      const byRoute = Object.fromEntries(sim.requestCounts);
+      const requests = [...sim.requestCounts.values()].reduce((sum, count) => sum + count, 0);
+      return [200, { requests, byRoute }];
+    },
+  },
+  {
     method: "POST",
     pattern: /^\/_sim\/webhook_endpoints$/,
     handler: (sim, body) => {

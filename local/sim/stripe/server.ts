@@ -132,6 +132,7 @@ async function handleApi(
     sendJson(response, error.status, error.body(requestId), headers);
   try {
     const matched = matchRoute(method, url.pathname);
+    sim.countRequest(matched ? `${method} ${matched.route.path}` : `${method} (unmatched)`);
     if (matched === undefined) {
       throw new StripeSimError(
         404,

@@ -17,6 +17,8 @@ export class Simulator {
   readonly store = new Store();
   readonly delivery: Delivery;
   readonly events: EventLog;
+  /** `/v1` requests received, by `METHOD /v1/route/:param` (`METHOD (unmatched)` for unknown URLs). */
+  readonly requestCounts = new Map<string, number>();
   /** Where the simulator is reachable (for Checkout and portal URLs); set once listening. */
   baseUrl = "http://127.0.0.1";
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -104,10 +106,15 @@ export class Simulator {
     });
   }
 
-  /** Clears customer data and pending deliveries; keeps webhook endpoints and (unless told) the catalog. */
+  countRequest(route: string): void {
+    this.requestCounts.set(route, (this.requestCounts.get(route) ?? 0) + 1);
+  }
+
+  /** Clears customer data, pending deliveries and request counts; keeps webhook endpoints and (unless told) the catalog. */
   reset({ keepCatalog }: { keepCatalog: boolean }): void {
     this.store.reset(keepCatalog);
     this.delivery.clear();
+    this.requestCounts.clear();
   }
 
   stop(): void {
