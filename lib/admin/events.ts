@@ -11,7 +11,7 @@ import {
 import { conflict, notFound } from "#lib/http/errors.ts";
 import type { AuditTrail } from "#lib/store/audit.ts";
 import type { Inbox, InboxEvent } from "#lib/store/inbox.ts";
-import { enqueueEvent } from "#lib/webhook/receive.ts";
+import { enqueueEvent, repeatDeduplicationId } from "#lib/webhook/receive.ts";
 import type { DlqMessage, EventSummary } from "./schemas.ts";
 
 export interface QueueDeps {
@@ -45,7 +45,7 @@ export async function replayEvent(
       `Event ${eventId} was ignored (${event.reason ?? "not handled"}); the worker never processes it.`,
     );
   // The request's id: the inbox reason, the audit entry and the queue message name the same replay.
-  const deduplicationId = `${eventId}:replay:${requestId}`;
+  const deduplicationId = repeatDeduplicationId(eventId, "replay", requestId);
   await enqueueEvent(deps.sqs, deps.queueUrl, eventId, event.groupId, deduplicationId);
   // From the state it was in: if the worker is already done with it, that state stays.
   await deps.inbox.setStatus(eventId, "enqueued", `replayed (${requestId})`, [event.status]);
@@ -165,7 +165,11 @@ export async function redriveDeadLetters(deps: QueueDeps, limit = 10_000): Promi
           QueueUrl: deps.queueUrl,
           MessageBody: message.Body ?? "",
           MessageGroupId: groupId,
-          MessageDeduplicationId: `${eventId ?? message.MessageId}:redrive:${randomUUID()}`,
+          MessageDeduplicationId: repeatDeduplicationId(
+            eventId ?? message.MessageId ?? "",
+            "redrive",
+            randomUUID(),
+          ),
         }),
       );
       if (eventId && (await deps.inbox.get(eventId))) {

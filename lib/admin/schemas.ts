@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { identifier } from "../identifiers.ts";
 import { DRIFT_COUNT_KEYS, DRIFT_KINDS, type DriftCountKey } from "../reconcile/drift-kinds.ts";
 
 /**
@@ -7,10 +8,10 @@ import { DRIFT_COUNT_KEYS, DRIFT_KINDS, type DriftCountKey } from "../reconcile/
  * table is in every function's bundle.
  */
 
-const id = z.string().check(z.minLength(1), z.maxLength(255));
-const connectorKey = z
-  .string()
-  .check(z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "must be a catalog connector key"));
+const id = identifier;
+const connectorKey = identifier.check(
+  z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "must be a catalog connector key"),
+);
 const isoDateTime = z.string();
 /** An email as SMTP allows it (RFC 5321: at most 254 characters); longer ones would not fit a DynamoDB key. */
 const email = z.email("must be an email address").check(z.maxLength(254));
@@ -158,7 +159,7 @@ export const redriveResponse = z.object({ count: z.number() });
 export const reconcileRequest = z.optional(z.strictObject({ dryRun: z.optional(z.boolean()) }));
 export const reconcileAccepted = z.object({ runId: z.string() });
 export const runParams = z.object({
-  runId: z.string().check(z.regex(/^[0-9A-Za-z-]{1,64}$/, "must be a run id")),
+  runId: identifier,
 });
 export const runListQuery = z.object({ cursor, limit });
 const driftCounts = z.object(
@@ -203,7 +204,7 @@ export const catalogResponse = z.object({ connectors: z.array(json), policy: jso
 
 // POST /admin/billing/portal-sessions
 export const portalSessionRequest = z.strictObject({
-  customerId: z.string().check(z.regex(/^cus_[A-Za-z0-9]+$/, "must be a Stripe customer id (cus_...)")),
+  customerId: identifier.check(z.regex(/^cus_[A-Za-z0-9]+$/, "must be a Stripe customer id (cus_...)")),
   returnUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
 });
 export const portalSessionResponse = z.object({ url: z.string() });

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { identifier } from "../identifiers.ts";
 
 /** An install record as the admin API answers it (see `InstallRecord`). */
 export const installRecordSchema = z.object({
@@ -20,7 +21,7 @@ export const installRecordSchema = z.object({
 
 /** `GET /admin/installs` query: a connector (catalog key or `_connectorId`), an email, a page. */
 export const installsQuery = z.object({
-  connector: z.optional(z.string().check(z.minLength(1))),
+  connector: z.optional(identifier),
   // At most an SMTP address's 254 characters: it becomes part of a DynamoDB key.
   email: z.optional(z.string().check(z.minLength(3), z.maxLength(254))),
   cursor: z.optional(z.string().check(z.minLength(1))),

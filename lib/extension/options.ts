@@ -1,3 +1,4 @@
+import { IDENTIFIER_RULE, isIdentifier } from "#lib/identifiers.ts";
 import { ExtensionError } from "./errors.ts";
 import type { ExtensionOptions } from "./types.ts";
 
@@ -34,18 +35,12 @@ export function requireObject(options: ExtensionOptions, field: string): Record<
   return value;
 }
 
-/** integrator.io's ids are 24 hex characters; a longer one, or one with control characters, never reaches a store key. */
-const MAX_ID_LENGTH = 128;
-
-/** `value` as an id from integrator.io, or a 422 `invalid_field` naming `field`. */
+/**
+ * `value` as an id from integrator.io (24 hex characters), or a 422 `invalid_field` naming
+ * `field`: anything that is not an identifier (lib/identifiers.ts) never reaches a store key.
+ */
 export function checkId(value: string, field: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (value.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new ExtensionError(
-      "invalid_field",
-      `${field} must be an id of at most ${MAX_ID_LENGTH} printable characters.`,
-    );
-  }
+  if (!isIdentifier(value)) throw new ExtensionError("invalid_field", `${field} ${IDENTIFIER_RULE}.`);
   return value;
 }
 

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { identifier } from "../identifiers.ts";
 
 /**
  * Request and response schemas of the marketplace and checkout routes. lib/routes.ts attaches
@@ -66,8 +67,8 @@ export const templateListResponse = z.object({
   nextCursor: z.optional(z.string()),
 });
 
-export const connectorKeyParams = z.object({ key: nonEmpty });
-export const templateIdParams = z.object({ id: nonEmpty });
+export const connectorKeyParams = z.object({ key: identifier });
+export const templateIdParams = z.object({ id: identifier });
 
 export const MAX_TEMPLATE_PAGE = 100;
 export const DEFAULT_TEMPLATE_PAGE = 20;

@@ -44,6 +44,23 @@ export function eventCustomerId(event: Pick<StripeEvent, "type" | "data">): stri
   return undefined;
 }
 
+/**
+ * The ids an event names that the worker turns into store keys, FIFO groups and Stripe requests,
+ * by where they sit: its object's (the customer's, for `customer.*`), its customer's, and the
+ * subscription an invoice or checkout session bills. Absent ones are `undefined` or `null`. The
+ * webhook queues no event with one that is not an identifier (lib/identifiers.ts).
+ */
+export function eventObjectIds(event: Pick<StripeEvent, "data">): Record<string, unknown> {
+  const object = event.data.object as { id?: unknown; customer?: unknown };
+  const customer = object.customer;
+  return {
+    "data.object.id": object.id,
+    "data.object.customer":
+      customer !== null && typeof customer === "object" ? (customer as { id?: unknown }).id : customer,
+    "data.object.subscription": rawSubscriptionId(object),
+  };
+}
+
 /** A customer's stored state after an event was applied to it (read once, kept current). */
 export interface AppliedEvent {
   customerId: string;

@@ -1,8 +1,9 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type Stripe from "stripe";
 import { HttpError } from "#lib/http/errors.ts";
+import { IDENTIFIER_RULE, isIdentifier } from "#lib/identifiers.ts";
 import type { ProductMetrics } from "#lib/observability/metrics.ts";
-import { eventCustomerId, HANDLED_EVENT_TYPES } from "#lib/provisioning/apply-event.ts";
+import { eventCustomerId, eventObjectIds, HANDLED_EVENT_TYPES } from "#lib/provisioning/apply-event.ts";
 import type { Inbox } from "#lib/store/inbox.ts";
 import { stripeEventSchema } from "#lib/stripe/schemas.ts";
 
@@ -21,6 +22,48 @@ export interface WebhookDeps {
 }
 
 export type Receipt = { eventId: string; outcome: "enqueued" | "duplicate" | "ignored" };
+
+/** Stripe's event types: dotted lowercase words (`customer.subscription.updated`). */
+const EVENT_TYPE = /^[a-z0-9_]+(?:\.[a-z0-9_]+)*$/;
+const MAX_EVENT_TYPE_LENGTH = 128;
+
+/**
+ * A signed event whose own id or type no inbox key or queue id can hold is not a Stripe event:
+ * 400, nothing recorded (docs/architecture.md §9).
+ */
+function refuseUnkeyableEvent(event: { id: string; type: string }): void {
+  const problems = [
+    ...(isIdentifier(event.id) ? [] : [{ path: "id", message: IDENTIFIER_RULE }]),
+    ...(event.type.length <= MAX_EVENT_TYPE_LENGTH && EVENT_TYPE.test(event.type)
+      ? []
+      : [{ path: "type", message: "must be a Stripe event type" }]),
+  ];
+  if (problems.length > 0) {
+    const [first] = problems;
+    throw new HttpError(
+      400,
+      "invalid_event",
+      `Signed payload is not a Stripe event: ${first?.path} ${first?.message}.`,
+      {
+        details: problems,
+      },
+    );
+  }
+}
+
+/** SQS FIFO's limit on a deduplication id. */
+const MAX_DEDUPLICATION_ID_LENGTH = 128;
+
+/**
+ * The deduplication id of another send of an event (a replay, a redrive), `<eventId>:<kind>:<unique>`,
+ * within SQS's 128 characters: a long event id is cut to fit, the unique part is always whole.
+ */
+export function repeatDeduplicationId(eventId: string, kind: string, unique: string): string {
+  const suffix = `:${kind}:${unique}`;
+  return `${eventId.slice(0, Math.max(0, MAX_DEDUPLICATION_ID_LENGTH - suffix.length))}${suffix}`.slice(
+    -MAX_DEDUPLICATION_ID_LENGTH,
+  );
+}
 
 /** The queue message: only the inbox item's id travels; the worker loads the event itself. */
 export async function enqueueEvent(
@@ -77,15 +120,22 @@ export async function receiveStripeEvent(
     });
   }
   const event = parsed.data;
+  refuseUnkeyableEvent(event);
   deps.metrics.count("EventsReceived");
-  const customerId = eventCustomerId(event);
+  const badId = Object.entries(eventObjectIds(event)).find(
+    ([, value]) => value !== undefined && value !== null && !isIdentifier(value),
+  );
+  // An id no key or queue can hold is not recorded beside the event, nor used as its group.
+  const customerId = badId ? undefined : eventCustomerId(event);
   const groupId = customerId ?? event.id;
   const ignoredReason =
     event.livemode !== deps.livemode
       ? `livemode ${event.livemode} does not match the configured key`
-      : HANDLED_EVENT_TYPES.has(event.type)
-        ? undefined
-        : `event type ${event.type} is not handled`;
+      : !HANDLED_EVENT_TYPES.has(event.type)
+        ? `event type ${event.type} is not handled`
+        : badId
+          ? `${badId[0]} ${IDENTIFIER_RULE}`
+          : undefined;
   const entry = {
     eventId: event.id,
     type: event.type,

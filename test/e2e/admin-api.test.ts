@@ -16,6 +16,7 @@ import {
   startTestStack,
   type TestStack,
 } from "#test/helpers/local-stack.ts";
+import { makeCustomer, makeEvent } from "#test/helpers/stripe-fixtures.ts";
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -244,6 +245,37 @@ describe("admin API", () => {
       `${event.eventId}:replay:${audited?.cause?.replace("admin:", "")}`,
     );
     expect((await adminApi(stack, "POST", "/admin/events/evt_nothing/replay")).status).toBe(404);
+  });
+
+  it("replays an event whose id is 128 characters under a deduplication id SQS holds (at most 128)", {
+    timeout: 60_000,
+  }, async () => {
+    const { inbox } = storeOf(stack);
+    const customer = makeCustomer({ id: "cus_replay_limit", email: uniqueEmail("replay-limit") });
+    const event = makeEvent("customer.created", customer, { id: `evt_${"r".repeat(124)}` });
+    await inbox.record(
+      {
+        eventId: event.id,
+        type: event.type,
+        groupId: customer.id,
+        customerId: customer.id,
+        livemode: false,
+        created: event.created,
+        payload: JSON.stringify(event),
+      },
+      "received",
+    );
+    const replay = await adminApi<{ deduplicationId: string }>(
+      stack,
+      "POST",
+      `/admin/events/${event.id}/replay`,
+    );
+    expect(replay.status).toBe(202);
+    expect(replay.body.deduplicationId.length).toBeLessThanOrEqual(128);
+    expect(replay.body.deduplicationId).toMatch(/^evt_r+:replay:[^:]+$/);
+    await eventually(async () => (await inbox.get(event.id))?.status === "processed", {
+      what: "the replayed event to be processed",
+    });
   });
 
   it("transfers a license to another email: old expired, new created, both audited, and it stays there", {

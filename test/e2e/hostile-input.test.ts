@@ -296,6 +296,20 @@ describe("odd path parameters", () => {
     }
   });
 
+  it.each(byKey(withParams))(
+    "%s: 400 naming the parameter for an id over 128 characters or outside [A-Za-z0-9_-]",
+    async (_key, route) => {
+      for (const name of pathParams(route.path)) {
+        for (const value of ["a".repeat(129), "a.b", "a%20b", "%C3%A9"]) {
+          const answer = await send(route, fillPath(route.path, { [name]: value }), validBodyOf(route));
+          expectRefusal(answer, "api", [400], `${name} = ${value.slice(0, 20)}`);
+          const { error } = answer.json as { error: { details?: { path: string }[] } };
+          expect(error.details?.[0]?.path, `${name} = ${value.slice(0, 20)}`).toBe(`path.${name}`);
+        }
+      }
+    },
+  );
+
   it("an existing customer behind traversal or NUL is still refused", async () => {
     const route = routes.find((r) => r.path === "/admin/customers/{customerId}");
     if (!route) throw new Error("no customer route");
@@ -559,6 +573,11 @@ describe("the Stripe webhook", () => {
       deepArray(10_000),
       deepObject(10_000),
       `{"id":"evt_x","object":"event","type":"customer.created","created":1e400,"livemode":false,"data":{"object":{}}}`,
+      // Event ids no inbox key or FIFO deduplication id can hold.
+      ...[`evt_${"a".repeat(2048)}`, "evt_\u0000", "evt_\ud800", "evt_a.b"].map(
+        (id) =>
+          `{"id":${JSON.stringify(id)},"object":"event","type":"customer.created","created":1,"livemode":false,"data":{"object":{"id":"cus_x"}}}`,
+      ),
     ]) {
       const answer = await post(payload, sign(payload, SECRETS.STRIPE_WEBHOOK_SECRET));
       expectRefusal(answer, "api", [400], payload.slice(0, 60));

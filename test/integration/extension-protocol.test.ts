@@ -357,11 +357,13 @@ describe("both dialects, over HTTP and a Lambda invoke (Celigo's framework confo
       },
     );
 
-    it(`${transport}: an integration or license id no store key can hold is refused (invalid_field), never a 5xx`, async () => {
+    it(`${transport}: an integration or license id that is not an identifier is refused (invalid_field), never a 5xx`, async () => {
       const long = "a".repeat(3000);
       for (const [fn, type, callOptions] of [
         ["installerFunction", "installer", { ...options, _integrationId: long }],
         ["updateFunction", "installer", { ...options, _integrationId: "id\u0000nul" }],
+        ["updateFunction", "installer", { ...options, _integrationId: "id\ud800" }],
+        ["uninstallerFunction", undefined, { ...options, _integrationId: "a/../b" }],
         ["changeEdition", "setting", { ...options, _integrationId: long }],
         ["installerFunction", undefined, { ...options, license: { _id: long } }],
       ] as const) {

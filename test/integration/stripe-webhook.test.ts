@@ -15,7 +15,7 @@ import {
 } from "#local/dynamodb-local.ts";
 import { type LocalQueues, startLocalQueues } from "#local/queues.ts";
 import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
-import { makeCustomer, makeEvent, makeSubscription } from "#test/helpers/stripe-fixtures.ts";
+import { makeCustomer, makeEvent, makeInvoice, makeSubscription } from "#test/helpers/stripe-fixtures.ts";
 
 const secret = "whsec_test_secret";
 const stripe = new Stripe("sk_test_unused");
@@ -181,6 +181,94 @@ describe("POST /webhooks/stripe", () => {
     expect((await post(livePayload, sign(livePayload))).body.outcome).toBe("ignored");
     expect((await inbox.get(live.id))?.reason).toMatch(/livemode/);
     expect(await drainQueue()).toEqual([]);
+  });
+
+  describe("ids no key or queue can hold (docs/architecture.md §9)", () => {
+    const oddIds = {
+      "129 characters": `evt_${"a".repeat(125)}`,
+      "2 KB": "x".repeat(2048),
+      NUL: "evt_\u0000x",
+      "a lone surrogate": "evt_\ud800x",
+      "a slash": "evt_a/b",
+    };
+
+    it.each(Object.entries(oddIds))(
+      "refuses a signed event whose own id has %s with 400, recording and queueing nothing",
+      async (_what, id) => {
+        const payload = JSON.stringify({ ...subscriptionEvent("cus_odd_event"), id });
+        const response = await post(payload, sign(payload));
+        expect(response.status).toBe(400);
+        expect(response.body.error).toMatchObject({
+          code: "invalid_event",
+          details: [{ path: "id", message: expect.stringMatching(/must be an id of 1 to 128/) }],
+        });
+        expect((await inbox.list({ limit: 100 })).items.filter((item) => item.eventId === id)).toEqual([]);
+        expect(await drainQueue()).toEqual([]);
+      },
+    );
+
+    it("refuses a signed event whose type is not a Stripe event type with 400", async () => {
+      const event = subscriptionEvent("cus_odd_type");
+      for (const type of ["x".repeat(200_000), "customer.updated\u0000", "Customer Updated"]) {
+        const payload = JSON.stringify({ ...event, type });
+        const response = await post(payload, sign(payload));
+        expect(response.status, type.slice(0, 20)).toBe(400);
+        expect(response.body.error.code).toBe("invalid_event");
+      }
+      expect(await inbox.get(event.id)).toBeUndefined();
+    });
+
+    it.each(Object.entries(oddIds))(
+      "records an event whose object, customer or subscription id has %s as ignored, never queued",
+      async (what, odd) => {
+        const events = [
+          makeEvent("customer.updated", makeCustomer({ id: odd })),
+          makeEvent(
+            "customer.subscription.updated",
+            makeSubscription({ customer: odd, status: "active", items: [{ price: "price_std_month" }] }),
+          ),
+          makeEvent(
+            "customer.subscription.created",
+            makeSubscription({ id: odd, status: "active", items: [{ price: "price_std_month" }] }),
+          ),
+          makeEvent("invoice.paid", makeInvoice({ customer: "cus_fine", subscription: odd })),
+          makeEvent("invoice.paid", { ...makeInvoice({ subscription: "sub_fine" }), customer: { id: odd } }),
+        ];
+        for (const event of events) {
+          const payload = JSON.stringify(event);
+          const response = await post(payload, sign(payload));
+          expect(response, `${event.type} with ${what}`).toEqual({
+            status: 200,
+            body: { received: true, eventId: event.id, outcome: "ignored" },
+          });
+          const stored = await inbox.get(event.id);
+          expect(stored?.status).toBe("ignored");
+          expect(stored?.reason).toMatch(
+            /^data\.object\.(id|customer|subscription) must be an id of 1 to 128/,
+          );
+          expect(stored).not.toHaveProperty("customerId");
+          expect(stored?.groupId).toBe(event.id);
+        }
+        expect(await drainQueue()).toEqual([]);
+      },
+    );
+
+    it("queues an event whose ids are all 128 characters", async () => {
+      const customer = `cus_${"c".repeat(124)}`;
+      const event = makeEvent(
+        "customer.subscription.created",
+        makeSubscription({
+          id: `sub_${"s".repeat(124)}`,
+          customer,
+          status: "active",
+          items: [{ price: "price_std_month" }],
+        }),
+        { id: `evt_${"e".repeat(124)}` },
+      );
+      const payload = JSON.stringify(event);
+      expect((await post(payload, sign(payload))).body.outcome).toBe("enqueued");
+      expect(await drainQueue()).toEqual([{ eventId: event.id, group: customer }]);
+    });
   });
 
   it.each([
