@@ -155,37 +155,28 @@ export class Licenses {
       );
       return { ...page, items: page.items.map((item) => withoutKeys<LicenseRecord>(item)) };
     }
-    // Without a state: every state's partition of gsi2 in turn would need a cursor per state; the
-    // licenses are few per query in practice, so scan the LICENSE items with the filters instead.
-    filters.push("begins_with(sk, :lic)");
+    // Without a state: every state's partition of gsi2 in turn would need a cursor per state, so
+    // scan the LICENSE items with the filters instead — one bounded Scan request per call
+    // (`Limit` items examined), so a page may hold fewer matches than `limit`, even none, and
+    // still carry the cursor to continue from.
+    filters.push("begins_with(sk, :lic)", "begins_with(pk, :cus)");
     values[":lic"] = "LICENSE#";
+    values[":cus"] = "CUSTOMER#";
     if (filter.email) {
       filters.push("email = :email");
       values[":email"] = filter.email;
     }
-    const items: LicenseRecord[] = [];
-    let start = decodeCursor(filter.cursor);
-    const limit = filter.limit ?? 50;
-    do {
-      const output = await this.table.client.send(
-        new ScanCommand({
-          TableName: this.table.name,
-          FilterExpression: `${filters.join(" AND ")} AND begins_with(pk, :cus)`,
-          ExpressionAttributeValues: { ...values, ":cus": "CUSTOMER#" },
-          ExclusiveStartKey: start,
-          Limit: 200,
-        }),
-      );
-      items.push(...(output.Items ?? []).map((item) => withoutKeys<LicenseRecord>(item)));
-      start = output.LastEvaluatedKey;
-    } while (start && items.length < limit);
-    if (items.length > limit) {
-      // A page of the scan held more than asked for: the next page starts after the last one returned.
-      items.length = limit;
-      const last = items[limit - 1] as LicenseRecord;
-      start = { pk: customerKey(last.customerId), sk: licenseSk(last.connectorKey) };
-    }
-    const next = encodeCursor(start);
+    const output = await this.table.client.send(
+      new ScanCommand({
+        TableName: this.table.name,
+        FilterExpression: filters.join(" AND "),
+        ExpressionAttributeValues: values,
+        ExclusiveStartKey: decodeCursor(filter.cursor),
+        Limit: filter.limit ?? 50,
+      }),
+    );
+    const items = (output.Items ?? []).map((item) => withoutKeys<LicenseRecord>(item));
+    const next = encodeCursor(output.LastEvaluatedKey);
     return next ? { items, nextCursor: next } : { items };
   }
 
