@@ -5,12 +5,20 @@ import {
   type CatalogConnector,
   type CatalogEdition,
   connectorByKey,
+  isPriceIdRef,
 } from "#lib/licensing/catalog.ts";
 import { INTEGRATOR_EMAIL_KEY } from "#lib/licensing/email.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
 import { type CheckoutProblem, CheckoutRequestError, CheckoutUnavailableError } from "./errors.ts";
-import { resolvePriceRefs, type StripePrice } from "./prices.ts";
-import type { CheckoutInterval, CheckoutRequest } from "./schemas.ts";
+import type { Listings } from "./listings.ts";
+import type {
+  CheckoutInterval,
+  CheckoutRequest,
+  CheckoutResponse,
+  ConnectorListing,
+  ListingPrice,
+} from "./schemas.ts";
+import type { SessionStatus, TrialClaims } from "./trial-claims.ts";
 
 /** What a valid checkout request buys, checked against the catalog and the redirect allow-list. */
 export interface CheckoutPlan {
@@ -24,7 +32,8 @@ export interface CheckoutPlan {
 }
 
 /**
- * Validates a checkout request against the catalog and `CHECKOUT_ALLOWED_ORIGINS`, pure.
+ * Validates a checkout request against the catalog (connector, edition, add-ons and their
+ * `maxQuantity`) and `CHECKOUT_ALLOWED_ORIGINS`, pure.
  * @throws CheckoutRequestError naming every refused field and quoting its value, e.g.
  * `Unknown edition "gold" of connector "shopify-netsuite".`
  */
@@ -62,6 +71,11 @@ export function planCheckout(
         `Unknown add-on ${JSON.stringify(key)} of connector ${JSON.stringify(connector.key)}.`,
       );
     else if (seen.has(key)) refuse(`addons.${i}.key`, `Add-on ${JSON.stringify(key)} is listed twice.`);
+    else if (quantity > addon.maxQuantity)
+      refuse(
+        `addons.${i}.quantity`,
+        `Add-on ${JSON.stringify(key)} allows at most ${addon.maxQuantity} per license; asked for ${quantity}.`,
+      );
     else addons.push({ addon, quantity });
     seen.add(key);
   }
@@ -78,38 +92,34 @@ export function planCheckout(
 }
 
 /**
- * The line items: the edition's price for the interval (absent: its first price Stripe has), then
- * each add-on's price with the same interval and currency — Stripe bills one subscription on one
+ * The line items, from the connector's listing (the prices the last listings sync found in
+ * Stripe): the edition's price for the interval (absent: its first listed price), then each
+ * add-on's price with the same interval and currency — Stripe bills one subscription on one
  * cycle. Pure.
- * @throws CheckoutRequestError when the edition or an add-on has no price for that interval.
+ * @throws CheckoutRequestError when the edition or an add-on has no listed price for that interval.
  */
 export function checkoutLineItems(
   plan: CheckoutPlan,
-  prices: ReadonlyMap<string, StripePrice>,
+  listing: ConnectorListing | undefined,
 ): { price: string; quantity: number }[] {
-  const recurringOf = (refs: string[]) =>
-    refs.flatMap((ref) => {
-      const price = prices.get(ref);
-      return price?.recurring && price.recurring.interval_count === 1
-        ? [{ ...price, interval: price.recurring.interval }]
-        : [];
-    });
-  const editionPrices = recurringOf(plan.edition.prices);
+  const monthlyOrYearly = (entries: { key: string; prices: ListingPrice[] }[] | undefined, key: string) =>
+    (entries?.find((entry) => entry.key === key)?.prices ?? []).filter((price) => price.intervalCount === 1);
+  const editionPrices = monthlyOrYearly(listing?.editions, plan.edition.key);
   const base = plan.interval
     ? editionPrices.find((price) => price.interval === plan.interval)
     : editionPrices[0];
   const label = `Edition ${JSON.stringify(plan.edition.key)} of connector ${JSON.stringify(plan.connector.key)}`;
   if (!base) {
-    if (plan.interval)
-      throw new CheckoutRequestError([
-        { path: "body.interval", message: `${label} has no ${JSON.stringify(plan.interval)} price.` },
-      ]);
-    throw new Error(`${label} has no price Stripe knows; run a listings sync to see the problem.`);
+    throw new CheckoutRequestError([
+      plan.interval
+        ? { path: "body.interval", message: `${label} has no ${JSON.stringify(plan.interval)} price.` }
+        : { path: "body.edition", message: `${label} has no price on sale.` },
+    ]);
   }
   const items = [{ price: base.id, quantity: 1 }];
   const problems: CheckoutProblem[] = [];
   for (const [i, { addon, quantity }] of plan.addons.entries()) {
-    const match = recurringOf(addon.prices).find(
+    const match = monthlyOrYearly(listing?.addons, addon.key).find(
       (price) => price.interval === base.interval && price.currency === base.currency,
     );
     if (match) items.push({ price: match.id, quantity });
@@ -123,30 +133,48 @@ export function checkoutLineItems(
   return items;
 }
 
+/** The catalog price references of the plan's edition and add-ons that its listing lacks, pure. */
+export function unlistedPriceRefs(plan: CheckoutPlan, listing: ConnectorListing | undefined): string[] {
+  const listed = (entries: { key: string; prices: ListingPrice[] }[] | undefined, key: string) =>
+    entries?.find((entry) => entry.key === key)?.prices ?? [];
+  const missing = (refs: string[], prices: ListingPrice[]) =>
+    refs.filter(
+      (ref) => !prices.some((price) => (isPriceIdRef(ref) ? price.id === ref : price.lookupKey === ref)),
+    );
+  return [
+    ...missing(plan.edition.prices, listed(listing?.editions, plan.edition.key)),
+    ...plan.addons.flatMap(({ addon }) => missing(addon.prices, listed(listing?.addons, addon.key))),
+  ];
+}
+
 export interface CheckoutDeps {
   catalog: Catalog;
+  listings: Pick<Listings, "connector" | "refreshForMissingPrice">;
+  trials: TrialClaims;
   stripe: Stripe;
   checkoutAllowedOrigins: readonly string[];
 }
 
 /**
- * Creates the Stripe Checkout session (subscription mode) for a checkout request. The buyer's
- * integrator.io email goes in `client_reference_id`, the session's and the subscription's
- * `metadata.integrator_email` — the worker licenses that email, whatever email the buyer pays with.
+ * Creates the Stripe Checkout session (subscription mode) for a checkout request — its one Stripe
+ * call: prices come from the stored listings. The buyer's integrator.io email goes in
+ * `client_reference_id`, the session's and the subscription's `metadata.integrator_email` — the
+ * worker licenses that email, whatever email the buyer pays with. The catalog's trial is offered
+ * once per (email, connector): a checkout whose email already claimed it gets none, and says so.
  */
 export async function createCheckoutSession(
   deps: CheckoutDeps,
   request: CheckoutRequest,
-): Promise<{ id: string; url: string }> {
+): Promise<CheckoutResponse> {
   const plan = planCheckout(deps.catalog, request, deps.checkoutAllowedOrigins);
-  const refs = [...plan.edition.prices, ...plan.addons.flatMap(({ addon }) => addon.prices)];
-  const lineItems = checkoutLineItems(plan, await resolvePriceRefs(deps.stripe, refs));
+  const lineItems = await listedLineItems(deps, plan);
   const metadata = {
     [INTEGRATOR_EMAIL_KEY]: plan.email,
     connector: plan.connector.key,
     edition: plan.edition.key,
   };
   const trialDays = plan.connector.trialDays ?? 0;
+  const trial = trialDays > 0 ? await deps.trials.claim(plan.connector.key, plan.email) : undefined;
   let session: Stripe.Checkout.Session;
   try {
     session = await deps.stripe.checkout.sessions.create({
@@ -156,14 +184,52 @@ export async function createCheckoutSession(
       cancel_url: plan.cancelUrl,
       client_reference_id: plan.email,
       metadata,
-      subscription_data: { metadata, ...(trialDays > 0 ? { trial_period_days: trialDays } : {}) },
+      subscription_data: { metadata, ...(trial ? { trial_period_days: trialDays } : {}) },
     });
+    if (!session.url) throw new Error(`Stripe answered session ${session.id} without a URL.`);
   } catch (error) {
+    if (trial) await deps.trials.release(trial);
     throw new CheckoutUnavailableError("Stripe did not create the Checkout session.", { cause: error });
   }
-  if (!session.url)
-    throw new CheckoutUnavailableError(`Stripe answered session ${session.id} without a URL.`);
-  return { id: session.id, url: session.url };
+  if (trial) await deps.trials.attach(trial, session.id, session.expires_at * 1000);
+  const offer: Pick<CheckoutResponse, "trial" | "trialDays" | "noTrialReason"> = trial
+    ? { trial: true, trialDays }
+    : { trial: false, noTrialReason: trialDays > 0 ? "already_used" : "not_offered" };
+  return { id: session.id, url: session.url, ...offer };
+}
+
+/**
+ * The line items from the stored listing. When they cannot be made and the listing lacks one of
+ * the plan's catalog prices, the listings are refreshed (at most once a minute, fleet-wide) and
+ * tried once more.
+ */
+async function listedLineItems(deps: CheckoutDeps, plan: CheckoutPlan) {
+  const listing = await deps.listings.connector(plan.connector.key);
+  try {
+    return checkoutLineItems(plan, listing);
+  } catch (error) {
+    if (!(error instanceof CheckoutRequestError) || unlistedPriceRefs(plan, listing).length === 0)
+      throw error;
+    if (!(await deps.listings.refreshForMissingPrice())) throw error;
+    return checkoutLineItems(plan, await deps.listings.connector(plan.connector.key));
+  }
+}
+
+/** Stripe's status of a Checkout session, for `TrialClaims` ("missing" when Stripe has no such session). */
+export function checkoutSessionStatus(stripe: Stripe): (sessionId: string) => Promise<SessionStatus> {
+  return async (sessionId) => {
+    try {
+      const { status } = await stripe.checkout.sessions.retrieve(sessionId);
+      // A status this code does not know counts as payable: the trial stays held.
+      if (status === "complete") return "complete";
+      return status === "expired" ? "expired" : "open";
+    } catch (error) {
+      if ((error as { statusCode?: unknown }).statusCode === 404) return "missing";
+      throw new CheckoutUnavailableError("Stripe did not answer for an earlier Checkout session.", {
+        cause: error,
+      });
+    }
+  };
 }
 
 function originOf(url: string): string {

@@ -18,7 +18,7 @@ import type { ConnectorListing, TemplateListing } from "./schemas.ts";
  * TTL (readers that read the old pointer a moment ago still find it), and a sync that finds
  * exactly what is served writes nothing but the pointer's `syncedAt`.
  *
- * Keys: pointer `LISTINGS / CURRENT`; per generation `LISTINGS#<generation>` with
+ * Keys: pointer `LISTINGS / CURRENT`; the last refresh for a missing price `LISTINGS / PRICE_REFRESH`; per generation `LISTINGS#<generation>` with
  * `CONNECTOR#<key>`, `TPL#<id>` (get by id) and `TPLNAME#<name>#<id>` (the list, by name).
  * Each listing is kept as its JSON text: it comes back byte for byte (DynamoDB maps do not keep
  * key order), so the ETag of an unchanged listing never changes.
@@ -52,6 +52,7 @@ export interface TemplateFilter {
 }
 
 const POINTER = { pk: "LISTINGS", sk: "CURRENT" } as const;
+const PRICE_REFRESH = { pk: "LISTINGS", sk: "PRICE_REFRESH" } as const;
 const CONNECTOR = "CONNECTOR#";
 const TEMPLATE = "TPL#";
 const TEMPLATE_BY_NAME = "TPLNAME#";
@@ -130,6 +131,28 @@ export class ListingStore {
       const newer = await this.current();
       if (!newer) throw error;
       return { pointer: newer, changed: false };
+    }
+  }
+
+  /**
+   * Takes the one refresh for a missing price allowed per `intervalMs`, fleet-wide: true for the
+   * one caller whose conditional write wins, false for everyone else until the interval has passed.
+   */
+  async claimPriceRefresh(intervalMs: number): Promise<boolean> {
+    const now = this.table.now();
+    try {
+      await this.table.put(
+        { ...PRICE_REFRESH, at: now },
+        {
+          ConditionExpression: "attribute_not_exists(pk) OR #at <= :since",
+          ExpressionAttributeNames: { "#at": "at" },
+          ExpressionAttributeValues: { ":since": now - intervalMs },
+        },
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

@@ -48,7 +48,15 @@ export function connectorListing(
     const owner = `${connector.key} add-on "${addon.key}"`;
     const listed = listPrices(addon.prices, owner);
     return listed.length > 0
-      ? [{ key: addon.key, name: addon.name ?? addon.key, type: addon.type, prices: listed }]
+      ? [
+          {
+            key: addon.key,
+            name: addon.name ?? addon.key,
+            type: addon.type,
+            maxQuantity: addon.maxQuantity,
+            prices: listed,
+          },
+        ]
       : [];
   });
   const listing: ConnectorListing = {

@@ -6,6 +6,8 @@ import { catalogHash, type ListingSources, syncListings } from "./sync.ts";
 
 /** How long after a failed inline fill the next request may try again. */
 const INLINE_RETRY_MS = 30_000;
+/** At most one refresh for a price missing from the listings per this long, across every process. */
+export const PRICE_REFRESH_INTERVAL_MS = 60_000;
 
 export interface ListingsDeps {
   store: ListingStore;
@@ -44,6 +46,25 @@ export class Listings {
         this.deps.afterSync?.();
       });
     return this.running;
+  }
+
+  /**
+   * Refreshes the listings because checkout found a price missing from them — unless another
+   * request (in any process) did within `PRICE_REFRESH_INTERVAL_MS`, so a flood of checkouts for
+   * a price Stripe does not have costs one sync a minute. A sync already running here is waited
+   * for. True when the listings were refreshed; a failed refresh is logged and answers false.
+   */
+  async refreshForMissingPrice(): Promise<boolean> {
+    try {
+      if (this.running) await this.running;
+      else if (await this.deps.store.claimPriceRefresh(PRICE_REFRESH_INTERVAL_MS)) await this.sync();
+      else return false;
+      return true;
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.deps.logger.error("listings refresh for a missing price failed", { error: reason });
+      return false;
+    }
   }
 
   async connectors(): Promise<ConnectorListing[]> {

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { identifier } from "../identifiers.ts";
+import { ADDON_MAX_QUANTITY_CEILING } from "../licensing/catalog.ts";
 
 /**
  * Request and response schemas of the marketplace and checkout routes. lib/routes.ts attaches
@@ -48,7 +49,15 @@ export const connectorListingSchema = z.object({
   trialDays: z.number(),
   editions: z.array(z.object({ key: z.string(), name: z.string(), prices: z.array(listingPriceSchema) })),
   addons: z.array(
-    z.object({ key: z.string(), name: z.string(), type: z.string(), prices: z.array(listingPriceSchema) }),
+    z.object({
+      key: z.string(),
+      name: z.string(),
+      type: z.string(),
+      maxQuantity: z
+        .number()
+        .check(z.describe("The most units of this add-on one checkout (and license) takes.")),
+      prices: z.array(listingPriceSchema),
+    }),
   ),
 });
 export type ConnectorListing = z.infer<typeof connectorListingSchema>;
@@ -116,8 +125,12 @@ export const checkoutRequestSchema = z.strictObject({
           key: nonEmpty,
           quantity: z._default(
             z
-              .int(required("a whole number from 1 to 100"))
-              .check(z.minimum(1, "must be at least 1"), z.maximum(100, "must be at most 100")),
+              .int(required(`a whole number from 1 to ${ADDON_MAX_QUANTITY_CEILING}`))
+              .check(
+                z.minimum(1, "must be at least 1"),
+                z.maximum(ADDON_MAX_QUANTITY_CEILING, `must be at most ${ADDON_MAX_QUANTITY_CEILING}`),
+                z.describe("Units; at most the add-on's `maxQuantity` in its listing."),
+              ),
             1,
           ),
         }),
@@ -142,7 +155,25 @@ export type CheckoutRequest = z.infer<typeof checkoutRequestSchema>;
 export const checkoutResponseSchema = z.object({
   id: z.string().check(z.describe("The Stripe Checkout session id (`cs_...`).")),
   url: z.string().check(z.describe("Stripe's hosted payment page: redirect the buyer here.")),
+  trial: z
+    .boolean()
+    .check(
+      z.describe(
+        "Whether the session starts with the connector's free trial (once per email and connector).",
+      ),
+    ),
+  trialDays: z.optional(z.number().check(z.describe("The trial's length, when `trial` is true."))),
+  noTrialReason: z.optional(
+    z
+      .enum(["not_offered", "already_used"])
+      .check(
+        z.describe(
+          "Why `trial` is false: the connector has no trial (`not_offered`), or this integrator.io email already had, or has an unpaid checkout holding, its trial of this connector (`already_used`).",
+        ),
+      ),
+  ),
 });
+export type CheckoutResponse = z.infer<typeof checkoutResponseSchema>;
 
 export const listingsSyncResponseSchema = z.object({
   generation: z.string().check(z.describe("The stored listing generation now served.")),

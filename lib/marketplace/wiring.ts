@@ -4,9 +4,10 @@ import { ProductMetrics } from "#lib/observability/metrics.ts";
 import { createSharedIntegratorClient, createTable } from "#lib/provisioning/wiring.ts";
 import type { Environment } from "#lib/runtime.ts";
 import { createStripe } from "#lib/stripe/client.ts";
-import type { CheckoutDeps } from "./checkout.ts";
+import { type CheckoutDeps, checkoutSessionStatus } from "./checkout.ts";
 import { ListingStore } from "./listing-store.ts";
 import { Listings } from "./listings.ts";
+import { TrialClaims } from "./trial-claims.ts";
 
 export interface MarketplaceContext {
   listings: Listings;
@@ -16,7 +17,8 @@ export interface MarketplaceContext {
 
 /**
  * What the marketplace and listings-sync functions share, built once per cold start: the catalog,
- * the listing store, the shared integrator.io client (vendor token, distributed bucket) and Stripe.
+ * the listing store, the trial claims, the shared integrator.io client (vendor token, distributed
+ * bucket) and Stripe.
  */
 export async function createMarketplaceContext(
   environment: Environment,
@@ -40,7 +42,13 @@ export async function createMarketplaceContext(
   });
   return {
     listings,
-    checkout: { catalog, stripe, checkoutAllowedOrigins: config.checkoutAllowedOrigins },
+    checkout: {
+      catalog,
+      listings,
+      trials: new TrialClaims(table, checkoutSessionStatus(stripe)),
+      stripe,
+      checkoutAllowedOrigins: config.checkoutAllowedOrigins,
+    },
     logger,
   };
 }

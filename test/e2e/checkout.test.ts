@@ -131,7 +131,12 @@ describe("checkout session", () => {
       order({ edition: "premium", interval: "year", integratorEmail: "Admin@Buyer.example" }),
     );
     expect(status).toBe(201);
-    expect(body).toEqual({ id: expect.stringMatching(/^cs_/), url: expect.stringMatching(/^http/) });
+    expect(body).toEqual({
+      id: expect.stringMatching(/^cs_/),
+      url: expect.stringMatching(/^http/),
+      trial: true,
+      trialDays: 30,
+    });
     const session = await stack.stripe.checkout.sessions.retrieve(body.id);
     expect(session).toMatchObject({
       mode: "subscription",

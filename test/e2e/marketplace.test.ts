@@ -142,6 +142,7 @@ describe("connector listings", () => {
         key: "store",
         name: "Additional Shopify store",
         type: "store",
+        maxQuantity: 100,
         prices: [
           {
             id: "price_store_month",

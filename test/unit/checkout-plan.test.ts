@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { checkoutLineItems, planCheckout } from "#lib/marketplace/checkout.ts";
+import { connectorByKey } from "#lib/licensing/catalog.ts";
+import { checkoutLineItems, planCheckout, unlistedPriceRefs } from "#lib/marketplace/checkout.ts";
 import { CheckoutRequestError } from "#lib/marketplace/errors.ts";
+import { connectorListing } from "#lib/marketplace/listing.ts";
 import type { StripePrice } from "#lib/marketplace/prices.ts";
 import type { CheckoutRequest } from "#lib/marketplace/schemas.ts";
 import { checkoutRequestSchema } from "#lib/marketplace/schemas.ts";
@@ -33,6 +35,12 @@ const prices = new Map<string, StripePrice>([
   ["price_store_month", price("price_store_month", "month")],
   ["subsidiary_monthly", price("price_1Sub", "month", { currency: "eur", lookup_key: "subsidiary_monthly" })],
 ]);
+const shopify = connectorByKey(catalog, "shopify-netsuite");
+if (!shopify) throw new Error("the test catalog changed shape");
+/** The connector's listing as a sync builds it from what Stripe holds. */
+const listingOf = (held: ReadonlyMap<string, StripePrice>) =>
+  connectorListing(shopify, { _id: shopify.connectorId, name: shopify.name }, held).listing;
+const listing = listingOf(prices);
 const refused = (run: () => unknown) => {
   try {
     run();
@@ -74,6 +82,10 @@ describe("planCheckout", () => {
     ],
     [{ successUrl: "https://evil.example/x" }, 'successUrl origin "https://evil.example" is not allowed.'],
     [
+      { addons: [{ key: "store", quantity: 101 }] },
+      'Add-on "store" allows at most 100 per license; asked for 101.',
+    ],
+    [
       { cancelUrl: "https://shop.example.com.evil.example/x" },
       'cancelUrl origin "https://shop.example.com.evil.example" is not allowed.',
     ],
@@ -88,7 +100,7 @@ describe("planCheckout", () => {
 
 describe("checkoutLineItems", () => {
   const items = (overrides: Partial<CheckoutRequest>) =>
-    checkoutLineItems(planCheckout(catalog, request(overrides), origins), prices);
+    checkoutLineItems(planCheckout(catalog, request(overrides), origins), listing);
 
   it("takes the edition price of the interval, then add-ons on the same interval", () => {
     expect(items({ interval: "year" })).toEqual([{ price: "price_1StdYear", quantity: 1 }]);
@@ -111,21 +123,52 @@ describe("checkoutLineItems", () => {
     );
   });
 
-  it("refuses an interval the edition has no price for (Stripe lost it, or never had it)", () => {
-    const monthlyOnly = new Map([...prices].filter(([ref]) => ref !== "std_yearly"));
+  it("refuses an interval the edition has no listed price for (Stripe lost it, or never had it)", () => {
+    const monthlyOnly = listingOf(new Map([...prices].filter(([ref]) => ref !== "std_yearly")));
     const plan = planCheckout(catalog, request({ interval: "year" }), origins);
     expect(refused(() => checkoutLineItems(plan, monthlyOnly))).toBe(
       'Edition "standard" of connector "shopify-netsuite" has no "year" price.',
     );
+    expect(refused(() => checkoutLineItems(plan, undefined))).toMatch(/has no "year" price/);
+    const unpriced = planCheckout(catalog, request(), origins);
+    expect(refused(() => checkoutLineItems(unpriced, undefined))).toBe(
+      'Edition "standard" of connector "shopify-netsuite" has no price on sale.',
+    );
   });
 
   it("ignores prices billed every N intervals (a quarterly price is not monthly)", () => {
-    const quarterly = new Map(prices).set(
-      "price_std_month",
-      price("price_std_month", "month", { recurring: { interval: "month", interval_count: 3 } }),
+    const quarterly = listingOf(
+      new Map(prices).set(
+        "price_std_month",
+        price("price_std_month", "month", { recurring: { interval: "month", interval_count: 3 } }),
+      ),
     );
     const plan = planCheckout(catalog, request({ interval: "month" }), origins);
     expect(refused(() => checkoutLineItems(plan, quarterly))).toMatch(/no "month" price/);
+  });
+});
+
+describe("unlistedPriceRefs", () => {
+  it("names the plan's catalog prices its listing lacks, by id or lookup key", () => {
+    const plan = planCheckout(catalog, request({ addons: [{ key: "store", quantity: 1 }] }), origins);
+    expect(unlistedPriceRefs(plan, listing)).toEqual([]);
+    const held = new Map([...prices].filter(([ref]) => ref !== "std_yearly" && ref !== "price_store_month"));
+    expect(unlistedPriceRefs(plan, listingOf(held))).toEqual(["std_yearly", "price_store_month"]);
+    expect(unlistedPriceRefs(plan, undefined)).toEqual([
+      "price_std_month",
+      "std_yearly",
+      "price_store_month",
+    ]);
+  });
+
+  it("names nothing when the catalog itself has no such price (a yearly add-on the catalog never sold)", () => {
+    const plan = planCheckout(
+      catalog,
+      request({ interval: "year", addons: [{ key: "store", quantity: 1 }] }),
+      origins,
+    );
+    expect(refused(() => checkoutLineItems(plan, listing))).toMatch(/"store" has no "year" price/);
+    expect(unlistedPriceRefs(plan, listing)).toEqual([]);
   });
 });
 
