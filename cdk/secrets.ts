@@ -13,10 +13,21 @@ const descriptions: Record<SecretSetting, string> = {
   INTEGRATOR_SYSTEM_TOKEN:
     "System token integrator.io sends to the stack (POST {hostURI}/function). Generated; copy it into integrator.io.",
   ADMIN_TOKEN: "Bearer token of the admin API and CLI. Generated; rotate with put-secret-value.",
+  CURSOR_SIGNING_KEY:
+    "Key of the HMAC that authenticates the API's list cursors. Generated; rotating it only ends the paging in progress.",
 };
 
 /** Tokens we issue ourselves start as strong random values; the others are placeholders until the vendor sets them. */
-const GENERATED: readonly SecretSetting[] = ["INTEGRATOR_SYSTEM_TOKEN", "ADMIN_TOKEN"];
+const GENERATED: readonly SecretSetting[] = ["INTEGRATOR_SYSTEM_TOKEN", "ADMIN_TOKEN", "CURSOR_SIGNING_KEY"];
+
+/** Why a secret is not rotated automatically (cdk-nag's AwsSolutions-SMG4). */
+function noRotationReason(setting: SecretSetting): string {
+  if (setting === "CURSOR_SIGNING_KEY")
+    return "CURSOR_SIGNING_KEY only authenticates list cursors: rotating it turns the cursors handed out so far into 400 invalid_cursor (callers start again from the first page), so it is rotated on purpose with put-secret-value (README, Deploy) rather than at an arbitrary moment.";
+  return GENERATED.includes(setting)
+    ? `${setting} is shared with a party outside AWS (integrator.io's stack settings or the admin CLI users); automatic rotation would break them until they are updated by hand, so it is rotated on purpose with put-secret-value (README, Deploy).`
+    : `${setting} is issued by ${setting.startsWith("STRIPE") ? "Stripe" : "integrator.io"}, not by AWS: a rotation Lambda cannot mint a new one. It is rolled in that service's dashboard and stored with put-secret-value (README, Deploy).`;
+}
 
 export interface ProductSecretsProps {
   /** Prefix of the secrets' names, e.g. the stack name → `IntegratorLicensing/stripe-secret-key`. */
@@ -28,7 +39,7 @@ export interface ProductSecretsProps {
 }
 
 /**
- * The five secrets of docs/architecture.md §9 in Secrets Manager. Functions get only the `*_SECRET_ID` of the
+ * The secrets of docs/architecture.md §9 in Secrets Manager. Functions get only the `*_SECRET_ID` of the
  * secrets they may read (lib/secrets.ts fetches them once per cold start); no value is ever in
  * the template or an environment variable.
  */
@@ -67,9 +78,7 @@ export class ProductSecrets extends Construct {
       });
       Validations.of(secret).acknowledge({
         id: "AwsSolutions-SMG4",
-        reason: GENERATED.includes(setting)
-          ? `${setting} is shared with a party outside AWS (integrator.io's stack settings or the admin CLI users); automatic rotation would break them until they are updated by hand, so it is rotated on purpose with put-secret-value (README, Deploy).`
-          : `${setting} is issued by ${setting.startsWith("STRIPE") ? "Stripe" : "integrator.io"}, not by AWS: a rotation Lambda cannot mint a new one. It is rolled in that service's dashboard and stored with put-secret-value (README, Deploy).`,
+        reason: noRotationReason(setting),
       });
       ids[setting] = secret.secretArn;
       return [setting, secret];

@@ -32,7 +32,9 @@ export const makeHandler = (deps: Deps) => {
       ...eventRoutes(deps),
       ...reconcileRoutes(deps),
       ...catalogRoutes(deps),
-      ...(deps.installStore ? installRoutes({ installs: deps.installStore, catalog: deps.ctx.catalog }) : {}),
+      ...(deps.installStore
+        ? installRoutes({ installs: deps.installStore, catalog: deps.ctx.catalog, cursors: deps.cursors })
+        : {}),
     },
     { logger: deps.logger, tokens: { admin: deps.adminToken } },
   );

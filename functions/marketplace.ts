@@ -1,10 +1,15 @@
 import { httpFunction } from "#lib/http/http-function.ts";
+import { type PageCursors, pageCursorsOf } from "#lib/http/page-cursor.ts";
 import { marketplaceRouteHandlers } from "#lib/marketplace/route-handlers.ts";
 import { createMarketplaceContext, type MarketplaceContext } from "#lib/marketplace/wiring.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
-export type Deps = MarketplaceContext & { adminToken: string | undefined; corsAllowedOrigins: string[] };
+export type Deps = MarketplaceContext & {
+  adminToken: string | undefined;
+  corsAllowedOrigins: string[];
+  cursors: PageCursors;
+};
 
 export const createDeps = async (environment: Environment): Promise<Deps> => ({
   ...(await createMarketplaceContext(
@@ -14,6 +19,7 @@ export const createDeps = async (environment: Environment): Promise<Deps> => ({
   )),
   adminToken: environment.secrets.ADMIN_TOKEN,
   corsAllowedOrigins: environment.config.corsAllowedOrigins,
+  cursors: pageCursorsOf(environment.secrets),
 });
 
 /**

@@ -47,6 +47,7 @@ export const LOCAL_DEFAULTS = {
   INTEGRATOR_TOKEN: "local-integrator-token",
   INTEGRATOR_SYSTEM_TOKEN: "local-system-token",
   ADMIN_TOKEN: "local-admin-token",
+  CURSOR_SIGNING_KEY: "local-cursor-signing-key",
 } as const;
 
 /** The names of the settings that are secrets: never printed (unless the local default), never logged. */
@@ -56,6 +57,7 @@ export const SECRET_SETTINGS = [
   "INTEGRATOR_TOKEN",
   "INTEGRATOR_SYSTEM_TOKEN",
   "ADMIN_TOKEN",
+  "CURSOR_SIGNING_KEY",
 ] as const;
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
@@ -89,6 +91,8 @@ const schema = z.object({
   INTEGRATOR_SYSTEM_TOKEN: z.optional(secret),
   // Bearer token of the admin API and CLI.
   ADMIN_TOKEN: z.optional(secret),
+  // Key of the HMAC that authenticates list cursors (lib/http/page-cursor.ts).
+  CURSOR_SIGNING_KEY: z.optional(secret),
   // integrator.io's per-account bucket: 1000 requests, refilled at 300/s.
   INTEGRATOR_RATE_CAPACITY: z._default(positive, 1000),
   INTEGRATOR_RATE_REFILL_PER_SECOND: z._default(positive, 300),
@@ -115,6 +119,7 @@ const schema = z.object({
   INTEGRATOR_TOKEN_SECRET_ID: z.optional(z.string()),
   INTEGRATOR_SYSTEM_TOKEN_SECRET_ID: z.optional(z.string()),
   ADMIN_TOKEN_SECRET_ID: z.optional(z.string()),
+  CURSOR_SIGNING_KEY_SECRET_ID: z.optional(z.string()),
 });
 
 export class ConfigError extends Error {

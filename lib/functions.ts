@@ -43,7 +43,10 @@ const definitions = {
     trigger: "http",
     timeoutSeconds: 29,
     memoryMb: 512,
-    access: { table: "readwrite", secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN", "ADMIN_TOKEN"] },
+    access: {
+      table: "readwrite",
+      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN", "ADMIN_TOKEN", "CURSOR_SIGNING_KEY"],
+    },
   },
   // Refreshes the stored listings from integrator.io and Stripe (local scheduler / EventBridge).
   "listings-sync": {
@@ -76,7 +79,7 @@ const definitions = {
       table: "readwrite",
       queue: ["send"],
       dlq: ["consume", "attributes"],
-      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN", "ADMIN_TOKEN"],
+      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN", "ADMIN_TOKEN", "CURSOR_SIGNING_KEY"],
       eventBus: true,
     },
   },

@@ -3,9 +3,9 @@ import type { RouteHandler } from "#lib/http/http-function.ts";
 import type { RouteInput } from "#lib/http/types.ts";
 import { connectorByKey } from "#lib/licensing/catalog.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
-import { fromPageCursor, pageLimit, toPageCursor, withCursor } from "./cursor.ts";
 import { customerView, transferLicense } from "./customers.ts";
 import type { AdminDeps } from "./deps.ts";
+import { pageLimit } from "./page-limit.ts";
 import type { LicenseListQuery } from "./schemas.ts";
 
 /** Customers and their licenses: the view of one customer, the license list, and transfers. */
@@ -24,17 +24,20 @@ export function customerRoutes(deps: AdminDeps): Record<string, RouteHandler> {
           { path: "query.connector", message: "unknown connector" },
         ]);
       }
-      const cursor = fromPageCursor("licenses", query.cursor);
-      const page = await withCursor(cursor, () =>
-        ctx.licenses.list({
-          ...(query.state ? { state: query.state } : {}),
-          ...(query.email ? { email: normalizeEmail(query.email) } : {}),
-          ...(query.connector ? { connectorKey: query.connector } : {}),
-          limit: pageLimit(query.limit),
-          ...(cursor ? { cursor } : {}),
-        }),
-      );
-      const nextCursor = toPageCursor("licenses", page.nextCursor);
+      const email = query.email ? normalizeEmail(query.email) : undefined;
+      const scope = {
+        list: "licenses",
+        filters: { state: query.state, email, connector: query.connector },
+      };
+      const cursor = deps.cursors.read(scope, query.cursor);
+      const page = await ctx.licenses.list({
+        ...(query.state ? { state: query.state } : {}),
+        ...(email ? { email } : {}),
+        ...(query.connector ? { connectorKey: query.connector } : {}),
+        limit: pageLimit(query.limit),
+        ...(cursor ? { cursor } : {}),
+      });
+      const nextCursor = deps.cursors.issue(scope, page.nextCursor);
       return { body: { data: page.items, ...(nextCursor ? { nextCursor } : {}) } };
     },
 

@@ -1,6 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Config } from "#lib/config.ts";
+import { type PageCursors, pageCursorsOf } from "#lib/http/page-cursor.ts";
 import type { ProvisioningContext } from "#lib/provisioning/context.ts";
 import type { RunLauncher } from "#lib/reconcile/launcher.ts";
 import type { ReconcileDeps } from "#lib/reconcile/run.ts";
@@ -25,6 +26,8 @@ export interface AdminDeps {
   dlqUrl: string;
   config: Config;
   adminToken: string | undefined;
+  /** The cursors of the admin lists (licenses, events, reconcile runs, installs). */
+  cursors: PageCursors;
   installs?: CustomerInstalls;
   logger: Logger;
 }
@@ -41,6 +44,7 @@ export async function createAdminDeps(environment: Environment, logger: Logger):
     dlqUrl: environment.config.dlqUrl,
     config: environment.config,
     adminToken: environment.secrets.ADMIN_TOKEN,
+    cursors: pageCursorsOf(environment.secrets),
     logger,
   };
 }

@@ -1,8 +1,8 @@
 import type { RouteHandler } from "#lib/http/http-function.ts";
 import type { RouteInput } from "#lib/http/types.ts";
-import { fromPageCursor, pageLimit, toPageCursor, withCursor } from "./cursor.ts";
 import type { AdminDeps } from "./deps.ts";
 import { eventSummary, peekDeadLetters, type QueueDeps, redriveDeadLetters, replayEvent } from "./events.ts";
+import { pageLimit } from "./page-limit.ts";
 import type { EventListQuery } from "./schemas.ts";
 
 /** The webhook inbox and the dead-letter queue: list, replay, redrive. */
@@ -16,16 +16,15 @@ export function eventRoutes(deps: AdminDeps): Record<string, RouteHandler> {
   };
   return {
     "GET /admin/events": async ({ query }: RouteInput<unknown, EventListQuery>) => {
-      const cursor = fromPageCursor("events", query.cursor);
-      const page = await withCursor(cursor, () =>
-        deps.ctx.inbox.list({
-          ...(query.status ? { status: query.status } : {}),
-          ...(query.type ? { type: query.type } : {}),
-          limit: pageLimit(query.limit),
-          ...(cursor ? { cursor } : {}),
-        }),
-      );
-      const nextCursor = toPageCursor("events", page.nextCursor);
+      const scope = { list: "events", filters: { status: query.status, type: query.type } };
+      const cursor = deps.cursors.read(scope, query.cursor);
+      const page = await deps.ctx.inbox.list({
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.type ? { type: query.type } : {}),
+        limit: pageLimit(query.limit),
+        ...(cursor ? { cursor } : {}),
+      });
+      const nextCursor = deps.cursors.issue(scope, page.nextCursor);
       return { body: { data: page.items.map(eventSummary), ...(nextCursor ? { nextCursor } : {}) } };
     },
 

@@ -3,14 +3,16 @@ import type { installsQuery } from "#lib/extension/install-schemas.ts";
 import type { InstallRecord, Installs } from "#lib/extension/installs.ts";
 import { badRequest } from "#lib/http/errors.ts";
 import type { RouteHandler } from "#lib/http/http-function.ts";
+import type { PageCursors } from "#lib/http/page-cursor.ts";
 import type { RouteInput } from "#lib/http/types.ts";
 import { type Catalog, connectorById, connectorByKey } from "#lib/licensing/catalog.ts";
-import { InvalidCursorError } from "#lib/store/dynamo.ts";
+import { normalizeEmail } from "#lib/licensing/license.ts";
 import type { Licenses } from "#lib/store/licenses.ts";
 
 export interface InstallRoutesDeps {
   installs: Installs;
   catalog: Catalog;
+  cursors: PageCursors;
 }
 
 /** The `_connectorId`s a `connector` filter names (a catalog key or an id); every catalog connector without one. */
@@ -25,21 +27,17 @@ function connectorIds(catalog: Catalog, connector: string | undefined): string[]
 export function installRoutes(deps: InstallRoutesDeps): Record<string, RouteHandler> {
   return {
     "GET /admin/installs": async ({ query }: RouteInput<unknown, z.infer<typeof installsQuery>>) => {
-      try {
-        const page = await deps.installs.list({
-          connectorIds: connectorIds(deps.catalog, query.connector),
-          email: query.email,
-          cursor: query.cursor,
-          ...(query.limit !== undefined ? { limit: query.limit } : {}),
-        });
-        return {
-          status: 200,
-          body: { data: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
-        };
-      } catch (error) {
-        if (error instanceof InvalidCursorError) throw badRequest("cursor is not one this API returned");
-        throw error;
-      }
+      const email = query.email === undefined ? undefined : normalizeEmail(query.email);
+      const scope = { list: "installs", filters: { connector: query.connector, email } };
+      const cursor = deps.cursors.read(scope, query.cursor);
+      const page = await deps.installs.list({
+        connectorIds: connectorIds(deps.catalog, query.connector),
+        email,
+        cursor,
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      });
+      const nextCursor = deps.cursors.issue(scope, page.nextCursor);
+      return { status: 200, body: { data: page.items, ...(nextCursor ? { nextCursor } : {}) } };
     },
   };
 }

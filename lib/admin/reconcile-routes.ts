@@ -3,8 +3,11 @@ import type { RouteHandler } from "#lib/http/http-function.ts";
 import type { RouteInput } from "#lib/http/types.ts";
 import { activeRepairRun, effectiveRun, startRun } from "#lib/reconcile/run.ts";
 import { DRIFT_COUNT_KEYS } from "#lib/store/reconcile-runs.ts";
-import { fromPageCursor, pageLimit, toPageCursor, withCursor } from "./cursor.ts";
 import type { AdminDeps } from "./deps.ts";
+import { pageLimit } from "./page-limit.ts";
+
+/** The run list's cursors: one list, no filters. */
+const RUN_LIST = { list: "reconcile-runs" };
 
 /** Findings shown per run; the counts always cover all of them. */
 const SHOWN_ITEMS = 1000;
@@ -40,10 +43,10 @@ export function reconcileRoutes(deps: AdminDeps): Record<string, RouteHandler> {
     },
 
     "GET /admin/reconcile": async ({ query }: RouteInput<unknown, { cursor?: string; limit?: string }>) => {
-      const cursor = fromPageCursor("reconcile-runs", query.cursor);
-      const page = await withCursor(cursor, () => deps.runs.list(pageLimit(query.limit, 20), cursor));
+      const cursor = deps.cursors.read(RUN_LIST, query.cursor);
+      const page = await deps.runs.list(pageLimit(query.limit, 20), cursor);
       const now = deps.ctx.now();
-      const nextCursor = toPageCursor("reconcile-runs", page.nextCursor);
+      const nextCursor = deps.cursors.issue(RUN_LIST, page.nextCursor);
       return {
         body: {
           data: page.items.map((run) => summary(effectiveRun(run, now))),

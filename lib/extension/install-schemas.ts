@@ -24,7 +24,7 @@ export const installsQuery = z.object({
   connector: z.optional(identifier),
   // At most an SMTP address's 254 characters: it becomes part of a DynamoDB key.
   email: z.optional(z.string().check(z.minLength(3), z.maxLength(254))),
-  cursor: z.optional(z.string().check(z.minLength(1))),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100))),
 });
 

@@ -1,7 +1,7 @@
 import { badRequest, HttpError, notFound } from "#lib/http/errors.ts";
 import type { RouteHandler } from "#lib/http/http-function.ts";
+import type { PageCursors } from "#lib/http/page-cursor.ts";
 import type { RouteInput } from "#lib/http/types.ts";
-import { InvalidCursorError } from "#lib/store/dynamo.ts";
 import { type CheckoutDeps, createCheckoutSession } from "./checkout.ts";
 import { CheckoutRequestError, CheckoutUnavailableError, ListingsUnavailableError } from "./errors.ts";
 import { cacheableJson } from "./http-cache.ts";
@@ -11,12 +11,14 @@ import { type CheckoutRequest, DEFAULT_TEMPLATE_PAGE, type TemplateQuery } from 
 export interface MarketplaceServices {
   listings: Listings;
   checkout: CheckoutDeps;
+  cursors: PageCursors;
 }
 
 /** The marketplace function's route handlers, by route key; the shared HTTP stack has validated the input. */
 export function marketplaceRouteHandlers({
   listings,
   checkout,
+  cursors,
 }: MarketplaceServices): Record<string, RouteHandler> {
   const handlers: Record<string, RouteHandler> = {
     "GET /marketplace/connectors": async ({ headers }) =>
@@ -30,11 +32,15 @@ export function marketplaceRouteHandlers({
       return cacheableJson(listing, headers);
     },
     "GET /marketplace/templates": async ({ query, headers }: RouteInput<unknown, TemplateQuery>) => {
-      const page = await listings.templates({ ...query, limit: query.limit ?? DEFAULT_TEMPLATE_PAGE });
-      return cacheableJson(
-        { data: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
-        headers,
-      );
+      const scope = { list: "templates", filters: { application: query.application, q: query.q } };
+      const cursor = cursors.read(scope, query.cursor);
+      const page = await listings.templates({
+        ...query,
+        cursor,
+        limit: query.limit ?? DEFAULT_TEMPLATE_PAGE,
+      });
+      const nextCursor = cursors.issue(scope, page.nextCursor);
+      return cacheableJson({ data: page.items, ...(nextCursor ? { nextCursor } : {}) }, headers);
     },
     "GET /marketplace/templates/{id}": async ({
       params,
@@ -62,7 +68,6 @@ function withMarketplaceErrors(handle: RouteHandler): RouteHandler {
       return await handle(input);
     } catch (error) {
       if (error instanceof CheckoutRequestError) throw badRequest(error.message, error.problems);
-      if (error instanceof InvalidCursorError) throw badRequest(`Invalid cursor: ${error.message}.`);
       if (error instanceof ListingsUnavailableError) {
         throw new HttpError(503, "listings_unavailable", error.message, {
           headers: { "retry-after": "30" },

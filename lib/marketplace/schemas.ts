@@ -99,7 +99,15 @@ export const templateQuery = z.object({
         z.describe(`Page size, default ${DEFAULT_TEMPLATE_PAGE}.`),
       ),
   ),
-  cursor: z.optional(nonEmpty.check(z.describe("`nextCursor` of the previous page, as given."))),
+  cursor: z.optional(
+    z
+      .string(required("a cursor"))
+      .check(
+        z.minLength(1, "must not be empty"),
+        z.maxLength(2048, "must be at most 2048 characters"),
+        z.describe("`nextCursor` of the previous page, as given, with the same filters."),
+      ),
+  ),
 });
 export type TemplateQuery = z.infer<typeof templateQuery>;
 

@@ -17,7 +17,10 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
-/** An opaque list cursor: the DynamoDB `LastEvaluatedKey`, base64url JSON. */
+/**
+ * A position in a query: the DynamoDB `LastEvaluatedKey`, base64url JSON. It leaves the process
+ * only authenticated, inside a page cursor (lib/http/page-cursor.ts).
+ */
 export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key)).toString("base64url") : undefined;
 }

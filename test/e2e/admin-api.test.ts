@@ -178,7 +178,7 @@ describe("admin API", () => {
     ]) {
       const bad = await adminApi<{ error: { code: string } }>(stack, "GET", `/admin/licenses?${query}`);
       expect(bad.status, query).toBe(400);
-      expect(bad.body.error.code).toBe("invalid_request");
+      expect(bad.body.error.code).toBe(query.startsWith("cursor=") ? "invalid_cursor" : "invalid_request");
     }
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PageCursors } from "#lib/http/page-cursor.ts";
 import { type RouteDefinition, routeKey, routes } from "#lib/routes.ts";
 import { CONNECTOR, storeOf } from "#test/helpers/admin-api.ts";
 import {
@@ -18,6 +19,7 @@ import {
   pathParams,
   queryKeys,
   quiescentSnapshot,
+  type RawAnswer,
   RawClient,
   type StoreSnapshot,
   secretSightings,
@@ -45,6 +47,7 @@ const SECRETS = {
   INTEGRATOR_SYSTEM_TOKEN: "sys_hostile_0c6d2e8a47b1f935cc",
   // The integrator.io simulator's vendor token follows it.
   INTEGRATOR_TOKEN: "itg_hostile_7a4f1e0b9c3d2856dd",
+  CURSOR_SIGNING_KEY: "cur_hostile_3b8e6d1f0a9c4725ee",
 };
 // The Stripe simulator runs only with the local key, so it stays; it must not leak either.
 const STRIPE_SECRET_KEY = "sk_test_local";
@@ -343,6 +346,73 @@ describe("odd query strings", () => {
       const repeated = await send(route, `${path}?${key}=1&${key}=2`, validBodyOf(route));
       expectNoServerError(repeated, route.errorFormat, `${key} twice`);
     }
+  });
+
+  checkStore();
+});
+
+describe("list cursors", () => {
+  const checkStore = storeUnchangedByThisGroup();
+  const lists = routes.filter((route) => queryKeys(route).includes("cursor"));
+  /** The list each route's cursors belong to (lib/http/page-cursor.ts). */
+  const LIST_NAMES: Record<string, string> = {
+    "/admin/licenses": "licenses",
+    "/admin/events": "events",
+    "/admin/reconcile": "reconcile-runs",
+    "/admin/installs": "installs",
+    "/marketplace/templates": "templates",
+  };
+  const base64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const tableKey = base64({ pk: "CUSTOMER#cus_hostile", sk: "LICENSE#shopify-netsuite" });
+  const expectInvalidCursor = (answer: RawAnswer, what: string) => {
+    expectRefusal(answer, "api", [400], what);
+    expect((answer.json as { error: { code: string } }).error.code, what).toBe("invalid_cursor");
+  };
+
+  it("are every list of the table", () => {
+    expect(lists.map((route) => route.path).sort()).toEqual(Object.keys(LIST_NAMES).sort());
+  });
+
+  it.each(byKey(lists))("%s: 400 invalid_cursor for one it did not hand out", async (_key, route) => {
+    const list = LIST_NAMES[route.path] as string;
+    const forged = {
+      "made up": "not-a-cursor",
+      "a bare DynamoDB key": base64({ pk: 1 }),
+      // The install list's own position format, unsigned (a 500 once).
+      "an install list position": base64({ c: 0, k: base64({ pk: 1 }) }),
+      "an admin page cursor of the old format": base64({ list, at: tableKey }),
+      "signed with another key": new PageCursors("not-the-key").issue({ list }, tableKey) as string,
+      "another list's": new PageCursors(SECRETS.CURSOR_SIGNING_KEY).issue(
+        { list: list === "events" ? "licenses" : "events" },
+        tableKey,
+      ) as string,
+      "for other filters": new PageCursors(SECRETS.CURSOR_SIGNING_KEY).issue(
+        { list, filters: { email: "someone@example.com" } },
+        tableKey,
+      ) as string,
+    };
+    for (const [what, cursor] of Object.entries(forged)) {
+      expectInvalidCursor(await send(route, `${route.path}?cursor=${encodeURIComponent(cursor)}`), what);
+    }
+  });
+
+  it("a real cursor is refused truncated, altered, or with other filters, and taken as it was", async () => {
+    const route = routes.find((r) => r.path === "/admin/events") as RouteDefinition;
+    const first = await send(route, "/admin/events?limit=1");
+    const cursor = (first.json as { nextCursor?: string }).nextCursor;
+    if (!cursor) throw new Error("the seeded events fit one page");
+    const dot = cursor.lastIndexOf(".");
+    const flipped = `${cursor.slice(0, dot - 1)}${cursor[dot - 1] === "A" ? "B" : "A"}${cursor.slice(dot)}`;
+    for (const [what, path] of [
+      ["truncated", `/admin/events?limit=1&cursor=${encodeURIComponent(cursor.slice(0, -1))}`],
+      ["a character of the position changed", `/admin/events?limit=1&cursor=${encodeURIComponent(flipped)}`],
+      ["another status", `/admin/events?limit=1&status=failed&cursor=${encodeURIComponent(cursor)}`],
+    ] as const) {
+      expectInvalidCursor(await send(route, path), what);
+    }
+    expect((await send(route, `/admin/events?limit=1&cursor=${encodeURIComponent(cursor)}`)).status).toBe(
+      200,
+    );
   });
 
   checkStore();

@@ -67,7 +67,7 @@ describe("LicensingStack", () => {
     template.resourceCountIs("AWS::DynamoDB::GlobalTable", 1);
     template.resourceCountIs("AWS::SQS::Queue", 2);
     template.resourceCountIs("AWS::Events::EventBus", 1);
-    template.resourceCountIs("AWS::SecretsManager::Secret", 5);
+    template.resourceCountIs("AWS::SecretsManager::Secret", SECRET_SETTINGS.length);
     template.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
     template.resourceCountIs("AWS::ApiGatewayV2::Stage", 1);
     template.resourceCountIs("AWS::ApiGatewayV2::Route", routes.length + 1);

@@ -4,6 +4,7 @@ import { z } from "zod/mini";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "#lib/http/body.ts";
 import { HttpError } from "#lib/http/errors.ts";
 import { httpFunction } from "#lib/http/http-function.ts";
+import { PageCursors } from "#lib/http/page-cursor.ts";
 import type { RouteDefinition } from "#lib/routes.ts";
 import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
 
@@ -115,5 +116,60 @@ describe("the shared HTTP stack", () => {
       process.stdout.write = original;
     }
     expect(after[0]?.customerId).toBeUndefined();
+  });
+});
+
+describe("page cursors", () => {
+  const cursors = new PageCursors("unit-test-key");
+  const scope = { list: "events", filters: { status: "failed", type: undefined } };
+  const position = Buffer.from(JSON.stringify({ pk: "EVENT#evt_1", sk: "EVENT" })).toString("base64url");
+  const issued = cursors.issue(scope, position) as string;
+  const refusal = (cursor: string) => {
+    try {
+      cursors.read(scope, cursor);
+    } catch (error) {
+      return error instanceof HttpError ? { status: error.status, code: error.code } : error;
+    }
+    return "accepted";
+  };
+
+  it("gives back the position of a cursor it issued for the same list and filters, and nothing at the end", () => {
+    expect(cursors.read(scope, issued)).toBe(position);
+    expect(cursors.read({ list: "events", filters: { type: undefined, status: "failed" } }, issued)).toBe(
+      position,
+    );
+    expect(cursors.read(scope, undefined)).toBeUndefined();
+    expect(cursors.issue(scope, undefined)).toBeUndefined();
+  });
+
+  it.each([
+    [
+      "a position changed after issue",
+      `${Buffer.from(JSON.stringify({ pk: 1 })).toString("base64url")}${issued.slice(issued.lastIndexOf("."))}`,
+    ],
+    ["a truncated cursor", issued.slice(0, -1)],
+    ["the position alone", position],
+    ["the MAC alone", issued.slice(issued.lastIndexOf("."))],
+    ["a made-up one", "not-a-cursor"],
+    ["one with extra characters", `${issued}=`],
+    ["an empty MAC", `${position}.`],
+    ["a lone surrogate", `${position}.\ud800`],
+    [
+      "another list's",
+      new PageCursors("unit-test-key").issue(
+        { list: "licenses", filters: scope.filters },
+        position,
+      ) as string,
+    ],
+    [
+      "another filter's",
+      new PageCursors("unit-test-key").issue(
+        { list: "events", filters: { status: "processed" } },
+        position,
+      ) as string,
+    ],
+    ["another key's", new PageCursors("another-key").issue(scope, position) as string],
+  ])("refuses %s with 400 invalid_cursor", (_what, cursor) => {
+    expect(refusal(cursor)).toEqual({ status: 400, code: "invalid_cursor" });
   });
 });
