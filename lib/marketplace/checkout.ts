@@ -1,4 +1,4 @@
-import type Stripe from "stripe";
+import Stripe from "stripe";
 import {
   type Catalog,
   type CatalogAddon,
@@ -189,6 +189,14 @@ export async function createCheckoutSession(
     if (!session.url) throw new Error(`Stripe answered session ${session.id} without a URL.`);
   } catch (error) {
     if (trial) await deps.trials.release(trial);
+    const refused = refusedLineItem(error);
+    if (refused !== undefined) {
+      // A price deactivated in Stripe since the last sync: the listings learn it, the buyer gets a 400.
+      await deps.listings.refreshForMissingPrice();
+      throw new CheckoutRequestError([
+        { path: lineItemField(plan, refused), message: "A price of this order is no longer on sale." },
+      ]);
+    }
     throw new CheckoutUnavailableError("Stripe did not create the Checkout session.", { cause: error });
   }
   if (trial) await deps.trials.attach(trial, session.id, session.expires_at * 1000);
@@ -213,6 +221,19 @@ async function listedLineItems(deps: CheckoutDeps, plan: CheckoutPlan) {
     if (!(await deps.listings.refreshForMissingPrice())) throw error;
     return checkoutLineItems(plan, await deps.listings.connector(plan.connector.key));
   }
+}
+
+/** The index of the line item whose price Stripe refused (`param: "line_items[N][price]"`), if that was the refusal. */
+function refusedLineItem(error: unknown): number | undefined {
+  if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) return undefined;
+  const index = /^line_items\[(\d+)\]\[price\]$/.exec(error.param ?? "")?.[1];
+  return index === undefined ? undefined : Number(index);
+}
+
+/** The request field behind line item `index`: the edition's price first, then the add-ons in order. */
+function lineItemField(plan: CheckoutPlan, index: number): string {
+  if (index === 0) return plan.interval ? "body.interval" : "body.edition";
+  return `body.addons.${index - 1}.key`;
 }
 
 /** Stripe's status of a Checkout session, for `TrialClaims` ("missing" when Stripe has no such session). */

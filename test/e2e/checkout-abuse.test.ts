@@ -129,6 +129,19 @@ describe("checkout prices come from the listings", () => {
   });
 });
 
+describe("a price Stripe deactivated since the last sync", () => {
+  it("is a 400 naming the field it buys, not a 5xx", async () => {
+    await stack.stripe.prices.update("price_store_month", { active: false });
+    const answer = await checkout({ addons: [{ key: "store", quantity: 1 }] });
+    await stack.stripe.prices.update("price_store_month", { active: true });
+    expect((await adminSync()).status).toBe(200);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details).toEqual([
+      { path: "body.addons.0.key", message: "A price of this order is no longer on sale." },
+    ]);
+  });
+});
+
 describe("one trial per integrator.io email and connector", () => {
   it("offers the trial to the first checkout of an email only, and says so", async () => {
     const email = uniqueEmail("trial");
