@@ -93,9 +93,13 @@ export async function processInboxEvent(
     const { name, message } = describeError(error);
     ctx.metrics.count("EventsFailed");
     logger.error("event failed", { error: { name, message } });
+    // The reason is bounded by the inbox, so only the store itself can refuse this write: say so,
+    // and let SQS retry the event either way.
     await ctx.inbox
       .setStatus(eventId, "failed", `${name}: ${message}`, undefined, item.receivedAt)
-      .catch(() => undefined);
+      .catch((statusError: unknown) =>
+        logger.error("the failure could not be recorded in the inbox", { error: describeError(statusError) }),
+      );
     throw error;
   }
 }

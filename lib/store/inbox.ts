@@ -1,3 +1,4 @@
+import { cutText } from "#lib/bounded-text.ts";
 import { isConditionFailure, type Page, type Table, withoutKeys } from "./dynamo.ts";
 
 /** `received` → `enqueued` → `processed` | `failed` | `ignored` (docs/architecture.md §1). */
@@ -5,6 +6,15 @@ export type InboxStatus = "received" | "enqueued" | "processed" | "failed" | "ig
 
 /** Inbox items outlive Stripe's 3 days of retries by far. */
 export const INBOX_RETENTION_DAYS = 35;
+
+/**
+ * The longest reason recorded, in characters: a failure's message can be as large as the event
+ * (a schema error naming each of 15,000 metadata keys), and an item over DynamoDB's 400 KB could
+ * not be written at all.
+ */
+export const MAX_REASON_LENGTH = 2000;
+
+const boundedReason = (reason: string) => cutText(reason, MAX_REASON_LENGTH);
 
 export interface InboxEvent {
   eventId: string;
@@ -53,7 +63,7 @@ export class Inbox {
       attempts: 0,
       receivedAt: now,
       updatedAt: now,
-      ...(reason ? { reason } : {}),
+      ...(reason ? { reason: boundedReason(reason) } : {}),
     };
     try {
       await this.table.put(
@@ -110,7 +120,7 @@ export class Inbox {
           ":g1": index.gsi1pk,
           ":g2": index.gsi1sk,
           ...(status === "failed" ? { ":zero": 0, ":one": 1 } : {}),
-          ...(reason === undefined ? {} : { ":reason": reason }),
+          ...(reason === undefined ? {} : { ":reason": boundedReason(reason) }),
           ...Object.fromEntries((onlyFrom ?? []).map((from, i) => [`:from${i}`, from])),
         },
         ConditionExpression: onlyFrom

@@ -5,7 +5,7 @@ import { loadConfig } from "#lib/config.ts";
 import { createTable as createTableAdapter } from "#lib/provisioning/wiring.ts";
 import { loadEnvironment } from "#lib/runtime.ts";
 import { Customers } from "#lib/store/customers.ts";
-import { Inbox } from "#lib/store/inbox.ts";
+import { Inbox, MAX_REASON_LENGTH } from "#lib/store/inbox.ts";
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "#local/dynamodb-local.ts";
 import { type LocalQueues, startLocalQueues } from "#local/queues.ts";
 import {
@@ -118,5 +118,32 @@ describe("the provision worker's batch", () => {
       customerId: broken.id,
       eventType: "invoice.paid",
     });
+  });
+
+  it("marks an event whose failure reason is huge failed, with the reason and every log line bounded", async () => {
+    const environment = await loadEnvironment(env);
+    const receive = webhook.makeHandler(webhook.createDeps(environment));
+    // 15,000 metadata values that are not strings: one schema issue each.
+    const metadata = Object.fromEntries(Array.from({ length: 15_000 }, (_, i) => [`k${i}`, i]));
+    const customer = { ...makeCustomer({ id: "cus_batch_huge_reason" }), metadata };
+    const event = makeEvent("customer.updated", customer);
+    const answer = await receive(signedDelivery(JSON.stringify(event), SECRET), lambdaContext);
+    expect(answer.statusCode).toBe(200);
+
+    const handler = worker.makeHandler(await worker.createDeps(environment));
+    let result: Awaited<ReturnType<typeof handler>> | undefined;
+    const written = await writtenDuring(async () => {
+      result = await handler({ Records: [workerRecord(event.id, customer.id)] }, lambdaContext);
+    }, [process.stdout, process.stderr]);
+
+    expect(result?.batchItemFailures).toEqual([{ itemIdentifier: `m-${event.id}` }]);
+    const stored = await new Inbox(createTableAdapter(loadConfig(env))).get(event.id);
+    expect(stored?.status).toBe("failed");
+    expect(stored?.attempts).toBe(1);
+    expect(stored?.reason?.length).toBeLessThanOrEqual(MAX_REASON_LENGTH);
+    expect(stored?.reason).toMatch(/^\$?ZodError: metadata\.k0: .*… \(\d+ more characters\)$/s);
+    const lines = written.split("\n").filter((line) => line.length > 0);
+    expect(lines.some((line) => line.includes('"message":"event failed"'))).toBe(true);
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(8 * 1024);
   });
 });
