@@ -1,7 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Inbox, InboxStatus } from "#lib/store/inbox.ts";
 import type { DriftItem } from "#lib/store/reconcile-runs.ts";
-import { enqueueEvent } from "#lib/webhook/receive.ts";
+import { enqueueEvent, repeatDeduplicationId } from "#lib/webhook/receive.ts";
 
 export interface StaleEventDeps {
   inbox: Inbox;
@@ -43,7 +43,7 @@ export async function requeueStaleEvents(
         deps.queueUrl,
         event.eventId,
         event.groupId,
-        `${event.eventId}:reconcile:${runId}`,
+        repeatDeduplicationId(event.eventId, "reconcile", runId),
       );
       // Only from the stuck states: the worker may have finished it in the meantime.
       await deps.inbox.setStatus(event.eventId, "enqueued", `queued again by reconcile ${runId}`, STUCK);
