@@ -14,14 +14,14 @@ import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import type { AuthKind } from "../lib/http/types.ts";
-import type { RouteDefinition } from "../lib/routes.ts";
+import { methodsOf, type RouteDefinition } from "../lib/routes.ts";
 import { pascal } from "./bundling.ts";
 
 export interface ProductHttpApiProps {
   routes: readonly RouteDefinition[];
   /** The Lambda behind each function-table name. */
   functions: ReadonlyMap<string, IFunction>;
-  /** The function answering `$default` (unknown path → 404, wrong method → 405). */
+  /** The function answering `$default` (unknown path → 404, wrong method → 405, CORS preflights). */
   defaultFunction: string;
   throttle: { rateLimit: number; burstLimit: number };
   logRetention: RetentionDays;
@@ -103,20 +103,19 @@ export class ProductHttpApi extends Construct {
       return integration;
     };
 
+    // A GET route's HEAD goes to the same function, which answers it without the body.
     for (const route of props.routes) {
-      const httpRoute = new HttpRoute(
-        this,
-        `Route${pascal(route.method.toLowerCase())}${pascal(route.path)}`,
-        {
+      for (const method of methodsOf(route)) {
+        const httpRoute = new HttpRoute(this, `Route${pascal(method.toLowerCase())}${pascal(route.path)}`, {
           httpApi: this.api,
-          routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+          routeKey: HttpRouteKey.with(route.path, HttpMethod[method as keyof typeof HttpMethod]),
           integration: integrationFor(route.function),
-        },
-      );
-      Validations.of(httpRoute).acknowledge({
-        id: "AwsSolutions-APIG4",
-        reason: `${route.method} ${route.path}: ${authReasons[route.auth]}`,
-      });
+        });
+        Validations.of(httpRoute).acknowledge({
+          id: "AwsSolutions-APIG4",
+          reason: `${method} ${route.path}: ${authReasons[route.auth]}`,
+        });
+      }
     }
     const fallback = new HttpRoute(this, "RouteDefault", {
       httpApi: this.api,

@@ -2,7 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { corsHeaders } from "#lib/http/cors.ts";
 import { lowerCaseHeaders } from "#lib/http/http-function.ts";
-import { jsonResult } from "#lib/http/respond.ts";
+import { jsonResult, withoutBody } from "#lib/http/respond.ts";
 import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import { matchRoute } from "#lib/routes.ts";
@@ -18,34 +18,44 @@ export const createDeps = ({ config }: Environment): Deps => ({
   corsAllowedOrigins: config.corsAllowedOrigins,
 });
 
-/** The `$default` route: CORS preflights of CORS routes, 405 for a known path, else 404, in JSON. */
+/**
+ * The `$default` route: OPTIONS (CORS preflights) on a path with a CORS route, 405 with `Allow` for
+ * a known path and another method, else 404, in JSON; a HEAD gets the same answer without the body.
+ */
 export const makeHandler =
   (deps: Deps) =>
   async (event: HttpEvent, _context?: Context): Promise<HttpResult> => {
     const method = event.requestContext.http.method;
-    const path = event.rawPath;
-    const headers = lowerCaseHeaders(event.headers);
-    if (method === "OPTIONS") {
-      const match = matchRoute(headers["access-control-request-method"] ?? "GET", path);
-      if (match.kind === "found" && match.route.cors) {
-        return { statusCode: 204, headers: corsHeaders(headers.origin, deps.corsAllowedOrigins), body: "" };
-      }
-    }
-    const match = matchRoute(method, path);
-    if (match.kind === "method_not_allowed") {
-      return jsonResult(
-        405,
-        {
-          error: {
-            code: "method_not_allowed",
-            message: `${method} is not allowed on ${path}; allowed: ${match.allowed.join(", ")}.`,
-          },
-        },
-        { allow: match.allowed.join(", ") },
-      );
-    }
+    const result = answer(deps, method, event.rawPath, lowerCaseHeaders(event.headers));
+    return method === "HEAD" ? withoutBody(result) : result;
+  };
+
+function answer(deps: Deps, method: string, path: string, headers: Record<string, string>): HttpResult {
+  const match = matchRoute(method, path);
+  // "found" only when API Gateway's matching and the table's disagree: no route for it here either.
+  if (match.kind !== "method_not_allowed") {
     deps.logger.debug("no route", { method, path });
     return jsonResult(404, { error: { code: "not_found", message: `No route for ${method} ${path}.` } });
-  };
+  }
+  const allow = match.allowed.join(", ");
+  if (method === "OPTIONS" && match.allowed.includes("OPTIONS")) {
+    const preflight = matchRoute(headers["access-control-request-method"] ?? "GET", path);
+    const cors =
+      preflight.kind === "found" && preflight.route.cors
+        ? corsHeaders(headers.origin, deps.corsAllowedOrigins)
+        : {};
+    return { statusCode: 204, headers: { allow, ...cors }, body: "" };
+  }
+  return jsonResult(
+    405,
+    {
+      error: {
+        code: "method_not_allowed",
+        message: `${method} is not allowed on ${path}; allowed: ${allow}.`,
+      },
+    },
+    { allow },
+  );
+}
 
 export const handler = lambdaHandler(createDeps, makeHandler);

@@ -24,6 +24,7 @@ import {
   transferBody,
   transferParams,
 } from "./admin/schemas.ts";
+import { extensionCallBody } from "./extension/call-schema.ts";
 import { installListResponse, installsQuery, stackHealthResponse } from "./extension/install-schemas.ts";
 import type { FunctionName } from "./functions.ts";
 import type { AuthKind, ErrorFormat, HttpMethod } from "./http/types.ts";
@@ -58,8 +59,23 @@ export interface RouteDefinition {
   /** Answer browsers from `CORS_ALLOWED_ORIGINS`. */
   cors: boolean;
   summary: string;
-  request: { body?: z.ZodMiniType; query?: z.ZodMiniType; params?: z.ZodMiniType };
-  responses: Record<number, { description: string; schema?: z.ZodMiniType }>;
+  request: {
+    /** The JSON body, validated by the shared HTTP stack (400 with details). */
+    body?: z.ZodMiniType;
+    /** A JSON body the handler checks itself, with its own codes: documented, parsed, never validated here. */
+    handlerCheckedBody?: z.ZodMiniType;
+    query?: z.ZodMiniType;
+    params?: z.ZodMiniType;
+  };
+  /** Every status the route itself answers; the shared HTTP stack's own (auth, limits, 500) are added to the document. */
+  responses: Record<number, RouteResponse>;
+}
+
+export interface RouteResponse {
+  description: string;
+  schema?: z.ZodMiniType;
+  /** Response headers that come with this status, by name, with what they say. */
+  headers?: Record<string, string>;
 }
 
 export const KB = 1024;
@@ -86,6 +102,12 @@ function route(definition: RouteInputDefinition): RouteDefinition {
   };
 }
 
+/**
+ * What a POST that takes no input accepts: no body, or `{}` (what many clients send for "nothing").
+ * Anything else is refused (400), never silently ignored.
+ */
+const noInput = z.optional(z.strictObject({}));
+
 const webhookReceipt = z.object({
   received: z.literal(true),
   eventId: z.string(),
@@ -97,7 +119,7 @@ const apiError = z.object({
 /** The error bodies of the two formats (docs/architecture.md §6): the OpenAPI document's `ApiError` and `IntegratorError`. */
 export const apiErrorBody = apiError;
 export const integratorErrorBody = z.object({
-  errors: z.array(z.object({ code: z.string(), message: z.string(), field: z.optional(z.string()) })),
+  errors: z.array(z.object({ code: z.string(), message: z.string() })),
 });
 
 export const routes: readonly RouteDefinition[] = [
@@ -140,6 +162,7 @@ export const routes: readonly RouteDefinition[] = [
       503: {
         description: "Nothing stored yet and integrator.io or Stripe unreachable; retry later.",
         schema: apiError,
+        headers: { "Retry-After": "Seconds to wait before retrying." },
       },
     },
   }),
@@ -157,6 +180,7 @@ export const routes: readonly RouteDefinition[] = [
       503: {
         description: "Nothing stored yet and integrator.io or Stripe unreachable; retry later.",
         schema: apiError,
+        headers: { "Retry-After": "Seconds to wait before retrying." },
       },
     },
   }),
@@ -176,6 +200,7 @@ export const routes: readonly RouteDefinition[] = [
       503: {
         description: "Nothing stored yet and integrator.io unreachable; retry later.",
         schema: apiError,
+        headers: { "Retry-After": "Seconds to wait before retrying." },
       },
     },
   }),
@@ -193,6 +218,7 @@ export const routes: readonly RouteDefinition[] = [
       503: {
         description: "Nothing stored yet and integrator.io unreachable; retry later.",
         schema: apiError,
+        headers: { "Retry-After": "Seconds to wait before retrying." },
       },
     },
   }),
@@ -221,6 +247,7 @@ export const routes: readonly RouteDefinition[] = [
     auth: "admin",
     summary:
       "Refreshes the marketplace listings from integrator.io and Stripe now, and reports what it left out.",
+    request: { body: noInput },
     responses: {
       200: { description: "Synced; counts of what is now served.", schema: listingsSyncResponseSchema },
     },
@@ -246,8 +273,9 @@ export const routes: readonly RouteDefinition[] = [
     summary:
       "integrator.io calls an extension function: body `{_connectorId, type?, function, options, maxResponseSize?}`; " +
       "the envelope is checked by the framework (422 `missing_required_field`, `invalid_field`, `object_not_found`, `invalid_function`).",
+    request: { handlerCheckedBody: extensionCallBody },
     responses: {
-      200: { description: "The function's result, as JSON." },
+      200: { description: "The function's result, as JSON.", schema: z.unknown() },
       422: {
         description:
           "The function refused or failed (`err.code || err.name`), or the envelope is wrong, or the result is over `maxResponseSize` (`response_size_exceeded`).",
@@ -277,26 +305,14 @@ export const routes: readonly RouteDefinition[] = [
     responses: {
       200: { description: "One page; `nextCursor` while more remain.", schema: installListResponse },
       400: { description: "Invalid input: an unknown connector, a bad cursor or limit.", schema: apiError },
-      401: { description: "No bearer token.", schema: apiError },
-      403: { description: "Wrong bearer token.", schema: apiError },
     },
   }),
 ];
 
-/** The admin routes of functions/admin.ts; every one answers 401 without a token and 403 with a wrong one. */
+/** The admin routes of functions/admin.ts (401 without a token and 403 with a wrong one: the shared stack's). */
 function adminRoutes(): RouteDefinition[] {
-  const refused = {
-    400: { description: "Invalid input; `details` lists each problem.", schema: apiError },
-    401: { description: "No bearer token.", schema: apiError },
-    403: { description: "Wrong bearer token.", schema: apiError },
-  };
   const admin = (definition: Omit<RouteInputDefinition, "function">) =>
-    route({
-      function: "admin",
-      auth: "admin",
-      ...definition,
-      responses: { ...refused, ...definition.responses },
-    });
+    route({ function: "admin", auth: "admin", ...definition });
   return [
     admin({
       method: "GET",
@@ -332,7 +348,9 @@ function adminRoutes(): RouteDefinition[] {
         },
         404: { description: "Unknown connector, or no license of it for this customer.", schema: apiError },
         409: {
-          description: "No live subscription for the connector, or a change of the license in progress.",
+          description:
+            "No live subscription for the connector, a change of the license in progress, or another transfer of it " +
+            "working (`details`: `[{email, transferringTo}]`, the email it is on and the one it is being moved to).",
           schema: apiError,
         },
       },
@@ -350,7 +368,7 @@ function adminRoutes(): RouteDefinition[] {
       method: "POST",
       path: "/admin/events/{eventId}/replay",
       summary: "Queues an inbox event for the worker again, under a new FIFO deduplication id.",
-      request: { params: eventParams },
+      request: { params: eventParams, body: noInput },
       responses: {
         202: { description: "Queued.", schema: replayResponse },
         404: { description: "No such event in the inbox.", schema: apiError },
@@ -372,6 +390,7 @@ function adminRoutes(): RouteDefinition[] {
       path: "/admin/dlq/redrive",
       summary:
         "Moves every dead-lettered message back to the event queue (new deduplication ids) and out of the DLQ.",
+      request: { body: noInput },
       responses: { 202: { description: "Moved; the worker processes them.", schema: redriveResponse } },
     }),
     admin({
@@ -381,8 +400,16 @@ function adminRoutes(): RouteDefinition[] {
         "Starts a reconcile run (Stripe ↔ store ↔ integrator.io); a dry run only reports. Poll GET /admin/reconcile/{runId}.",
       request: { body: reconcileRequest },
       responses: {
-        202: { description: "Started (Location: the run).", schema: reconcileAccepted },
-        409: { description: "A repairing run is already working.", schema: apiError },
+        202: {
+          description: "Started; poll the run.",
+          schema: reconcileAccepted,
+          headers: { Location: "The run: `/admin/reconcile/{runId}`." },
+        },
+        409: {
+          description:
+            "Another repairing run holds the repair lease (`details`: `[{runId, leaseExpiresAt}]`); a dry run may always start.",
+          schema: apiError,
+        },
         503: { description: "Runs cannot be started here (no event bus configured).", schema: apiError },
       },
     }),
@@ -419,6 +446,7 @@ function adminRoutes(): RouteDefinition[] {
       responses: {
         201: { description: "Send the customer to `url`.", schema: portalSessionResponse },
         404: { description: "No such Stripe customer.", schema: apiError },
+        502: { description: "Stripe refused to create the session.", schema: apiError },
       },
     }),
   ];
@@ -426,11 +454,22 @@ function adminRoutes(): RouteDefinition[] {
 
 export const routeKey = (r: Pick<RouteDefinition, "method" | "path">) => `${r.method} ${r.path}`;
 
+/** The methods a route answers: its own, and HEAD wherever GET (RFC 9110 §9.3.2: GET without the body). */
+export const methodsOf = (r: Pick<RouteDefinition, "method">): string[] =>
+  r.method === "GET" ? ["GET", "HEAD"] : [r.method];
+
+/** The key of the route whose handler answers an API Gateway `routeKey`: `HEAD /x` is answered by `GET /x`. */
+export const answeringKey = (key: string): string => (key.startsWith("HEAD ") ? `GET ${key.slice(5)}` : key);
+
+/** True when the route reads a request body (a schema, one its handler checks, or the raw bytes); others ignore one. */
+export const takesBody = (r: RouteDefinition): boolean =>
+  r.rawBody || r.request.body !== undefined || r.request.handlerCheckedBody !== undefined;
+
 const byKey = new Map(routes.map((r) => [routeKey(r), r]));
 
-/** The route behind an API Gateway `routeKey` such as `GET /health`. */
+/** The route behind an API Gateway `routeKey` such as `GET /health` (`HEAD /health` too). */
 export function routeByKey(key: string): RouteDefinition | undefined {
-  return byKey.get(key);
+  return byKey.get(answeringKey(key));
 }
 
 const compiled = routes.map((r) => ({
@@ -441,28 +480,39 @@ const compiled = routes.map((r) => ({
 }));
 
 export type RouteMatch =
-  | { kind: "found"; route: RouteDefinition; params: Record<string, string> }
-  | { kind: "method_not_allowed"; allowed: HttpMethod[] }
+  | {
+      kind: "found";
+      route: RouteDefinition;
+      routeKey: string;
+      params: Record<string, string>;
+      allowed: string[];
+    }
+  | { kind: "method_not_allowed"; allowed: string[] }
   | { kind: "not_found" };
 
-/** Matches a method and path against the table (path parameters are URL-decoded). */
+/**
+ * Matches a method and path against the table (path parameters are URL-decoded). `routeKey` is
+ * the API Gateway route key the request takes (`HEAD /x` for a HEAD on a GET route); `allowed`
+ * is what the path answers, for `Allow`: its routes' methods, and OPTIONS where a route takes CORS
+ * preflights.
+ */
 export function matchRoute(method: string, path: string): RouteMatch {
-  const allowed: HttpMethod[] = [];
-  for (const { route: r, pattern } of compiled) {
+  const onPath = compiled.flatMap(({ route: r, pattern }) => {
     const match = pattern.exec(path);
-    if (!match) continue;
-    if (r.method === method.toUpperCase()) {
-      const params: Record<string, string> = {};
-      for (const [name, value] of Object.entries(match.groups ?? {})) {
-        try {
-          params[name] = decodeURIComponent(value);
-        } catch {
-          params[name] = value;
-        }
-      }
-      return { kind: "found", route: r, params };
+    return match ? [{ route: r, groups: match.groups ?? {} }] : [];
+  });
+  if (onPath.length === 0) return { kind: "not_found" };
+  const allowed = [...new Set(onPath.flatMap(({ route: r }) => methodsOf(r)))];
+  if (onPath.some(({ route: r }) => r.cors)) allowed.push("OPTIONS");
+  const found = onPath.find(({ route: r }) => methodsOf(r).includes(method));
+  if (!found) return { kind: "method_not_allowed", allowed };
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(found.groups)) {
+    try {
+      params[name] = decodeURIComponent(value);
+    } catch {
+      params[name] = value;
     }
-    allowed.push(r.method);
   }
-  return allowed.length > 0 ? { kind: "method_not_allowed", allowed } : { kind: "not_found" };
+  return { kind: "found", route: found.route, routeKey: `${method} ${found.route.path}`, params, allowed };
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { Context } from "aws-lambda";
 import { jsonResult } from "#lib/http/respond.ts";
 import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
-import { matchRoute, routeKey } from "#lib/routes.ts";
+import { matchRoute, methodsOf, routes } from "#lib/routes.ts";
+import { type AnswerUnrouted, answerClientError, writeRawResult } from "./protocol-errors.ts";
 
 export type HttpLambda = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
@@ -60,7 +62,7 @@ export function toApiGatewayEvent(
       domainName: headers.host ?? "localhost",
       domainPrefix: (headers.host ?? "localhost").split(".")[0] ?? "localhost",
       http: {
-        method: request.method.toUpperCase(),
+        method: request.method,
         path: url.pathname,
         protocol: "HTTP/1.1",
         sourceIp: request.sourceIp ?? "127.0.0.1",
@@ -83,14 +85,21 @@ export function toApiGatewayEvent(
   return event;
 }
 
-/** Writes a handler's v2 result as the HTTP response, as API Gateway does. */
+/**
+ * Writes a handler's v2 result as the HTTP response, as API Gateway does. A HEAD answer keeps the
+ * `Content-Length` its handler gave (the GET's); Node sends no body for a HEAD.
+ */
 export function writeResult(response: ServerResponse, result: HttpResult): void {
   const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
   if (result.cookies?.length) headers["set-cookie"] = result.cookies;
   const body = result.body
     ? Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8")
     : Buffer.alloc(0);
-  response.writeHead(result.statusCode ?? 200, { ...headers, "content-length": String(body.length) });
+  const given = response.req?.method === "HEAD" ? result.headers?.["content-length"] : undefined;
+  response.writeHead(result.statusCode ?? 200, {
+    ...headers,
+    "content-length": String(given ?? body.length),
+  });
   response.end(body);
 }
 
@@ -119,10 +128,38 @@ export interface GatewayOptions {
   handlers: Record<string, HttpLambda>;
 }
 
-/** The local API Gateway: every route of lib/routes.ts, `$default` to the fallback function. */
+/** Every method some route answers: the `Allow` of a CONNECT, which no path of ours takes. */
+const API_METHODS = [...new Set(routes.flatMap(methodsOf)), "OPTIONS"].join(", ");
+
+/**
+ * The local API Gateway: every route of lib/routes.ts, `$default` to the fallback function.
+ * Requests Node refuses before any handler (an unknown method, oversized headers, broken HTTP),
+ * an `Expect` it cannot meet and CONNECT are answered in the API's error format too.
+ */
 export async function startGateway(options: GatewayOptions): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     void serve(req, res, options.handlers);
+  });
+  const answerUnrouted: AnswerUnrouted = async (method, target) => {
+    const fallback = options.handlers.fallback;
+    if (!fallback) throw new Error("no handler loaded for function fallback");
+    const event = toApiGatewayEvent(
+      { method, url: target, headers: {}, body: Buffer.alloc(0) },
+      { routeKey: "$default" },
+    );
+    return fallback(event, lambdaContext("fallback", event.requestContext.requestId, 5_000));
+  };
+  server.on("clientError", answerClientError(answerUnrouted));
+  server.on("connect", (req: IncomingMessage, socket: Duplex) => {
+    const message = `${req.method} is not allowed: this API is not a proxy.`;
+    writeRawResult(
+      socket,
+      jsonResult(405, { error: { code: "method_not_allowed", message } }, { allow: API_METHODS }),
+    );
+  });
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    const message = `Expect: ${req.headers.expect} cannot be met; only 100-continue can.`;
+    writeResult(res, jsonResult(417, { error: { code: "expectation_failed", message } }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
@@ -151,7 +188,7 @@ async function serve(
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const match = matchRoute(req.method ?? "GET", path);
     const functionName = match.kind === "found" ? match.route.function : "fallback";
-    const key = match.kind === "found" ? routeKey(match.route) : "$default";
+    const key = match.kind === "found" ? match.routeKey : "$default";
     const event = toApiGatewayEvent(
       {
         method: req.method ?? "GET",

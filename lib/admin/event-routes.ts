@@ -36,7 +36,7 @@ export function eventRoutes(deps: AdminDeps): Record<string, RouteHandler> {
       body: await replayEvent(params.eventId, queue, requestId),
     }),
 
-    "GET /admin/dlq": async ({ query }: RouteInput<unknown, { limit?: string }>) => ({
+    "GET /admin/dlq": async ({ query }: RouteInput<unknown, { limit?: number }>) => ({
       body: await peekDeadLetters(queue, pageLimit(query.limit, 100)),
     }),
 

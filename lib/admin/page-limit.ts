@@ -1,3 +1,2 @@
-/** `?limit=` (validated as 1–100 digits by the route's schema), else `fallback`. */
-export const pageLimit = (limit: string | undefined, fallback = 50) =>
-  limit === undefined ? fallback : Number(limit);
+/** `?limit=` (validated as a whole number from 1 to 100 by the route's schema), else `fallback`. */
+export const pageLimit = (limit: number | undefined, fallback = 50) => limit ?? fallback;

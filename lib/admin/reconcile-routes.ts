@@ -42,7 +42,7 @@ export function reconcileRoutes(deps: AdminDeps): Record<string, RouteHandler> {
       };
     },
 
-    "GET /admin/reconcile": async ({ query }: RouteInput<unknown, { cursor?: string; limit?: string }>) => {
+    "GET /admin/reconcile": async ({ query }: RouteInput<unknown, { cursor?: string; limit?: number }>) => {
       const cursor = deps.cursors.read(RUN_LIST, query.cursor);
       const page = await deps.runs.list(pageLimit(query.limit, 20), cursor);
       const now = deps.ctx.now();

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { pageLimitParam } from "../http/page-limit-param.ts";
 import { identifier } from "../identifiers.ts";
 import { DRIFT_COUNT_KEYS, DRIFT_KINDS, type DriftCountKey } from "../reconcile/drift-kinds.ts";
 
@@ -16,10 +17,7 @@ const isoDateTime = z.string();
 /** An email as SMTP allows it (RFC 5321: at most 254 characters); longer ones would not fit a DynamoDB key. */
 const email = z.email("must be an email address").check(z.maxLength(254));
 const cursor = z.optional(z.string().check(z.minLength(1), z.maxLength(2048)));
-/** `?limit=` as text (query strings are text): 1–100. */
-const limit = z.optional(
-  z.string().check(z.regex(/^(100|[1-9][0-9]?)$/, "must be a whole number from 1 to 100")),
-);
+const limit = pageLimitParam(100);
 const json = z.record(z.string(), z.unknown());
 
 export const LICENSE_STATES = ["creating", "active", "pending_user", "expired", "deleted"] as const;

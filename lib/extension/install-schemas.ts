@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { pageLimitParam } from "../http/page-limit-param.ts";
 import { identifier } from "../identifiers.ts";
 
 /** An install record as the admin API answers it (see `InstallRecord`). */
@@ -25,7 +26,7 @@ export const installsQuery = z.object({
   // At most an SMTP address's 254 characters: it becomes part of a DynamoDB key.
   email: z.optional(z.string().check(z.minLength(3), z.maxLength(254))),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
-  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100))),
+  limit: pageLimitParam(100),
 });
 
 export const installListResponse = z.object({

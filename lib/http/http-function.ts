@@ -1,12 +1,12 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { type RouteDefinition, routeByKey } from "../routes.ts";
+import { answeringKey, type RouteDefinition, routeByKey, routeKey, takesBody } from "../routes.ts";
 import { assertAdmin, assertSystemToken } from "./auth.ts";
 import { assertBodyLimit, parseJsonBody, rawBodyOf, validate } from "./body.ts";
 import { corsHeaders } from "./cors.ts";
 import { HttpError } from "./errors.ts";
-import { errorResult, jsonResult } from "./respond.ts";
+import { errorResult, jsonResult, withoutBody } from "./respond.ts";
 import type { HttpEvent, HttpResult, RouteInput, RouteOutput } from "./types.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each route handler declares the input its route's schemas validated
@@ -17,7 +17,7 @@ export interface HttpFunctionOptions {
   /** Tokens for the `admin` and `system` auth kinds. */
   tokens?: { admin?: string | undefined; system?: string | undefined };
   corsAllowedOrigins?: string[];
-  /** Route lookup by `routeKey`; the project's table unless a test brings its own routes. */
+  /** Route lookup by `routeKey` (`GET /x` for a HEAD); the project's table unless a test brings its own routes. */
   findRoute?: (routeKey: string) => RouteDefinition | undefined;
 }
 
@@ -42,21 +42,25 @@ export function correlationKeys(params: Record<string, string>): Record<string, 
 /**
  * Builds the Lambda handler of an HTTP function from its route handlers (keyed by API Gateway
  * `routeKey`, e.g. `GET /health`). The shared middy stack, in order: find the route → body limit
- * (413) → auth (401/403) → JSON parsing unless raw (400) → schema validation (400 with details)
- * → the route handler → JSON response; any error is mapped once, in the route's error format.
+ * (413) → auth (401/403) → JSON parsing where the route takes a body (400, 415; other routes ignore
+ * one) → schema validation (400 with details) → the route handler → JSON response; any error is
+ * mapped once, in the route's error format. `HEAD /x` runs `GET /x` and answers without the body.
  */
-export function httpFunction(handlers: Record<string, RouteHandler>, options: HttpFunctionOptions) {
+export function httpFunction(
+  handlers: Record<string, RouteHandler>,
+  options: HttpFunctionOptions,
+): (event: HttpEvent, context: Context) => Promise<HttpResult> {
   const { logger } = options;
-  const findRoute = options.findRoute ?? routeByKey;
+  const findRoute = (key: string) => (options.findRoute ?? routeByKey)(answeringKey(key));
   const correlated = Object.values(CORRELATION_KEYS);
-  return middy<HttpEvent, HttpResult, Error, Context>()
+  const stack = middy<HttpEvent, HttpResult, Error, Context>()
     .before(async (request) => {
       logger.removeKeys(correlated);
       logger.appendKeys({ requestId: request.event.requestContext?.requestId });
     })
     .handler(async (event, context) => {
       const route = findRoute(event.routeKey);
-      const handle = handlers[event.routeKey];
+      const handle = route && handlers[routeKey(route)];
       if (!route || !handle) throw new HttpError(404, "not_found", `No route for ${event.routeKey}.`);
       (context as Context & { route?: RouteDefinition }).route = route;
       const headers = lowerCaseHeaders(event.headers);
@@ -64,9 +68,10 @@ export function httpFunction(handlers: Record<string, RouteHandler>, options: Ht
       assertBodyLimit(raw, route.bodyLimit);
       if (route.auth === "admin") assertAdmin(headers, options.tokens?.admin);
       if (route.auth === "system") assertSystemToken(headers, options.tokens?.system);
-      const body = route.rawBody ? undefined : parseJsonBody(raw, headers["content-type"]);
+      const body =
+        takesBody(route) && !route.rawBody ? parseJsonBody(raw, headers["content-type"]) : undefined;
       const input: RouteInput = {
-        body: route.rawBody ? undefined : validate(route.request.body, body, "body"),
+        body: validate(route.request.body, body, "body"),
         query: validate(route.request.query, event.queryStringParameters ?? {}, "query") as Record<
           string,
           string
@@ -108,6 +113,10 @@ export function httpFunction(handlers: Record<string, RouteHandler>, options: Ht
       request.response = result;
       logger.removeKeys(correlated);
     });
+  return async (event, context) => {
+    const result = await stack(event, context);
+    return event.routeKey.startsWith("HEAD ") ? withoutBody(result) : result;
+  };
 }
 
 export function lowerCaseHeaders(

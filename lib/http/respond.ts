@@ -12,6 +12,16 @@ export function jsonResult(status: number, body: unknown, headers: Record<string
 }
 
 /**
+ * The answer to a HEAD: the GET's status and headers, its `Content-Length` included, without the
+ * body (RFC 9110 §9.3.2).
+ */
+export function withoutBody(result: HttpResult): HttpResult {
+  const body = result.body ?? "";
+  const length = Buffer.byteLength(body, result.isBase64Encoded ? "base64" : "utf8");
+  return { ...result, headers: { ...result.headers, "content-length": String(length) }, body: "" };
+}
+
+/**
  * The one place an error becomes an HTTP response, in the route's error format. Only
  * `HttpError`s show their message; anything else is a 500 without internals.
  */

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { pageLimitParam } from "../http/page-limit-param.ts";
 import { identifier } from "../identifiers.ts";
 import { ADDON_MAX_QUANTITY_CEILING } from "../licensing/catalog.ts";
 
@@ -89,16 +90,7 @@ export const templateQuery = z.object({
   q: z.optional(
     nonEmpty.check(z.describe("Text searched in name, description and applications (case-insensitive).")),
   ),
-  limit: z.optional(
-    z.coerce
-      .number(required(`a whole number from 1 to ${MAX_TEMPLATE_PAGE}`))
-      .check(
-        z.int(`must be a whole number from 1 to ${MAX_TEMPLATE_PAGE}`),
-        z.minimum(1, `must be a whole number from 1 to ${MAX_TEMPLATE_PAGE}`),
-        z.maximum(MAX_TEMPLATE_PAGE, `must be a whole number from 1 to ${MAX_TEMPLATE_PAGE}`),
-        z.describe(`Page size, default ${DEFAULT_TEMPLATE_PAGE}.`),
-      ),
-  ),
+  limit: pageLimitParam(MAX_TEMPLATE_PAGE),
   cursor: z.optional(
     z
       .string(required("a cursor"))

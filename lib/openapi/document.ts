@@ -1,13 +1,20 @@
 import * as z from "zod/mini";
 import type { AuthKind } from "#lib/http/types.ts";
-import { apiErrorBody, integratorErrorBody, type RouteDefinition } from "#lib/routes.ts";
+import {
+  apiErrorBody,
+  integratorErrorBody,
+  type RouteDefinition,
+  type RouteResponse,
+  takesBody,
+} from "#lib/routes.ts";
 
 /**
  * The OpenAPI 3.1 document, generated from the route table: paths, parameters, request bodies and
  * responses come from each route's zod schemas through `z.toJSONSchema` (JSON Schema 2020-12, the
  * dialect of OpenAPI 3.1), so the document cannot drift from what the handlers validate. What the
  * shared HTTP stack adds to every route — auth failures, malformed JSON, body limits, 500 — is
- * derived from the route's auth kind, method and error format.
+ * derived from the route's auth kind, what it reads and its error format. Every status an operation
+ * answers is listed (no `default`); every GET has its HEAD, the same answers without a body.
  */
 
 type JsonSchema = Record<string, unknown>;
@@ -16,6 +23,7 @@ type JsonObject = Record<string, unknown>;
 export interface OpenApiDocument {
   openapi: "3.1.0";
   info: { title: string; version: string; description: string };
+  servers: { url: string; description: string }[];
   tags: { name: string }[];
   paths: Record<string, Record<string, JsonObject>>;
   components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, JsonObject> };
@@ -49,21 +57,38 @@ const SECURITY_SCHEMES: Record<Exclude<AuthKind, "public">, { name: string; sche
 
 const ERROR_SCHEMAS = { api: "ApiError", integrator: "IntegratorError" } as const;
 
-/** The status codes the shared HTTP stack itself may answer on a route, with why. */
-function stackResponses(route: RouteDefinition): Record<number, string> {
-  const hasBody = ["POST", "PUT", "PATCH"].includes(route.method);
-  const validates = Boolean(route.request.body ?? route.request.query ?? route.request.params);
-  const out: Record<number, string> = {};
-  if (validates || (hasBody && !route.rawBody))
-    out[400] = "Invalid input: malformed JSON or a schema violation (zod issues in `details`).";
-  if (route.auth === "admin") {
-    out[401] = "No bearer token.";
-    out[403] = "Wrong admin token.";
+/** The responses the shared HTTP stack itself may answer on a route (lib/http/http-function.ts). */
+function stackResponses(route: RouteDefinition): Record<number, RouteResponse> {
+  const jsonBody = takesBody(route) && !route.rawBody;
+  const schemas = Boolean(route.request.body ?? route.request.query ?? route.request.params);
+  const out: Record<number, RouteResponse> = {};
+  if (jsonBody || schemas) {
+    const problems = [
+      ...(jsonBody ? ["malformed JSON"] : []),
+      ...(schemas ? ["a value its schema refuses"] : []),
+    ].join(", or ");
+    // integrator.io's error format has no `details`.
+    out[400] = {
+      description: `Invalid input: ${problems}${route.errorFormat === "api" && schemas ? " (each problem in `details`)" : ""}.`,
+    };
   }
-  if (route.auth === "system") out[401] = "Missing or wrong system token.";
-  if (hasBody) out[413] = `Body over ${route.bodyLimit} bytes.`;
-  if (hasBody && !route.rawBody) out[415] = "Content-Type is not JSON.";
-  out[500] = "Internal error (no internals in the body).";
+  if (route.auth === "admin") {
+    out[401] = { description: "No bearer token.", headers: { "WWW-Authenticate": "`Bearer`." } };
+    out[403] = { description: "Wrong admin token." };
+  }
+  if (route.auth === "system") {
+    out[401] = {
+      description: "Missing or wrong system token.",
+      headers: { "WWW-Authenticate": "`invalid system token`." },
+    };
+  }
+  out[413] = {
+    description: takesBody(route)
+      ? `Body over ${route.bodyLimit} bytes.`
+      : `A body over ${route.bodyLimit} bytes (the route ignores a smaller one).`,
+  };
+  if (jsonBody) out[415] = { description: "Content-Type is not JSON." };
+  out[500] = { description: "Internal error (no internals in the body)." };
   return out;
 }
 
@@ -110,38 +135,74 @@ export function openApiDocument(
         : []),
     ];
     if (parameters.length > 0) operation.parameters = parameters;
-    const body = route.request.body;
-    if (body || route.rawBody) {
-      operation.requestBody = {
-        required: body ? !body.safeParse(undefined).success : true,
-        content: {
-          "application/json": {
-            schema: body
-              ? convert(body, "input", "Request")
-              : { description: "Verified on the raw bytes before it is parsed." },
-          },
-        },
-      };
-    }
+    const requestBody = requestBodyOf(route, convert);
+    if (requestBody) operation.requestBody = requestBody;
+    const errorSchema = { $ref: `#/components/schemas/${ERROR_SCHEMAS[route.errorFormat]}` };
     const responses: Record<string, JsonObject> = {};
-    for (const [status, description] of Object.entries(stackResponses(route))) {
-      responses[status] = jsonResponse(description, {
-        $ref: `#/components/schemas/${ERROR_SCHEMAS[route.errorFormat]}`,
-      });
-    }
+    const withSchema = (response: RouteResponse, status: string, schema: JsonSchema | undefined) => ({
+      description: response.description,
+      ...(schema ? { content: { "application/json": { schema } } } : {}),
+      ...headersOf(response, cacheable && (status === "200" || status === "304")),
+    });
+    for (const [status, response] of Object.entries(stackResponses(route)))
+      responses[status] = withSchema(response, status, errorSchema);
     for (const [status, response] of Object.entries(route.responses)) {
       const schema = response.schema ? convert(response.schema, "output", `Response${status}`) : undefined;
-      responses[status] = schema
-        ? jsonResponse(response.description, schema)
-        : { description: response.description };
-      if (cacheable && (status === "200" || status === "304")) {
-        responses[status] = { ...responses[status], headers: CACHE_HEADERS };
-      }
+      responses[status] = withSchema(response, status, schema);
     }
     operation.responses = responses;
-    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
+    const methods: Record<string, JsonObject> = { [route.method.toLowerCase()]: operation };
+    if (route.method === "GET") methods.head = headOperation(route, operation, responses);
+    paths[route.path] = { ...paths[route.path], ...methods };
   }
-  return { openapi: "3.1.0", info, tags: [...tags].sort().map((name) => ({ name })), paths, components };
+  return {
+    openapi: "3.1.0",
+    info,
+    servers: [{ url: "/", description: "Where this document is served from: the API's base URL." }],
+    tags: [...tags].sort().map((name) => ({ name })),
+    paths,
+    components,
+  };
+}
+
+/** The HEAD of a GET: the same parameters, statuses and headers, never a body. */
+function headOperation(
+  route: RouteDefinition,
+  get: JsonObject,
+  responses: Record<string, JsonObject>,
+): JsonObject {
+  return {
+    ...get,
+    operationId: operationId({ method: "HEAD", path: route.path }),
+    summary: `The headers of GET ${route.path}, without the body.`,
+    responses: Object.fromEntries(
+      Object.entries(responses).map(([status, { content: _content, ...response }]) => [status, response]),
+    ),
+  };
+}
+
+function requestBodyOf(route: RouteDefinition, convert: Convert): JsonObject | undefined {
+  const body = route.request.body ?? route.request.handlerCheckedBody;
+  if (route.rawBody) {
+    return {
+      required: true,
+      content: {
+        "application/json": { schema: { description: "Verified on the raw bytes before it is parsed." } },
+      },
+    };
+  }
+  if (!body) return undefined;
+  return {
+    required: !body.safeParse(undefined).success,
+    content: { "application/json": { schema: convert(body, "input", "Request") } },
+  };
+}
+
+function headersOf(response: RouteResponse, cacheable: boolean): { headers?: JsonObject } {
+  const headers: JsonObject = cacheable ? { ...CACHE_HEADERS } : {};
+  for (const [name, description] of Object.entries(response.headers ?? {}))
+    headers[name] = { description, schema: { type: "string" } };
+  return Object.keys(headers).length > 0 ? { headers } : {};
 }
 
 const CACHE_HEADERS = {
@@ -151,11 +212,6 @@ const CACHE_HEADERS = {
   },
   "Cache-Control": { description: "How long the answer may be reused.", schema: { type: "string" } },
 };
-
-const jsonResponse = (description: string, schema: JsonSchema) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 function securityScheme(
   auth: Exclude<AuthKind, "public">,
@@ -242,7 +298,7 @@ function toSchema(
 }
 
 /** `GET /marketplace/connectors/{key}` → `getMarketplaceConnectorsByKey`. */
-export function operationId(route: Pick<RouteDefinition, "method" | "path">): string {
+export function operationId(route: { method: string; path: string }): string {
   const words = route.path
     .split("/")
     .filter(Boolean)

@@ -10,7 +10,7 @@ import { LOCAL_DEFAULTS, loadConfig, SECRET_SETTINGS } from "#lib/config.ts";
 import { type FunctionDefinition, functionTable } from "#lib/functions.ts";
 import { METRICS_NAMESPACE } from "#lib/observability/metrics.ts";
 import { queueDefinition } from "#lib/queue/definition.ts";
-import { routeKey, routes } from "#lib/routes.ts";
+import { methodsOf, routes } from "#lib/routes.ts";
 import { tableDefinition } from "#lib/store/table.ts";
 import { ESM_REQUIRE_BANNER } from "../../cdk/bundling.ts";
 import { LicensingStack } from "../../cdk/licensing-stack.ts";
@@ -70,7 +70,7 @@ describe("LicensingStack", () => {
     template.resourceCountIs("AWS::SecretsManager::Secret", SECRET_SETTINGS.length);
     template.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
     template.resourceCountIs("AWS::ApiGatewayV2::Stage", 1);
-    template.resourceCountIs("AWS::ApiGatewayV2::Route", routes.length + 1);
+    template.resourceCountIs("AWS::ApiGatewayV2::Route", routes.flatMap((r) => methodsOf(r)).length + 1);
     template.resourceCountIs(
       "AWS::Lambda::EventSourceMapping",
       functions.filter(([, f]) => f.trigger === "queue").length,
@@ -161,7 +161,7 @@ describe("LicensingStack", () => {
     );
   });
 
-  it("routes every entry of lib/routes.ts, and $default, to its function with payload v2", () => {
+  it("routes every entry of lib/routes.ts (a GET's HEAD too), and $default, to its function with payload v2", () => {
     const integrationTarget = (route: Resource) => {
       const join = (route.Properties.Target as { "Fn::Join": [string, [string, { Ref: string }]] })[
         "Fn::Join"
@@ -170,7 +170,9 @@ describe("LicensingStack", () => {
     };
     const routeResources = ofType("AWS::ApiGatewayV2::Route").map(([, r]) => r);
     const expected = [
-      ...routes.map((r) => ({ key: routeKey(r), fn: r.function })),
+      ...routes.flatMap((r) =>
+        methodsOf(r).map((method) => ({ key: `${method} ${r.path}`, fn: r.function })),
+      ),
       { key: "$default", fn: "fallback" },
     ];
     for (const { key, fn } of expected) {

@@ -7,7 +7,7 @@ describe("toApiGatewayEvent (HTTP API payload v2)", () => {
   it("carries route key, path parameters, query and lower-cased headers", () => {
     const event = toApiGatewayEvent(
       {
-        method: "get",
+        method: "GET",
         url: "/admin/customers/cus_123?limit=10&tag=a&tag=b",
         headers: { "x-custom-header": "Value", host: "127.0.0.1:3000" },
         body: Buffer.alloc(0),

@@ -131,6 +131,32 @@ describe("the shared HTTP stack", () => {
     });
   });
 
+  it("answers HEAD with the GET's status and headers, Content-Length included, and no body", async () => {
+    const admin = { authorization: "Bearer admin-secret" };
+    const get = await handler(httpEvent("GET /admin/things", { headers: admin }), lambdaContext);
+    const head = await handler(httpEvent("HEAD /admin/things", { headers: admin }), lambdaContext);
+    expect(head).toEqual({
+      ...get,
+      headers: { ...get.headers, "content-length": String(Buffer.byteLength(get.body ?? "")) },
+      body: "",
+    });
+    const refused = await handler(httpEvent("HEAD /admin/things"), lambdaContext);
+    expect(refused).toMatchObject({ statusCode: 401, headers: { "www-authenticate": "Bearer" }, body: "" });
+  });
+
+  it("ignores a body on a route that takes none, up to the route's limit", async () => {
+    const admin = { authorization: "Bearer admin-secret" };
+    for (const [type, body] of [
+      ["application/json", '{"name":'],
+      ["text/plain", "anything"],
+    ] as const) {
+      const ignored = await call("GET /admin/things", { headers: { ...admin, "content-type": type }, body });
+      expect(ignored, type).toMatchObject({ status: 200, body: { data: [] } });
+    }
+    const over = await call("GET /admin/things", { headers: admin, body: "x".repeat(1025) });
+    expect(over).toMatchObject({ status: 413, body: { error: { code: "payload_too_large" } } });
+  });
+
   it("answers 500 without internals", async () => {
     const response = await call("GET /boom");
     expect(response.status).toBe(500);

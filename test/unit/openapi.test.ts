@@ -5,23 +5,21 @@ import { z } from "zod/mini";
 import { makeHandler } from "#functions/openapi.ts";
 import { openApiDocument, operationId } from "#lib/openapi/document.ts";
 import { API_INFO } from "#lib/openapi/info.ts";
-import { type RouteDefinition, routes } from "#lib/routes.ts";
+import { methodsOf, type RouteDefinition, routes, takesBody } from "#lib/routes.ts";
 import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
 
 type Operation = {
+  parameters?: { name: string; in: string; required: boolean; schema?: Record<string, unknown> }[];
   operationId: string;
   security: Record<string, string[]>[];
-  parameters?: { name: string; in: string; required: boolean }[];
   requestBody?: { required: boolean; content: Record<string, { schema: Record<string, unknown> }> };
   responses: Record<
     string,
     { description: string; content?: Record<string, { schema: Record<string, unknown> }> }
   >;
 };
-const operation = (
-  document: ReturnType<typeof openApiDocument>,
-  route: Pick<RouteDefinition, "method" | "path">,
-) => document.paths[route.path]?.[route.method.toLowerCase()] as Operation | undefined;
+const operation = (document: ReturnType<typeof openApiDocument>, route: { method: string; path: string }) =>
+  document.paths[route.path]?.[route.method.toLowerCase()] as Operation | undefined;
 
 const validate = async (document: unknown) => {
   const result = await new Validator().validate(document as Record<string, unknown>);
@@ -38,11 +36,13 @@ describe("OpenAPI document", () => {
     expect(valid).toBe(true);
   });
 
-  it("covers every route of lib/routes.ts, with its request and response schemas", () => {
+  it("covers every route of lib/routes.ts (a GET's HEAD too), with its request and response schemas", () => {
     const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
     );
-    expect(documented.sort()).toEqual(routes.map((route) => `${route.method} ${route.path}`).sort());
+    expect(documented.sort()).toEqual(
+      routes.flatMap((route) => methodsOf(route).map((method) => `${method} ${route.path}`)).sort(),
+    );
     for (const route of routes) {
       const op = operation(document, route);
       const key = `${route.method} ${route.path}`;
@@ -61,6 +61,65 @@ describe("OpenAPI document", () => {
           expect.objectContaining({ name: name.slice(1, -1), in: "path", required: true }),
         );
       }
+    }
+  });
+
+  it("lists every status explicitly, never a `default`, and is served relative to its own URL", () => {
+    expect(document.servers).toEqual([{ url: "/", description: expect.any(String) }]);
+    for (const [path, methods] of Object.entries(document.paths))
+      for (const [method, op] of Object.entries(methods))
+        for (const status of Object.keys((op as Operation).responses))
+          expect(status, `${method} ${path}`).toMatch(/^[1-5]\d\d$/);
+  });
+
+  it("declares a request body for every route that reads one, and 400/415 only where a body or query is read", () => {
+    for (const route of routes) {
+      const op = operation(document, route);
+      const key = `${route.method} ${route.path}`;
+      const reads = takesBody(route) || route.request.query || route.request.params;
+      expect(op?.requestBody !== undefined, key).toBe(takesBody(route));
+      if (!reads) expect(op?.responses["400"], key).toBeUndefined();
+      if (!takesBody(route) || route.rawBody) expect(op?.responses["415"], key).toBeUndefined();
+    }
+    const stack = operation(document, { method: "POST", path: "/integrator/function" });
+    expect(stack?.requestBody?.content["application/json"]?.schema).toMatchObject({
+      required: ["_connectorId", "function", "options"],
+    });
+    // A POST that takes no input says so: no body, or an empty object.
+    const redrive = operation(document, { method: "POST", path: "/admin/dlq/redrive" });
+    expect(redrive?.requestBody).toEqual({
+      required: false,
+      content: {
+        "application/json": { schema: { type: "object", properties: {}, additionalProperties: false } },
+      },
+    });
+  });
+
+  it("answers the stack's 400 in integrator.io's format, which has no `details`", () => {
+    const stack = operation(document, { method: "POST", path: "/integrator/function" });
+    expect(stack?.responses["400"]?.description).not.toMatch(/details/);
+    expect(stack?.responses["400"]?.content?.["application/json"]?.schema).toEqual({
+      $ref: "#/components/schemas/IntegratorError",
+    });
+    expect(JSON.stringify(document.components.schemas.IntegratorError)).not.toMatch(/details|field/);
+  });
+
+  it("types `limit` as an integer from 1 on every list", () => {
+    const limits = Object.values(document.paths)
+      .flatMap((methods) => Object.values(methods) as Operation[])
+      .flatMap((op) => (op.parameters ?? []).filter((p) => p.name === "limit"));
+    expect(limits.length).toBeGreaterThanOrEqual(10);
+    for (const limit of limits)
+      expect(limit).toMatchObject({ in: "query", schema: { type: "integer", minimum: 1 } });
+  });
+
+  it("documents each HEAD as its GET without bodies", () => {
+    for (const route of routes.filter((r) => r.method === "GET")) {
+      const get = operation(document, route);
+      const head = operation(document, { method: "HEAD", path: route.path });
+      expect(Object.keys(head?.responses ?? {}), route.path).toEqual(Object.keys(get?.responses ?? {}));
+      for (const response of Object.values(head?.responses ?? {})) expect(response.content).toBeUndefined();
+      expect(head?.parameters).toEqual(get?.parameters);
     }
   });
 
