@@ -46,7 +46,14 @@ export function customerRoutes(deps: AdminDeps): Record<string, RouteHandler> {
       body,
       requestId,
     }: RouteInput<{ email: string }, Record<string, string>, { customerId: string; connector: string }>) => ({
-      body: await transferLicense(params.customerId, params.connector, body.email, ctx, requestId),
+      body: await transferLicense(
+        params.customerId,
+        params.connector,
+        body.email,
+        ctx,
+        deps.leases,
+        requestId,
+      ),
     }),
   };
 }

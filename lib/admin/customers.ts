@@ -1,3 +1,4 @@
+import { functionTable } from "#lib/functions.ts";
 import { conflict, HttpError, notFound } from "#lib/http/errors.ts";
 import { connectorByKey } from "#lib/licensing/catalog.ts";
 import { INTEGRATOR_EMAIL_KEY } from "#lib/licensing/email.ts";
@@ -6,6 +7,7 @@ import { refreshSubscription } from "#lib/provisioning/apply-event.ts";
 import type { ProvisioningContext } from "#lib/provisioning/context.ts";
 import { convergeCustomer, planCustomer } from "#lib/provisioning/converge.ts";
 import type { SubscriptionRecord } from "#lib/store/customers.ts";
+import type { Lease, Leases } from "#lib/store/leases.ts";
 import { LicenseConflictError, type LicenseRecord } from "#lib/store/licenses.ts";
 import { UnrecognisedStripeObject } from "#lib/stripe/unrecognised.ts";
 import type { CustomerInstalls } from "./deps.ts";
@@ -72,27 +74,70 @@ const SETTLE_MS = 10_000;
 /** A create intent younger than this may still be in flight elsewhere (see reconcile's IN_FLIGHT_MS). */
 const IN_FLIGHT_MS = 2 * 60_000;
 
+/** A transfer holds its license's lease this long unless it frees it: longer than the admin function may run. */
+const TRANSFER_LEASE_MS = functionTable.admin.timeoutSeconds * 1000 + 30_000;
+const transferLease = (customerId: string, connectorKey: string) => `transfer#${customerId}#${connectorKey}`;
+
 /**
  * Moves a customer's license of one connector to another integrator.io email (docs/architecture.md §5: a
  * change of email is a transfer — the old license expires, a new one is created, both audited).
  *
- * The new email is written to the deciding Stripe subscription's `metadata.integrator_email`,
- * the first source of the license email, so the next event, replay or reconcile resolves the same
- * email instead of moving the license back; the stored subscription is refreshed from Stripe and
- * the customer converged through the worker's path. Answers the license as it now stands
- * (`pending_user` when the new email has no integrator.io account yet). Repeating a transfer to
- * the same email changes nothing.
+ * One transfer of a license at a time: the first to take the license's transfer lease goes on,
+ * before anything is written; a concurrent one is a 409 naming the email the license is on and
+ * the one it is being moved to. The new email is written to the deciding Stripe subscription's
+ * `metadata.integrator_email`, the first source of the license email, so the next event, replay or
+ * reconcile resolves the same email instead of moving the license back; the stored subscription is
+ * refreshed from Stripe and the customer converged through the worker's path. Answers the license
+ * as it now stands (`pending_user` when the new email has no integrator.io account yet).
+ * Repeating a transfer to the same email changes nothing.
  */
 export async function transferLicense(
   customerId: string,
   connectorKey: string,
   email: string,
   ctx: ProvisioningContext,
+  leases: Leases,
   requestId: string,
 ): Promise<LicenseRecord> {
   if (!connectorByKey(ctx.catalog, connectorKey))
     throw notFound(`No connector ${connectorKey} in the catalog.`);
   const to = normalizeEmail(email);
+  const lease = transferLease(customerId, connectorKey);
+  const cause = `admin:${requestId}`;
+  const taken = await leases.take(lease, cause, TRANSFER_LEASE_MS, { to });
+  if (!taken.taken) throw await transferInProgress(customerId, connectorKey, taken.heldBy, ctx);
+  try {
+    return await moveLicense(customerId, connectorKey, to, ctx, cause);
+  } finally {
+    await leases.release(lease, cause);
+  }
+}
+
+/** 409 for a transfer while another of the same license works: where the license is, where it goes. */
+async function transferInProgress(
+  customerId: string,
+  connectorKey: string,
+  lease: Lease,
+  ctx: ProvisioningContext,
+): Promise<HttpError> {
+  const email = (await ctx.licenses.get(customerId, connectorKey))?.email ?? null;
+  const to = lease.about.to ?? null;
+  return new HttpError(
+    409,
+    "conflict",
+    `Another request is transferring this ${connectorKey} license to ${to}; it is on ${email ?? "no email yet"} now. Try again once it is done.`,
+    { details: [{ email, transferringTo: to }] },
+  );
+}
+
+/** The transfer itself, under the license's transfer lease. */
+async function moveLicense(
+  customerId: string,
+  connectorKey: string,
+  to: string,
+  ctx: ProvisioningContext,
+  cause: string,
+): Promise<LicenseRecord> {
   const before = await settled(customerId, connectorKey, ctx);
   if (!before) throw notFound(`Customer ${customerId} has no ${connectorKey} license.`);
   const plan = await planCustomer(customerId, ctx);
@@ -121,12 +166,12 @@ export async function transferLicense(
     action: "admin.transfer",
     connectorKey,
     ...(before.licenseId ? { licenseId: before.licenseId } : {}),
-    cause: `admin:${requestId}`,
+    cause,
     detail: { from: before.email, to, subscriptionId: desired.subscriptionId },
   });
   for (let attempt = 1; ; attempt++) {
     try {
-      await convergeCustomer(customerId, ctx, `admin:${requestId}`);
+      await convergeCustomer(customerId, ctx, cause);
       break;
     } catch (error) {
       // The worker, handling the metadata change's webhook, got there first: let it finish.

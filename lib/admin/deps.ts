@@ -7,6 +7,7 @@ import type { RunLauncher } from "#lib/reconcile/launcher.ts";
 import type { ReconcileDeps } from "#lib/reconcile/run.ts";
 import { createReconcileDeps, createRunLauncher } from "#lib/reconcile/wiring.ts";
 import type { Environment } from "#lib/runtime.ts";
+import type { Leases } from "#lib/store/leases.ts";
 import type { ReconcileRuns } from "#lib/store/reconcile-runs.ts";
 
 /** Installs of a customer, supplied by the extension's install store once it is wired in. */
@@ -19,6 +20,8 @@ export interface AdminDeps {
   ctx: ProvisioningContext;
   reconcile: ReconcileDeps;
   runs: ReconcileRuns;
+  /** The repair lease of reconcile runs, and one per license being transferred. */
+  leases: Leases;
   /** Where requested reconcile runs go; undefined in Lambda without an event bus (503). */
   launcher: RunLauncher | undefined;
   sqs: SQSClient;
@@ -38,6 +41,7 @@ export async function createAdminDeps(environment: Environment, logger: Logger):
     ctx: reconcile.ctx,
     reconcile,
     runs: reconcile.runs,
+    leases: reconcile.leases,
     launcher: createRunLauncher(environment, reconcile, logger),
     sqs: reconcile.sqs,
     queueUrl: environment.config.queueUrl,

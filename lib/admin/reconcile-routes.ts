@@ -1,7 +1,8 @@
-import { conflict, HttpError, notFound } from "#lib/http/errors.ts";
+import { HttpError, notFound } from "#lib/http/errors.ts";
 import type { RouteHandler } from "#lib/http/http-function.ts";
 import type { RouteInput } from "#lib/http/types.ts";
-import { activeRepairRun, effectiveRun, startRun } from "#lib/reconcile/run.ts";
+import { effectiveRun, REPAIR_LEASE, startRun } from "#lib/reconcile/run.ts";
+import type { Lease } from "#lib/store/leases.ts";
 import { DRIFT_COUNT_KEYS } from "#lib/store/reconcile-runs.ts";
 import type { AdminDeps } from "./deps.ts";
 import { pageLimit } from "./page-limit.ts";
@@ -23,16 +24,14 @@ export function reconcileRoutes(deps: AdminDeps): Record<string, RouteHandler> {
           "not_configured",
           "Reconcile runs cannot be started: EVENT_BUS_NAME is not configured.",
         );
-      if (!dryRun) {
-        const active = await activeRepairRun(deps.reconcile);
-        if (active)
-          throw conflict(`Run ${active.runId} is already repairing; wait for it, or start a dry run.`);
-      }
-      const run = await startRun(deps.reconcile, { dryRun, trigger: "admin" });
+      const started = await startRun(deps.reconcile, { dryRun, trigger: "admin" });
+      if ("repairing" in started) throw alreadyRepairing(started.repairing);
+      const { run } = started;
       try {
         await deps.launcher.launch(run.runId);
       } catch (error) {
         await deps.runs.finish(run.runId, "failed", run.counts, 0, "the run could not be started");
+        if (!dryRun) await deps.leases.release(REPAIR_LEASE, run.runId);
         throw error;
       }
       return {
@@ -70,6 +69,16 @@ export function reconcileRoutes(deps: AdminDeps): Record<string, RouteHandler> {
       };
     },
   };
+}
+
+/** 409 for a repairing run while another holds the repair lease: which one, and until when at most. */
+function alreadyRepairing(lease: Lease): HttpError {
+  return new HttpError(
+    409,
+    "conflict",
+    `Run ${lease.holder} is repairing (its lease lapses at ${lease.expiresAt} at the latest); wait for it, or start a dry run.`,
+    { details: [{ runId: lease.holder, leaseExpiresAt: lease.expiresAt }] },
+  );
 }
 
 function summary(run: ReturnType<typeof effectiveRun>) {

@@ -1,6 +1,8 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { functionTable } from "#lib/functions.ts";
 import { describeError } from "#lib/http/http-function.ts";
 import type { ProvisioningContext } from "#lib/provisioning/context.ts";
+import type { Lease, Leases } from "#lib/store/leases.ts";
 import { emptyCounts, newRunId, type ReconcileRun, type ReconcileRuns } from "#lib/store/reconcile-runs.ts";
 import { type CustomerRun, reconcileCustomer } from "./customer.ts";
 import { RunReport } from "./report.ts";
@@ -11,6 +13,7 @@ import { requeueStaleEvents } from "./stale-events.ts";
 export interface ReconcileDeps {
   ctx: ProvisioningContext;
   runs: ReconcileRuns;
+  leases: Leases;
   sqs: SQSClient;
   queueUrl: string;
   staleEventMinutes: number;
@@ -23,19 +26,44 @@ export const HEARTBEAT_MS = 10_000;
 /** ...so one whose heartbeat is older than this has died (a Lambda timeout, a crash). */
 export const STALE_RUN_MS = 2 * 60_000;
 
-/** Records a new run (state `running`); `executeRun` carries it out. */
+/** The lease a repairing run holds while it works: two would only race each other. */
+export const REPAIR_LEASE = "reconcile-repair";
+/**
+ * How long a repairing run's lease lasts unless the run frees it: the reconcile function's timeout
+ * and five minutes more, so a working run never loses it and a crashed one blocks no longer.
+ */
+export const REPAIR_LEASE_MS = functionTable.reconcile.timeoutSeconds * 1000 + 5 * 60_000;
+
+/** A recorded run (state `running`), or — for a repairing run — the lease of the run already repairing. */
+export type StartedRun = { run: ReconcileRun } | { repairing: Lease };
+
+/**
+ * Records a new run; `executeRun` carries it out. A repairing run first takes the repair lease
+ * under its new id, so of concurrent starts one is recorded and the others learn which run works.
+ */
 export async function startRun(
-  deps: ReconcileDeps,
+  deps: Pick<ReconcileDeps, "ctx" | "runs" | "leases">,
   options: { dryRun: boolean; trigger: ReconcileRun["trigger"] },
-): Promise<ReconcileRun> {
+): Promise<StartedRun> {
   const now = deps.ctx.now();
-  return deps.runs.create({
-    runId: newRunId(now),
-    dryRun: options.dryRun,
-    trigger: options.trigger,
-    startedAt: now.toISOString(),
-    counts: emptyCounts(),
-  });
+  const runId = newRunId(now);
+  if (!options.dryRun) {
+    const lease = await deps.leases.take(REPAIR_LEASE, runId, REPAIR_LEASE_MS, { trigger: options.trigger });
+    if (!lease.taken) return { repairing: lease.heldBy };
+  }
+  try {
+    const run = await deps.runs.create({
+      runId,
+      dryRun: options.dryRun,
+      trigger: options.trigger,
+      startedAt: now.toISOString(),
+      counts: emptyCounts(),
+    });
+    return { run };
+  } catch (error) {
+    if (!options.dryRun) await deps.leases.release(REPAIR_LEASE, runId);
+    throw error;
+  }
 }
 
 /** The run as an operator should see it: a `running` run whose heartbeat stopped has failed. */
@@ -51,19 +79,12 @@ export function effectiveRun(run: ReconcileRun, now: Date): ReconcileRun {
   };
 }
 
-/** A repairing (not dry) run that is still working, if any: two would only race each other. */
-export async function activeRepairRun(
-  deps: Pick<ReconcileDeps, "runs" | "ctx">,
-): Promise<ReconcileRun | undefined> {
-  const now = deps.ctx.now();
-  const { items } = await deps.runs.list(20);
-  return items.find((run) => !run.dryRun && effectiveRun(run, now).state === "running");
-}
-
 /**
  * Carries out a recorded run, once: a second invocation for the same run (an async retry) finds it
- * claimed and does nothing. Never throws for drift or per-customer failures; a failure to read
- * Stripe or integrator.io at all fails the run, with its reason.
+ * claimed and does nothing. A repairing run works under the repair lease, taken again from its
+ * claim (its start may have waited on the bus) and freed when it ends; one that finds another run
+ * holding the lease fails without doing anything. Never throws for drift or per-customer failures;
+ * a failure to read Stripe or integrator.io at all fails the run, with its reason.
  */
 export async function executeRun(
   runId: string,
@@ -72,7 +93,7 @@ export async function executeRun(
   // A logger of its own: the admin function runs this in the background beside its requests.
   const logger = sharedDeps.ctx.logger.createChild({ persistentKeys: { reconcileRunId: runId } });
   const deps: ReconcileDeps = { ...sharedDeps, ctx: { ...sharedDeps.ctx, logger } };
-  const { ctx, runs } = deps;
+  const { ctx, runs, leases } = deps;
   const run = await runs.get(runId);
   if (!run) {
     ctx.logger.warn("reconcile run not found", { runId });
@@ -82,6 +103,36 @@ export async function executeRun(
     ctx.logger.info("reconcile run already taken", { runId });
     return run;
   }
+  if (run.dryRun) return carryOut(run, deps, async () => undefined);
+  const lease = await leases.take(REPAIR_LEASE, runId, REPAIR_LEASE_MS, { trigger: run.trigger });
+  if (!lease.taken) {
+    const holder = lease.heldBy.holder;
+    ctx.logger.warn("another reconcile run holds the repair lease; this one never started", { holder });
+    await runs.finish(runId, "failed", run.counts, 0, `run ${holder} was repairing; this one never started`);
+    return runs.get(runId);
+  }
+  // Not freed, it lapses after REPAIR_LEASE_MS: later runs wait that long, nothing breaks.
+  const freeLease = () =>
+    leases
+      .release(REPAIR_LEASE, runId)
+      .catch((error: unknown) =>
+        ctx.logger.warn("could not free the repair lease", { error: describeError(error) }),
+      );
+  return carryOut(run, deps, freeLease);
+}
+
+/**
+ * The claimed run's work: the pass over everything, its report kept and its heartbeat beating.
+ * `freeLease` (never throws) is called once the work is over and before the run is marked ended,
+ * so a run shown `done` or `failed` never still blocks the next one.
+ */
+async function carryOut(
+  run: ReconcileRun,
+  deps: ReconcileDeps,
+  freeLease: () => Promise<void>,
+): Promise<ReconcileRun | undefined> {
+  const { ctx, runs } = deps;
+  const { runId } = run;
   const report = new RunReport(runs, runId, ctx.metrics);
   const beat = setInterval(() => {
     report
@@ -95,12 +146,14 @@ export async function executeRun(
   try {
     await reconcileAll(run, deps, report);
     await report.flush();
+    await freeLease();
     await runs.finish(runId, "done", report.counts, report.itemCount);
     ctx.logger.info("reconcile run done", { counts: report.counts, dryRun: run.dryRun });
   } catch (error) {
     const { name, message } = describeError(error);
     ctx.logger.error("reconcile run failed", { error: { name, message } });
     await report.flush().catch(() => undefined);
+    await freeLease();
     await runs.finish(runId, "failed", report.counts, report.itemCount, `${name}: ${message}`);
   } finally {
     clearInterval(beat);
@@ -108,15 +161,18 @@ export async function executeRun(
   return runs.get(runId);
 }
 
-/** The schedule's run: a full repair, unless one is already working. */
+/** The schedule's run: a full repair, unless another run holds the repair lease (then it skips). */
 export async function runScheduled(deps: ReconcileDeps): Promise<ReconcileRun | undefined> {
-  const active = await activeRepairRun(deps);
-  if (active) {
-    deps.ctx.logger.info("a reconcile run is already working; skipping this one", { runId: active.runId });
+  const started = await startRun(deps, { dryRun: false, trigger: "schedule" });
+  if ("repairing" in started) {
+    const { holder, expiresAt } = started.repairing;
+    deps.ctx.logger.info("another reconcile run holds the repair lease; skipping this one", {
+      runId: holder,
+      leaseExpiresAt: expiresAt,
+    });
     return undefined;
   }
-  const run = await startRun(deps, { dryRun: false, trigger: "schedule" });
-  return executeRun(run.runId, deps);
+  return executeRun(started.run.runId, deps);
 }
 
 /**

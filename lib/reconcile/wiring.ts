@@ -2,6 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { createProvisioningContext, createTable } from "#lib/provisioning/wiring.ts";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import type { Environment } from "#lib/runtime.ts";
+import { Leases } from "#lib/store/leases.ts";
 import { ReconcileRuns } from "#lib/store/reconcile-runs.ts";
 import { EventBridgeRunLauncher, InProcessRunLauncher, type RunLauncher } from "./launcher.ts";
 import { executeRun, type ReconcileDeps } from "./run.ts";
@@ -17,6 +18,7 @@ export async function createReconcileDeps(
   return {
     ctx: await createProvisioningContext(environment, logger, service, table),
     runs: new ReconcileRuns(table),
+    leases: new Leases(table),
     sqs: createSqsClient(config),
     queueUrl: config.queueUrl,
     staleEventMinutes: config.reconcileStaleEventMinutes,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emptyCounts } from "#lib/store/reconcile-runs.ts";
+import { REPAIR_LEASE, REPAIR_LEASE_MS } from "#lib/reconcile/run.ts";
 import {
   adminApi,
   CONNECTOR,
@@ -313,18 +313,17 @@ describe("reconcile through the admin API", () => {
     await licenseWhere(stack, email, () => true, "the one license");
   });
 
-  it("refuses a second repairing run while one is working, and lists runs", { timeout: 30_000 }, async () => {
+  it("refuses a second repairing run while one holds the repair lease, and lists runs", {
+    timeout: 30_000,
+  }, async () => {
     const store = storeOf(stack);
-    const working = await store.runs.create({
-      runId: `test-${Date.now()}`,
+    await store.leases.take(REPAIR_LEASE, "run-working", REPAIR_LEASE_MS);
+    const refused = await adminApi<{ error: { message: string } }>(stack, "POST", "/admin/reconcile", {
       dryRun: false,
-      trigger: "admin",
-      startedAt: new Date().toISOString(),
-      counts: emptyCounts(),
     });
-    const refused = await adminApi(stack, "POST", "/admin/reconcile", { dryRun: false });
     expect(refused.status).toBe(409);
-    await store.runs.finish(working.runId, "done", emptyCounts(), 0);
+    expect(refused.body.error.message).toContain("run-working");
+    await store.leases.release(REPAIR_LEASE, "run-working");
     const dry = await adminApi<{ runId: string }>(stack, "POST", "/admin/reconcile", { dryRun: true });
     expect(dry.status).toBe(202);
     expect(dry.headers.get("location")).toBe(`/admin/reconcile/${dry.body.runId}`);

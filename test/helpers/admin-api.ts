@@ -4,6 +4,7 @@ import { AuditTrail } from "#lib/store/audit.ts";
 import { Customers } from "#lib/store/customers.ts";
 import { Table } from "#lib/store/dynamo.ts";
 import { Inbox } from "#lib/store/inbox.ts";
+import { Leases } from "#lib/store/leases.ts";
 import { Licenses } from "#lib/store/licenses.ts";
 import { type DriftItem, ReconcileRuns } from "#lib/store/reconcile-runs.ts";
 import {
@@ -83,6 +84,7 @@ export function storeOf(stack: TestStack, clock?: () => number) {
     licenses: new Licenses(table),
     customers: new Customers(table),
     runs: new ReconcileRuns(table),
+    leases: new Leases(table),
   };
 }
 
