@@ -1,0 +1,379 @@
+import { Ajv2020 } from "ajv/dist/2020.js";
+import formats from "ajv-formats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OpenApiDocument } from "#lib/openapi/document.ts";
+import { methodsOf, type RouteDefinition, routeKey, routes, takesBody } from "#lib/routes.ts";
+import { CONNECTOR, purchase } from "#test/helpers/admin-api.ts";
+import {
+  fillPath,
+  pathParams,
+  queryKeys,
+  type RawAnswer,
+  RawClient,
+  type RawRequest,
+} from "#test/helpers/hostile.ts";
+import { simControl, startTestStack, type TestStack } from "#test/helpers/local-stack.ts";
+import { makeEvent } from "#test/helpers/stripe-fixtures.ts";
+
+/**
+ * The OpenAPI document says exactly what the API does (docs/architecture.md §6): every route of the
+ * local stack gets good and bad requests, and each answer's status must be declared for that
+ * operation (a GET's HEAD included), its body must validate against the declared schema (none for
+ * a HEAD, a 304 or a response declared without content) and every header the response declares
+ * must be there. The document checked is the one the stack serves.
+ */
+
+let stack: TestStack;
+let client: RawClient;
+let document: OpenApiDocument;
+let ajv: Ajv2020;
+let ids: SampleIds;
+
+/** Things the good requests are about, made through the stack before the samples run. */
+interface SampleIds {
+  customerId: string;
+  processedEventId: string;
+  ignoredEventId: string;
+  runId: string;
+  templateId: string;
+  webhookSecret: string;
+}
+
+const JSON_TYPE = { "content-type": "application/json" };
+const SHOP = "http://localhost:3000";
+
+/** The token a route takes (none for public and Stripe-signed routes). */
+const credentials = (route: RouteDefinition): Record<string, string> =>
+  route.auth === "admin"
+    ? { authorization: `Bearer ${stack.adminToken}` }
+    : route.auth === "system"
+      ? { authorization: `Bearer ${stack.env.INTEGRATOR_SYSTEM_TOKEN}` }
+      : {};
+
+const json = (body: unknown) => ({ headers: JSON_TYPE, body: JSON.stringify(body) });
+
+/** A signed Stripe delivery of `event`, as Stripe sends it. */
+function signed(event: object): Pick<RawRequest, "headers" | "body"> {
+  const payload = JSON.stringify(event);
+  const signature = stack.stripe.webhooks.generateTestHeaderString({ payload, secret: ids.webhookSecret });
+  return { headers: { ...JSON_TYPE, "stripe-signature": signature }, body: payload };
+}
+
+type Sample = Omit<RawRequest, "method"> & { what: string };
+
+/**
+ * Each route's own requests, good and bad; the shared refusals (credentials, body limit, JSON,
+ * odd query and path values) are added for every route by `sharedSamples`.
+ */
+const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
+  "POST /webhooks/stripe": () => [
+    { what: "an event of a type nothing handles", path: "/webhooks/stripe", ...signed(otherEvent()) },
+    {
+      what: "the same event again",
+      path: "/webhooks/stripe",
+      ...signed(otherEvent(ids.ignoredEventId)),
+    },
+    { what: "no signature", path: "/webhooks/stripe", ...json(otherEvent()) },
+    { what: "signed, not an event", path: "/webhooks/stripe", ...signed({ hello: "world" }) },
+  ],
+  "GET /health": () => [{ what: "health", path: "/health" }],
+  "GET /marketplace/connectors": () => [
+    { what: "the listings", path: "/marketplace/connectors" },
+    { what: "unchanged", path: "/marketplace/connectors", headers: { "if-none-match": "*" } },
+  ],
+  "GET /marketplace/connectors/{key}": () => [
+    { what: "a listed connector", path: `/marketplace/connectors/${CONNECTOR.key}` },
+    {
+      what: "unchanged",
+      path: `/marketplace/connectors/${CONNECTOR.key}`,
+      headers: { "if-none-match": "*" },
+    },
+    { what: "an unlisted key", path: "/marketplace/connectors/nothing-here" },
+  ],
+  "GET /marketplace/templates": () => [
+    { what: "the first page", path: "/marketplace/templates" },
+    { what: "a page of one", path: "/marketplace/templates?limit=1&application=shopify" },
+    { what: "unchanged", path: "/marketplace/templates", headers: { "if-none-match": "*" } },
+  ],
+  "GET /marketplace/templates/{id}": () => [
+    { what: "a published template", path: `/marketplace/templates/${ids.templateId}` },
+    { what: "an unknown id", path: "/marketplace/templates/tpl_nothing" },
+  ],
+  "POST /checkout/sessions": () => [
+    {
+      what: "an edition",
+      path: "/checkout/sessions",
+      ...json({
+        connector: CONNECTOR.key,
+        edition: "standard",
+        integratorEmail: "conformance@buyer.example",
+        successUrl: `${SHOP}/thanks`,
+        cancelUrl: `${SHOP}/pricing`,
+      }),
+    },
+    {
+      what: "an unknown edition and a foreign redirect",
+      path: "/checkout/sessions",
+      ...json({
+        connector: CONNECTOR.key,
+        edition: "gold",
+        integratorEmail: "conformance@buyer.example",
+        successUrl: "https://evil.example/thanks",
+        cancelUrl: `${SHOP}/pricing`,
+      }),
+    },
+  ],
+  "POST /admin/listings/sync": () => [
+    { what: "no body", path: "/admin/listings/sync" },
+    { what: "an empty object", path: "/admin/listings/sync", ...json({}) },
+    { what: "options it does not take", path: "/admin/listings/sync", ...json({ force: true }) },
+  ],
+  "GET /openapi.json": () => [
+    { what: "the document", path: "/openapi.json" },
+    { what: "unchanged", path: "/openapi.json", headers: { "if-none-match": "*" } },
+  ],
+  "POST /integrator/function": () => [
+    {
+      what: "a hook",
+      path: "/integrator/function",
+      ...json({
+        _connectorId: CONNECTOR.id,
+        type: "hook",
+        function: "preSavePageOrders",
+        options: { data: [{ id: 1 }, { id: 2, test: true }], errors: [] },
+      }),
+    },
+    {
+      what: "an unknown function",
+      path: "/integrator/function",
+      ...json({ _connectorId: CONNECTOR.id, function: "nothing", options: {} }),
+    },
+    { what: "no envelope", path: "/integrator/function", ...json({}) },
+  ],
+  "GET /integrator/healthCheck": () => [{ what: "health", path: "/integrator/healthCheck" }],
+  "GET /admin/customers/{customerId}": () => [
+    { what: "a customer", path: `/admin/customers/${ids.customerId}` },
+    { what: "an unknown customer", path: "/admin/customers/cus_nobody" },
+  ],
+  "GET /admin/licenses": () => [
+    { what: "every license", path: "/admin/licenses" },
+    {
+      what: "active ones, one a page",
+      path: `/admin/licenses?state=active&limit=1&connector=${CONNECTOR.key}`,
+    },
+    { what: "an unknown connector", path: "/admin/licenses?connector=nothing-here" },
+  ],
+  "POST /admin/customers/{customerId}/licenses/{connector}/transfer": () => [
+    {
+      what: "to another email",
+      path: `/admin/customers/${ids.customerId}/licenses/${CONNECTOR.key}/transfer`,
+      ...json({ email: "moved@conformance.example" }),
+    },
+    {
+      what: "an unknown customer",
+      path: `/admin/customers/cus_nobody/licenses/${CONNECTOR.key}/transfer`,
+      ...json({ email: "moved@conformance.example" }),
+    },
+    {
+      what: "no email",
+      path: `/admin/customers/${ids.customerId}/licenses/${CONNECTOR.key}/transfer`,
+      ...json({}),
+    },
+  ],
+  "GET /admin/events": () => [
+    { what: "the inbox", path: "/admin/events" },
+    { what: "processed ones, one a page", path: "/admin/events?status=processed&limit=1" },
+  ],
+  "POST /admin/events/{eventId}/replay": () => [
+    { what: "a processed event", path: `/admin/events/${ids.processedEventId}/replay` },
+    { what: "an ignored event", path: `/admin/events/${ids.ignoredEventId}/replay`, ...json({}) },
+    { what: "an unknown event", path: "/admin/events/evt_nothing/replay" },
+    {
+      what: "options it does not take",
+      path: `/admin/events/${ids.processedEventId}/replay`,
+      ...json({ all: true }),
+    },
+  ],
+  "GET /admin/dlq": () => [
+    { what: "the dead letters", path: "/admin/dlq" },
+    { what: "a few", path: "/admin/dlq?limit=5" },
+  ],
+  "POST /admin/dlq/redrive": () => [
+    { what: "no body", path: "/admin/dlq/redrive" },
+    { what: "options it does not take", path: "/admin/dlq/redrive", ...json({ limit: 1 }) },
+  ],
+  "POST /admin/reconcile": () => [
+    { what: "a dry run", path: "/admin/reconcile", ...json({ dryRun: true }) },
+    { what: "a typo", path: "/admin/reconcile", ...json({ dryrun: true }) },
+  ],
+  "GET /admin/reconcile": () => [
+    { what: "the runs", path: "/admin/reconcile" },
+    { what: "one a page", path: "/admin/reconcile?limit=1" },
+  ],
+  "GET /admin/reconcile/{runId}": () => [
+    { what: "a run", path: `/admin/reconcile/${ids.runId}` },
+    { what: "an unknown run", path: "/admin/reconcile/no-such-run" },
+  ],
+  "GET /admin/catalog": () => [{ what: "the catalog", path: "/admin/catalog" }],
+  "POST /admin/billing/portal-sessions": () => [
+    {
+      what: "a customer",
+      path: "/admin/billing/portal-sessions",
+      ...json({ customerId: ids.customerId, returnUrl: `${SHOP}/account` }),
+    },
+    {
+      what: "an unknown customer",
+      path: "/admin/billing/portal-sessions",
+      ...json({ customerId: "cus_nobody", returnUrl: `${SHOP}/account` }),
+    },
+    {
+      what: "a foreign return URL",
+      path: "/admin/billing/portal-sessions",
+      ...json({ customerId: ids.customerId, returnUrl: "https://evil.example/account" }),
+    },
+  ],
+  "GET /admin/installs": () => [
+    { what: "every install", path: "/admin/installs" },
+    { what: "one connector, one a page", path: `/admin/installs?connector=${CONNECTOR.key}&limit=1` },
+    { what: "an unknown connector", path: "/admin/installs?connector=nothing-here" },
+  ],
+};
+
+/** An event of a type nothing handles: recorded `ignored`, never queued. */
+function otherEvent(id?: string) {
+  const event = makeEvent("product.created", { id: "prod_conformance", object: "product" }, id ? { id } : {});
+  return { ...event, created: Math.floor(Date.now() / 1000) };
+}
+
+/** The refusals the shared HTTP stack gives every route: credentials, body limit, JSON, query and path values. */
+function sharedSamples(route: RouteDefinition): Sample[] {
+  const path = fillPath(route.path);
+  const samples: Sample[] = [];
+  if (route.auth === "admin" || route.auth === "system") {
+    samples.push({ what: "no token", path, headers: { authorization: "" } });
+    samples.push({ what: "a wrong token", path, headers: { authorization: "Bearer wrong" } });
+  }
+  samples.push({ what: "a body over the limit", path, ...json({ padding: "x".repeat(route.bodyLimit) }) });
+  if (takesBody(route) && !route.rawBody) {
+    samples.push({ what: "malformed JSON", path, headers: JSON_TYPE, body: '{"a":' });
+    samples.push({ what: "not JSON", path, headers: { "content-type": "text/plain" }, body: "a=1" });
+  }
+  if (!takesBody(route)) samples.push({ what: "a body it ignores", path, headers: JSON_TYPE, body: '{"a":' });
+  for (const key of queryKeys(route)) {
+    const value = key === "limit" ? "0" : "%00";
+    samples.push({ what: `${key}=${value}`, path: `${path}?${key}=${value}` });
+  }
+  if (queryKeys(route).includes("limit")) samples.push({ what: "limit=many", path: `${path}?limit=many` });
+  for (const name of pathParams(route.path))
+    samples.push({ what: `${name} with a NUL`, path: fillPath(route.path, { [name]: "%00" }) });
+  return samples;
+}
+
+/** `openapi#/paths/…/<method>/responses/<status>/content/application~1json/schema`, for ajv. */
+const schemaRef = (template: string, method: string, status: number) =>
+  `openapi#/paths/${template.replaceAll("~", "~0").replaceAll("/", "~1")}/${method}/responses/${status}/content/application~1json/schema`;
+
+/** The problems with an answer to `method` on a route's path, against the document; none when it conforms. */
+function problemsWith(route: RouteDefinition, method: string, answer: RawAnswer): string[] {
+  const op = document.paths[route.path]?.[method.toLowerCase()] as
+    | { responses: Record<string, { content?: unknown; headers?: Record<string, unknown> }> }
+    | undefined;
+  if (!op) return [`${method} ${route.path} is not in the document`];
+  const declared = op.responses[String(answer.status)];
+  if (!declared) return [`${answer.status} is not declared (${answer.text.slice(0, 200)})`];
+  const problems: string[] = [];
+  for (const name of Object.keys(declared.headers ?? {}))
+    if (answer.headers[name.toLowerCase()] === undefined) problems.push(`header ${name} is missing`);
+  if (method === "HEAD" || !declared.content) {
+    if (answer.text !== "") problems.push(`a body where none is declared: ${answer.text.slice(0, 200)}`);
+    return problems;
+  }
+  if (!/^application\/json/.test(String(answer.headers["content-type"])))
+    problems.push(`content-type ${answer.headers["content-type"]}`);
+  const validate = ajv.getSchema(schemaRef(route.path, method.toLowerCase(), answer.status));
+  if (!validate) return [...problems, "no schema to validate against"];
+  if (!validate(answer.json))
+    problems.push(`body does not match: ${ajv.errorsText(validate.errors)} in ${answer.text.slice(0, 300)}`);
+  return problems;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  client = new RawClient(stack.urls.api);
+  const served = await client.send({ method: "GET", path: "/openapi.json" });
+  document = served.json as OpenApiDocument;
+  ajv = new Ajv2020({ strict: false, allErrors: true });
+  formats.default(ajv);
+  ajv.addSchema(document, "openapi");
+
+  const { customer } = await purchase(stack, "conformance");
+  const published = await simControl<{ _id: string }>(stack.integratorOrigin, "POST", "/_sim/templates", {
+    name: "Conformance orders",
+    applications: ["Shopify"],
+    published: true,
+  });
+  const events = await client.send({
+    method: "GET",
+    path: "/admin/events?status=processed&limit=1",
+    headers: { authorization: `Bearer ${stack.adminToken}` },
+  });
+  const processed = (events.json as { data: { eventId: string }[] }).data[0];
+  const run = await client.send({
+    method: "POST",
+    path: "/admin/reconcile",
+    headers: { authorization: `Bearer ${stack.adminToken}`, ...JSON_TYPE },
+    body: '{"dryRun":true}',
+  });
+  ids = {
+    customerId: customer.id,
+    processedEventId: processed?.eventId ?? "",
+    ignoredEventId: `evt_conformance_${Date.now().toString(36)}`,
+    runId: (run.json as { runId: string }).runId,
+    templateId: published._id,
+    webhookSecret: stack.env.STRIPE_WEBHOOK_SECRET ?? "",
+  };
+  const ignored = await client.send({
+    method: "POST",
+    path: "/webhooks/stripe",
+    ...signed(otherEvent(ids.ignoredEventId)),
+  });
+  if (!ids.processedEventId || !ids.templateId || ignored.status !== 200)
+    throw new Error(`samples not ready: ${JSON.stringify(ids)} ${ignored.status} ${ignored.text}`);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("the OpenAPI document against the running API", () => {
+  it("has samples for every route of the table", () => {
+    expect(Object.keys(ROUTE_SAMPLES).sort()).toEqual(routes.map(routeKey).sort());
+  });
+
+  it.each(routes.map((route) => [routeKey(route), route] as const))(
+    "%s answers only what the document declares",
+    async (key, route) => {
+      const own = ROUTE_SAMPLES[key]?.() ?? [];
+      const problems: string[] = [];
+      const statuses = new Set<number>();
+      for (const sample of [...own, ...sharedSamples(route)]) {
+        const headers = { ...credentials(route), ...sample.headers };
+        if (headers.authorization === "") delete headers.authorization;
+        for (const method of methodsOf(route)) {
+          if (method === "HEAD" && sample.body !== undefined) continue;
+          const answer = await client.send({ ...sample, method, headers });
+          if (own.includes(sample) && method === route.method) statuses.add(answer.status);
+          for (const problem of problemsWith(route, method, answer))
+            problems.push(`${method} ${sample.path.slice(0, 120)} (${sample.what}): ${problem}`);
+        }
+      }
+      expect(problems).toEqual([]);
+      // The route's own samples reach its success answer, so its schema is checked too.
+      expect(
+        [...statuses].some((status) => status < 300),
+        `${key} answered ${[...statuses]}`,
+      ).toBe(true);
+    },
+    60_000,
+  );
+});
