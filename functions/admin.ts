@@ -4,21 +4,35 @@ import { customerRoutes } from "#lib/admin/customer-routes.ts";
 import { type AdminDeps, createAdminDeps } from "#lib/admin/deps.ts";
 import { eventRoutes } from "#lib/admin/event-routes.ts";
 import { installRoutes, installsByCustomer } from "#lib/admin/installs-routes.ts";
+import { listingsRoutes } from "#lib/admin/listings-routes.ts";
 import { reconcileRoutes } from "#lib/admin/reconcile-routes.ts";
 import { Installs } from "#lib/extension/installs.ts";
 import { httpFunction } from "#lib/http/http-function.ts";
 import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
+import { ListingStore } from "#lib/marketplace/listing-store.ts";
+import { Listings } from "#lib/marketplace/listings.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import { createTable } from "#lib/provisioning/wiring.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
-/** `installStore`: the stack's install records (`GET /admin/installs`, and installs in the customer view). */
-export type Deps = AdminDeps & { installStore?: Installs };
+/**
+ * `installStore`: the stack's install records (`GET /admin/installs`, and installs in the customer
+ * view); `listings`: the marketplace listings, refreshed by `POST /admin/listings/sync`.
+ */
+export type Deps = AdminDeps & { installStore?: Installs; listings?: Pick<Listings, "sync"> };
 
 export const createDeps = async (environment: Environment): Promise<Deps> => {
   const deps = await createAdminDeps(environment, createLogger("admin", environment.config));
-  const installStore = new Installs(createTable(environment.config));
-  return { ...deps, installStore, installs: installsByCustomer(installStore, deps.ctx.licenses) };
+  const table = createTable(environment.config);
+  const installStore = new Installs(table);
+  // The sync reads integrator.io and Stripe through the admin's own clients; its retries and
+  // 429s land in the admin's metrics, flushed after every request.
+  const listings = new Listings({
+    store: new ListingStore(table),
+    sources: { catalog: deps.ctx.catalog, stripe: deps.ctx.stripe.stripe, integrator: deps.ctx.integrator },
+    logger: deps.logger,
+  });
+  return { ...deps, installStore, installs: installsByCustomer(installStore, deps.ctx.licenses), listings };
 };
 
 /**
@@ -35,6 +49,7 @@ export const makeHandler = (deps: Deps) => {
       ...(deps.installStore
         ? installRoutes({ installs: deps.installStore, catalog: deps.ctx.catalog, cursors: deps.cursors })
         : {}),
+      ...(deps.listings ? listingsRoutes(deps.listings) : {}),
     },
     { logger: deps.logger, tokens: { admin: deps.adminToken } },
   );

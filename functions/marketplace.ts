@@ -5,11 +5,7 @@ import { createMarketplaceContext, type MarketplaceContext } from "#lib/marketpl
 import { createLogger } from "#lib/observability/logger.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
-export type Deps = MarketplaceContext & {
-  adminToken: string | undefined;
-  corsAllowedOrigins: string[];
-  cursors: PageCursors;
-};
+export type Deps = MarketplaceContext & { corsAllowedOrigins: string[]; cursors: PageCursors };
 
 export const createDeps = async (environment: Environment): Promise<Deps> => ({
   ...(await createMarketplaceContext(
@@ -17,19 +13,17 @@ export const createDeps = async (environment: Environment): Promise<Deps> => ({
     "marketplace",
     createLogger("marketplace", environment.config),
   )),
-  adminToken: environment.secrets.ADMIN_TOKEN,
   corsAllowedOrigins: environment.config.corsAllowedOrigins,
   cursors: pageCursorsOf(environment.secrets),
 });
 
 /**
  * Buyers' routes — connector and template listings (cached, ETag), Stripe Checkout for an
- * edition — and the admin's `POST /admin/listings/sync`.
+ * edition. Public only: it holds no admin token (the admin's listings sync is in functions/admin.ts).
  */
 export const makeHandler = (deps: Deps) =>
   httpFunction(marketplaceRouteHandlers(deps), {
     logger: deps.logger,
-    tokens: { admin: deps.adminToken },
     corsAllowedOrigins: deps.corsAllowedOrigins,
   });
 

@@ -243,7 +243,7 @@ export const routes: readonly RouteDefinition[] = [
   route({
     method: "POST",
     path: "/admin/listings/sync",
-    function: "marketplace",
+    function: "admin",
     auth: "admin",
     summary:
       "Refreshes the marketplace listings from integrator.io and Stripe now, and reports what it left out.",

@@ -54,7 +54,6 @@ export function marketplaceRouteHandlers({
       status: 201,
       body: await createCheckoutSession(checkout, body),
     }),
-    "POST /admin/listings/sync": async () => ({ status: 200, body: await listings.sync() }),
   };
   return Object.fromEntries(
     Object.entries(handlers).map(([key, handle]) => [key, withMarketplaceErrors(handle)]),
