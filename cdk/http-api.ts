@@ -1,6 +1,9 @@
 import { type RemovalPolicy, Validations } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import {
+  type CfnStage,
+  DomainName,
+  EndpointType,
   HttpApi,
   HttpMethod,
   HttpRoute,
@@ -8,14 +11,18 @@ import {
   type HttpStage,
   LogGroupLogDestination,
   PayloadFormatVersion,
+  SecurityPolicy,
 } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { Certificate } from "aws-cdk-lib/aws-certificatemanager";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import type { FunctionName } from "../lib/functions.ts";
 import type { AuthKind } from "../lib/http/types.ts";
 import { methodsOf, type RouteDefinition } from "../lib/routes.ts";
 import { pascal } from "./bundling.ts";
+import { type RouteThrottles, routeSettings } from "./throttles.ts";
 
 export interface ProductHttpApiProps {
   routes: readonly RouteDefinition[];
@@ -23,7 +30,15 @@ export interface ProductHttpApiProps {
   functions: ReadonlyMap<string, IFunction>;
   /** The function answering `$default` (unknown path → 404, wrong method → 405, CORS preflights). */
   defaultFunction: string;
-  throttle: { rateLimit: number; burstLimit: number };
+  /** The function serving integrator.io's stack (its routes get the `stack` budget). */
+  stackFunction: FunctionName;
+  /** Per route class; `default` is the stage's and `$default`'s. */
+  throttles: RouteThrottles;
+  /**
+   * Behind the edge (cdk/edge.ts): the API answers only on this custom domain, with its regional
+   * ACM certificate, and its execute-api endpoint is off, so nothing reaches it around CloudFront's WAF.
+   */
+  originDomain?: OriginDomain;
   logRetention: RetentionDays;
   logRemovalPolicy: RemovalPolicy;
 }
@@ -59,14 +74,21 @@ const ACCESS_LOG_FORMAT = `{${[
   `"userAgent":"$context.identity.userAgent"`,
 ].join(",")}}`;
 
+export interface OriginDomain {
+  name: string;
+  certificateArn: string;
+}
+
 /**
  * The HTTP API: one route per entry of lib/routes.ts, each to its function (payload v2), plus
- * `$default`; one auto-deployed `$default` stage with throttling and JSON access logs.
+ * `$default`; one auto-deployed `$default` stage with a throttle per route class and JSON access logs.
  */
 export class ProductHttpApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly accessLogs: LogGroup;
+  /** The custom domain CloudFront reaches the API on, when there is an edge. */
+  readonly originDomain: DomainName | undefined;
 
   constructor(scope: Construct, id: string, props: ProductHttpApiProps) {
     super(scope, id);
@@ -77,11 +99,25 @@ export class ProductHttpApi extends Construct {
     this.api = new HttpApi(this, "Api", {
       description: "integrator-licensing: Stripe webhooks, integrator.io stack, marketplace, admin",
       createDefaultStage: false,
+      disableExecuteApiEndpoint: props.originDomain !== undefined,
     });
+    this.originDomain =
+      props.originDomain &&
+      new DomainName(this, "OriginDomain", {
+        domainName: props.originDomain.name,
+        certificate: Certificate.fromCertificateArn(
+          this,
+          "OriginCertificate",
+          props.originDomain.certificateArn,
+        ),
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: SecurityPolicy.TLS_1_2,
+      });
     this.stage = this.api.addStage("DefaultStage", {
       stageName: "$default",
       autoDeploy: true,
-      throttle: props.throttle,
+      throttle: props.throttles.default,
+      ...(this.originDomain ? { domainMapping: { domainName: this.originDomain } } : {}),
       accessLogSettings: {
         destination: new LogGroupLogDestination(this.accessLogs),
         format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
@@ -103,6 +139,7 @@ export class ProductHttpApi extends Construct {
       return integration;
     };
 
+    const httpRoutes: HttpRoute[] = [];
     // A GET route's HEAD goes to the same function, which answers it without the body.
     for (const route of props.routes) {
       for (const method of methodsOf(route)) {
@@ -115,8 +152,13 @@ export class ProductHttpApi extends Construct {
           id: "AwsSolutions-APIG4",
           reason: `${method} ${route.path}: ${authReasons[route.auth]}`,
         });
+        httpRoutes.push(httpRoute);
       }
     }
+    const stage = this.stage.node.defaultChild as CfnStage;
+    stage.routeSettings = routeSettings(props.routes, props.throttles, props.stackFunction);
+    // A stage's route settings name routes that must exist already.
+    stage.node.addDependency(...httpRoutes);
     const fallback = new HttpRoute(this, "RouteDefault", {
       httpApi: this.api,
       routeKey: HttpRouteKey.DEFAULT,

@@ -1,7 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import {
+  Annotations,
+  CfnOutput,
+  CfnParameter,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from "aws-cdk-lib";
 import { AttributeType, Billing, TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { EventBus, Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
@@ -18,9 +26,11 @@ import { type RouteDefinition, routeKey, routes as routeTable } from "../lib/rou
 import { tableDefinition } from "../lib/store/table.ts";
 import { type AlarmThresholds, DEFAULT_THRESHOLDS, ProductAlarms } from "./alarms.ts";
 import { BUNDLED_CATALOG_FILE, functionConstructId, LAMBDA_TASK_ROOT, pascal } from "./bundling.ts";
+import { ProductEdge } from "./edge.ts";
 import { ProductHttpApi } from "./http-api.ts";
 import { ProductFunction } from "./product-function.ts";
 import { ProductSecrets, secretNameOf } from "./secrets.ts";
+import { DEFAULT_ROUTE_THROTTLES, type RouteThrottles } from "./throttles.ts";
 
 /** The repository root: entries, the lockfile and a relative catalog path are resolved from here. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -44,10 +54,6 @@ export interface LicensingStackProps extends StackProps {
   stripeLivemode?: boolean;
   /** Stripe API base (default `https://api.stripe.com`). */
   stripeApiUrl?: string;
-  /** Origins checkout success/cancel URLs may point at (`CHECKOUT_ALLOWED_ORIGINS`). */
-  checkoutAllowedOrigins?: string[];
-  /** Origins allowed to call the marketplace routes from a browser (`CORS_ALLOWED_ORIGINS`). */
-  corsAllowedOrigins?: string[];
   /** Share of integrator.io's account rate limit this deployment may use (`INTEGRATOR_RATE_SHARE`, default 1). */
   integratorRateShare?: number;
   logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
@@ -58,8 +64,13 @@ export interface LicensingStackProps extends StackProps {
   /** Alarm notifications go to this address through an SNS topic (default: alarms without actions). */
   alarmEmail?: string;
   alarmThresholds?: Partial<AlarmThresholds>;
-  /** Stage-wide API throttling (default 50 requests/s, bursts of 100). */
-  apiThrottle?: { rateLimit: number; burstLimit: number };
+  /** API throttles per route class, over DEFAULT_ROUTE_THROTTLES (cdk/throttles.ts). */
+  throttles?: Partial<RouteThrottles>;
+  /**
+   * CloudFront and WAF in front of the API (cdk/edge.ts, cdk/edge-waf-stack.ts): the API then
+   * answers only on `originDomain`, through the distribution.
+   */
+  edge?: EdgeSettings;
   /** Most concurrent worker invocations (default 10; the integrator.io bucket is the real limit). */
   workerMaxConcurrency?: number;
   /** How often `schedule` functions run (default 15 minutes). */
@@ -70,6 +81,18 @@ export interface LicensingStackProps extends StackProps {
   functions?: Readonly<Record<string, FunctionDefinition>>;
   routes?: readonly RouteDefinition[];
 }
+
+export interface EdgeSettings {
+  /** The API's custom domain CloudFront calls, e.g. `api-origin.example.com` (a CNAME to `EdgeOriginTarget`). */
+  originDomain: string;
+  /** Its ACM certificate, in the stack's region. */
+  originCertificateArn: string;
+  /** The `WebAclArn` output of the edge's WAF stack (us-east-1). */
+  webAclArn: string;
+}
+
+/** Origins as lib/config.ts reads them: comma-separated `http(s)://host[:port]`, without a path. */
+const ORIGINS_PATTERN = "^https?://[^/\\s,]+(\\s*,\\s*https?://[^/\\s,]+)*$";
 
 const key = (name: string) => ({ name, type: AttributeType.STRING });
 
@@ -84,6 +107,7 @@ export class LicensingStack extends Stack {
   readonly eventBus: EventBus;
   readonly secrets: ProductSecrets;
   readonly httpApi: ProductHttpApi;
+  readonly edge: ProductEdge | undefined;
   readonly functions = new Map<string, ProductFunction>();
   readonly alarms: ProductAlarms;
   readonly invokeUser: User | undefined;
@@ -96,6 +120,7 @@ export class LicensingStack extends Stack {
     const dataRemoval = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const catalogFile = checkedCatalog(props.catalogPath ?? "local/catalog.json");
+    const edge = props.edge && checkedEdge(props.edge);
 
     this.table = new TableV2(this, "Table", {
       partitionKey: key(tableDefinition.partitionKey),
@@ -162,9 +187,23 @@ export class LicensingStack extends Stack {
     };
     if (props.integratorRateShare !== undefined)
       environment.INTEGRATOR_RATE_SHARE = String(props.integratorRateShare);
-    if (props.checkoutAllowedOrigins)
-      environment.CHECKOUT_ALLOWED_ORIGINS = props.checkoutAllowedOrigins.join(",");
-    if (props.corsAllowedOrigins) environment.CORS_ALLOWED_ORIGINS = props.corsAllowedOrigins.join(",");
+    // Parameters without a default: the first deploy names them (later ones keep them), and no
+    // function ever falls back to lib/config.ts's local http://localhost:3000.
+    const origins = (id: string, description: string) =>
+      new CfnParameter(this, id, {
+        type: "String",
+        description,
+        allowedPattern: ORIGINS_PATTERN,
+        constraintDescription: "comma-separated origins like https://shop.example.com (no path)",
+      }).valueAsString;
+    environment.CHECKOUT_ALLOWED_ORIGINS = origins(
+      "CheckoutAllowedOrigins",
+      "Origins checkout success/cancel and billing-portal return URLs may point at (CHECKOUT_ALLOWED_ORIGINS)",
+    );
+    environment.CORS_ALLOWED_ORIGINS = origins(
+      "CorsAllowedOrigins",
+      "Origins allowed to call the marketplace routes from a browser (CORS_ALLOWED_ORIGINS)",
+    );
 
     const resources = {
       table: this.table,
@@ -195,10 +234,16 @@ export class LicensingStack extends Stack {
       routes,
       functions: lambdas,
       defaultFunction: DEFAULT_ROUTE_FUNCTION,
-      throttle: props.apiThrottle ?? { rateLimit: 50, burstLimit: 100 },
+      stackFunction: EXTENSION_FUNCTION,
+      throttles: { ...DEFAULT_ROUTE_THROTTLES, ...props.throttles },
       logRetention,
       logRemovalPolicy: dataRemoval,
+      ...(edge
+        ? { originDomain: { name: edge.originDomain, certificateArn: edge.originCertificateArn } }
+        : {}),
     });
+    this.edge =
+      edge && new ProductEdge(this, "Edge", { originDomain: edge.originDomain, webAclArn: edge.webAclArn });
 
     for (const [name, definition] of Object.entries(functions)) {
       if (definition.trigger !== "schedule") continue;
@@ -267,8 +312,14 @@ export class LicensingStack extends Stack {
       }
     }
 
-    const base = this.httpApi.url;
+    const base = this.edge?.url ?? this.httpApi.url;
     new CfnOutput(this, "ApiUrl", { value: base, description: "Base URL of the HTTP API" });
+    if (this.httpApi.originDomain) {
+      new CfnOutput(this, "EdgeOriginTarget", {
+        value: this.httpApi.originDomain.regionalDomainName,
+        description: `DNS: ${props.edge?.originDomain} CNAME to this (CloudFront's way to the API)`,
+      });
+    }
     if (webhookRoute) {
       new CfnOutput(this, "WebhookUrl", {
         value: `${base}${webhookRoute.path}`,
@@ -291,6 +342,28 @@ export class LicensingStack extends Stack {
     }
     if (this.alarms.topic) new CfnOutput(this, "AlarmTopicArn", { value: this.alarms.topic.topicArn });
   }
+}
+
+/** The edge's settings, checked now: a typo fails the synth, not CloudFront's deploy an hour later. */
+function checkedEdge(edge: EdgeSettings): EdgeSettings {
+  const checks: [keyof EdgeSettings, RegExp, string][] = [
+    ["originDomain", /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/i, "a host name"],
+    [
+      "originCertificateArn",
+      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/,
+      "an ACM certificate ARN",
+    ],
+    [
+      "webAclArn",
+      /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]+\/[\w-]+$/,
+      "a CloudFront (global, us-east-1) web ACL ARN",
+    ],
+  ];
+  for (const [name, pattern, what] of checks) {
+    if (!pattern.test(edge[name]))
+      throw new Error(`edge: ${name} ${JSON.stringify(edge[name])} is not ${what}`);
+  }
+  return edge;
 }
 
 /** The catalog file, resolved and validated now: a bad catalog fails the synth, not a cold start. */

@@ -4,13 +4,13 @@ import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
-import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { SecretSetting } from "../lib/config.ts";
-import type { FunctionDefinition, QueueAccess } from "../lib/functions.ts";
+import type { FunctionDefinition, QueueAccess, TableAccess } from "../lib/functions.ts";
 import { queueDefinition } from "../lib/queue/definition.ts";
 import { tableDefinition } from "../lib/store/table.ts";
 import { lambdaBundling } from "./bundling.ts";
@@ -41,40 +41,18 @@ export interface ProductFunctionProps {
   queueMaxConcurrency: number;
 }
 
-const TABLE_READ = [
-  "dynamodb:GetItem",
-  "dynamodb:BatchGetItem",
-  "dynamodb:Query",
-  "dynamodb:Scan",
-  "dynamodb:ConditionCheckItem",
-  "dynamodb:DescribeTable",
-];
-const TABLE_WRITE = [
-  "dynamodb:PutItem",
-  "dynamodb:UpdateItem",
-  "dynamodb:DeleteItem",
-  "dynamodb:BatchWriteItem",
-];
+/** Table actions that read through the indexes as well. */
+const INDEX_ACTIONS = new Set(["Query", "Scan"]);
+/** Table actions without an item key, which `dynamodb:LeadingKeys` cannot hold to some items. */
+const KEYLESS_ACTIONS = new Set(["Scan", "DescribeTable"]);
 
 const QUEUE_ACTIONS: Record<QueueAccess, string[]> = {
-  send: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-  consume: [
-    "sqs:ReceiveMessage",
-    "sqs:ChangeMessageVisibility",
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:GetQueueUrl",
-  ],
+  send: ["sqs:SendMessage"],
+  consume: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],
   attributes: ["sqs:GetQueueAttributes"],
-  redrive: [
-    "sqs:StartMessageMoveTask",
-    "sqs:ListMessageMoveTasks",
-    "sqs:CancelMessageMoveTask",
-    "sqs:ReceiveMessage",
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-  ],
 };
+/** What Lambda's SQS event source mapping does with the function's role (AWS Lambda docs, "Execution role permissions"). */
+const QUEUE_TRIGGER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
 
 /**
  * One function of the function table: its log group (retention set), its own role with exactly
@@ -108,15 +86,17 @@ export class ProductFunction extends Construct {
     );
 
     const environment: Record<string, string> = { ...props.environment };
-    this.grantTable(access.table, resources.table);
-    // The queue consumer's receive/delete grant comes with its event source mapping.
-    const queueVerbs = (access.queue ?? []).filter(
-      (verb) => !(verb === "consume" && definition.trigger === "queue"),
-    );
-    this.grantQueue(queueVerbs, resources.queue, resources.deadLetterQueue);
-    this.grantQueue(access.dlq ?? [], resources.deadLetterQueue, resources.queue);
+    if (access.table) this.grantTable(props.name, access.table, resources.table);
+    this.grantQueue(access.queue ?? [], resources.queue);
+    this.grantQueue(access.dlq ?? [], resources.deadLetterQueue);
     for (const setting of new Set<SecretSetting>(access.secrets ?? [])) {
-      resources.secrets.secrets[setting].grantRead(this.role);
+      // GetSecretValue alone: lib/secrets.ts never describes a secret (grantRead would add DescribeSecret).
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: ["secretsmanager:GetSecretValue"],
+          resources: [secretPolicyArn(resources.secrets.secrets[setting])],
+        }),
+      );
       environment[`${setting}_SECRET_ID`] = resources.secrets.secretIds[setting];
     }
     if (access.eventBus) {
@@ -146,48 +126,69 @@ export class ProductFunction extends Construct {
     });
 
     if (definition.trigger === "queue") {
-      // The event source mapping grants exactly the consume actions on the queue.
-      this.function.addEventSource(
-        new SqsEventSource(resources.queue, {
-          batchSize: queueDefinition.batchSize,
-          reportBatchItemFailures: true,
-          maxConcurrency: props.queueMaxConcurrency,
-        }),
+      // Not SqsEventSource: its grant (grantConsumeMessages) adds actions the mapping never uses.
+      this.role.addToPolicy(
+        new PolicyStatement({ actions: QUEUE_TRIGGER_ACTIONS, resources: [resources.queue.queueArn] }),
       );
+      // The function, created after its role's policy, comes before the mapping that refers to it.
+      this.function.addEventSourceMapping("Queue", {
+        eventSourceArn: resources.queue.queueArn,
+        batchSize: queueDefinition.batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.queueMaxConcurrency,
+      });
     }
   }
 
-  private grantTable(level: "describe" | "read" | "readwrite" | undefined, table: TableV2): void {
-    if (!level) return;
+  /**
+   * The declared table actions: item actions on the table, Query and Scan on its indexes too
+   * (named, not `index/*`: a new index in lib/store/table.ts is granted by the next synth), held
+   * to the declared partition-key prefixes when there are any.
+   */
+  private grantTable(name: string, access: TableAccess, table: TableV2): void {
+    const { actions, keyPrefixes } = access;
+    const keyless = actions.filter((action) => KEYLESS_ACTIONS.has(action));
+    if (keyPrefixes && keyless.length > 0) {
+      throw new Error(
+        `lib/functions.ts: ${name} declares keyPrefixes with ${keyless.join(", ")}, which no key limits`,
+      );
+    }
+    const conditions = keyPrefixes && {
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": keyPrefixes.map((prefix) => `${prefix}*`) },
+    };
     const indexes = tableDefinition.globalSecondaryIndexes.map(
       (g) => `${table.tableArn}/index/${g.indexName}`,
     );
-    if (level === "describe") {
+    const grant = (granted: readonly string[], resources: string[]) => {
+      if (granted.length === 0) return;
       this.role.addToPolicy(
-        new PolicyStatement({ actions: ["dynamodb:DescribeTable"], resources: [table.tableArn] }),
+        new PolicyStatement({
+          actions: granted.map((action) => `dynamodb:${action}`),
+          resources,
+          ...(conditions ? { conditions } : {}),
+        }),
       );
-      return;
-    }
-    // Named indexes instead of `index/*`: a new index in lib/store/table.ts is granted by the next synth.
-    this.role.addToPolicy(
-      new PolicyStatement({ actions: TABLE_READ, resources: [table.tableArn, ...indexes] }),
+    };
+    grant(
+      actions.filter((action) => !INDEX_ACTIONS.has(action)),
+      [table.tableArn],
     );
-    if (level === "readwrite") {
-      this.role.addToPolicy(new PolicyStatement({ actions: TABLE_WRITE, resources: [table.tableArn] }));
-    }
+    grant(
+      actions.filter((action) => INDEX_ACTIONS.has(action)),
+      [table.tableArn, ...indexes],
+    );
   }
 
-  /** `other` is the queue a redrive moves messages into. */
-  private grantQueue(verbs: QueueAccess[], queue: Queue, other: Queue): void {
+  private grantQueue(verbs: readonly QueueAccess[], queue: Queue): void {
     const actions = new Set(verbs.flatMap((verb) => QUEUE_ACTIONS[verb]));
     if (actions.size > 0)
       this.role.addToPolicy(
         new PolicyStatement({ actions: [...actions].sort(), resources: [queue.queueArn] }),
       );
-    if (verbs.includes("redrive")) {
-      this.role.addToPolicy(
-        new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [other.queueArn] }),
-      );
-    }
   }
+}
+
+/** A secret's ARN for a policy: one imported by name has no full ARN, only its name and `-??????`. */
+function secretPolicyArn(secret: ISecret): string {
+  return secret.secretFullArn ?? `${secret.secretArn}-??????`;
 }

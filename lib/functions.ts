@@ -12,7 +12,7 @@ const definitions = {
     trigger: "http",
     timeoutSeconds: 10,
     memoryMb: 256,
-    access: { table: "describe", queue: ["attributes"] },
+    access: { table: { actions: ["DescribeTable"] }, queue: ["attributes"] },
   },
   fallback: { entry: "functions/fallback.ts", trigger: "http", timeoutSeconds: 5, memoryMb: 256, access: {} },
   "stripe-webhook": {
@@ -21,31 +21,37 @@ const definitions = {
     timeoutSeconds: 10,
     // Memory buys cold-start CPU here (RSS after init is ~70 MB): Stripe waits on this answer.
     memoryMb: 1024,
-    // Verification needs only the webhook secret; the SDK is built with a placeholder key.
-    access: { table: "readwrite", queue: ["send"], secrets: ["STRIPE_WEBHOOK_SECRET"] },
+    // Verification needs only the webhook secret; the SDK is built with a placeholder key. It only
+    // records, reads and moves its inbox item (lib/store/inbox.ts), so only `EVENT#` items.
+    access: {
+      table: { actions: ["GetItem", "PutItem", "UpdateItem"], keyPrefixes: ["EVENT#"] },
+      queue: ["send"],
+      secrets: ["STRIPE_WEBHOOK_SECRET"],
+    },
   },
   "provision-worker": {
     entry: "functions/provision-worker.ts",
     trigger: "queue",
     timeoutSeconds: 60,
     memoryMb: 512,
-    // readwrite also covers the distributed integrator.io token bucket, which lives in the table.
+    // Its queue grant comes with the trigger; GetItem and UpdateItem also serve the distributed
+    // integrator.io token bucket, which lives in the table (every INTEGRATOR_TOKEN holder needs them).
     access: {
-      table: "readwrite",
-      queue: ["consume"],
+      table: { actions: ["GetItem", "PutItem", "UpdateItem", "Query"] },
       secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"],
       eventBus: true,
     },
   },
-  // Listings and checkout; a first request on an empty cache (and the admin sync) fills it inline.
+  // Listings and checkout, public only (no admin token); a first request on an empty cache fills it inline.
   marketplace: {
     entry: "functions/marketplace.ts",
     trigger: "http",
     timeoutSeconds: 29,
     memoryMb: 512,
+    // BatchWriteItem: an inline fill writes a listing generation; DeleteItem: a trial claim let go.
     access: {
-      table: "readwrite",
-      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN", "ADMIN_TOKEN", "CURSOR_SIGNING_KEY"],
+      table: { actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"] },
+      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN", "CURSOR_SIGNING_KEY"],
     },
   },
   // Refreshes the stored listings from integrator.io and Stripe (local scheduler / EventBridge).
@@ -54,7 +60,10 @@ const definitions = {
     trigger: "schedule",
     timeoutSeconds: 120,
     memoryMb: 256,
-    access: { table: "readwrite", secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"] },
+    access: {
+      table: { actions: ["GetItem", "PutItem", "UpdateItem", "Query", "BatchWriteItem"] },
+      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"],
+    },
   },
   // The OpenAPI document, generated from the route table once per cold start.
   openapi: { entry: "functions/openapi.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 256, access: {} },
@@ -65,7 +74,11 @@ const definitions = {
     trigger: "http",
     timeoutSeconds: 30,
     memoryMb: 512,
-    access: { table: "readwrite", secrets: ["INTEGRATOR_SYSTEM_TOKEN", "INTEGRATOR_TOKEN"], eventBus: true },
+    access: {
+      table: { actions: ["GetItem", "UpdateItem", "Query"] },
+      secrets: ["INTEGRATOR_SYSTEM_TOKEN", "INTEGRATOR_TOKEN"],
+      eventBus: true,
+    },
   },
   // The admin API (bearer ADMIN_TOKEN, lib/admin). It starts reconcile runs by putting a
   // `reconcile.requested` event on the bus (RECONCILE_REQUEST, lib/reconcile/request.ts), lists and
@@ -75,8 +88,12 @@ const definitions = {
     trigger: "http",
     timeoutSeconds: 29,
     memoryMb: 512,
+    // Scan: the license list without a state; BatchWriteItem: the listings sync; DeleteItem: a
+    // released lease (lib/store/leases.ts).
     access: {
-      table: "readwrite",
+      table: {
+        actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchWriteItem"],
+      },
       queue: ["send"],
       dlq: ["consume", "attributes"],
       secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN", "ADMIN_TOKEN", "CURSOR_SIGNING_KEY"],
@@ -92,8 +109,20 @@ const definitions = {
     timeoutSeconds: 900,
     memoryMb: 1024,
     busEvents: [RECONCILE_REQUEST],
+    // BatchGetItem: the owners of a connector's licenses; BatchWriteItem: a run's drift items;
+    // DeleteItem: its released lease.
     access: {
-      table: "readwrite",
+      table: {
+        actions: [
+          "GetItem",
+          "PutItem",
+          "UpdateItem",
+          "DeleteItem",
+          "Query",
+          "BatchGetItem",
+          "BatchWriteItem",
+        ],
+      },
       queue: ["send"],
       secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"],
       eventBus: true,
@@ -127,12 +156,9 @@ export interface BusEventPattern {
  * only the matching settings (a secret's `*_SECRET_ID` only where the secret may be read).
  */
 export interface FunctionAccess {
-  /**
-   * The single table: `describe` (DescribeTable only), `read`, or `readwrite`. Any function that
-   * calls integrator.io (holds `INTEGRATOR_TOKEN`) needs `readwrite`: the shared token bucket is in the table.
-   */
-  table?: "describe" | "read" | "readwrite";
-  /** The FIFO event queue. `consume` is implied by the `queue` trigger. */
+  /** The single table: the DynamoDB calls the function's code makes, and on which items. */
+  table?: TableAccess;
+  /** The FIFO event queue. A `queue` trigger brings its own grant (receive, delete, attributes). */
   queue?: QueueAccess[];
   /** The dead-letter queue (inspection and replay). */
   dlq?: QueueAccess[];
@@ -143,7 +169,31 @@ export interface FunctionAccess {
 }
 
 /**
- * `send`: SendMessage; `consume`: receive, delete and change visibility; `attributes`:
- * GetQueueAttributes; `redrive`: start, list and cancel message-move tasks out of the DLQ.
+ * The DynamoDB actions a function calls, by their IAM names (one per SDK command: `GetCommand` and
+ * `GetItemCommand` are `GetItem`). Query and Scan reach the indexes too.
  */
-export type QueueAccess = "send" | "consume" | "attributes" | "redrive";
+export type TableAction =
+  | "DescribeTable"
+  | "GetItem"
+  | "BatchGetItem"
+  | "Query"
+  | "Scan"
+  | "PutItem"
+  | "UpdateItem"
+  | "DeleteItem"
+  | "BatchWriteItem";
+
+export interface TableAccess {
+  actions: readonly TableAction[];
+  /**
+   * Only items whose partition key starts with one of these (IAM `dynamodb:LeadingKeys`); absent:
+   * any item. Calls without a key (Scan, DescribeTable) cannot be held to it, so they may not be declared with it.
+   */
+  keyPrefixes?: readonly string[];
+}
+
+/**
+ * `send`: SendMessage; `consume`: ReceiveMessage, ChangeMessageVisibility and DeleteMessage;
+ * `attributes`: GetQueueAttributes.
+ */
+export type QueueAccess = "send" | "consume" | "attributes";

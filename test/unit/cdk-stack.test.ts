@@ -7,13 +7,15 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_DEFAULTS, loadConfig, SECRET_SETTINGS } from "#lib/config.ts";
-import { type FunctionDefinition, functionTable } from "#lib/functions.ts";
+import { type FunctionDefinition, type FunctionName, functionTable } from "#lib/functions.ts";
 import { METRICS_NAMESPACE } from "#lib/observability/metrics.ts";
 import { queueDefinition } from "#lib/queue/definition.ts";
 import { methodsOf, routes } from "#lib/routes.ts";
 import { tableDefinition } from "#lib/store/table.ts";
+import { declaredActions, QUEUE_VERB_ACTIONS, SDK_COMMAND_ACTIONS } from "#test/helpers/declared-access.ts";
 import { ESM_REQUIRE_BANNER } from "../../cdk/bundling.ts";
 import { LicensingStack } from "../../cdk/licensing-stack.ts";
+import { DEFAULT_ROUTE_THROTTLES, routeClass } from "../../cdk/throttles.ts";
 
 type Resource = {
   Type: string;
@@ -45,10 +47,55 @@ const statementsOf = (roleLogicalId: string) =>
     .filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(`"${roleLogicalId}"`))
     .flatMap(
       ([, p]) =>
-        (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
-          .Statement,
+        (
+          p.Properties.PolicyDocument as {
+            Statement: { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+          }
+        ).Statement,
     )
-    .map((s) => ({ actions: [s.Action].flat(), resource: JSON.stringify(s.Resource) }));
+    .map((s) => ({
+      actions: [s.Action].flat(),
+      resource: JSON.stringify(s.Resource),
+      condition: s.Condition,
+    }));
+/** The bundle a function ships: its `index.mjs` as staged by the synth. */
+const bundleOf = (name: string) => {
+  const fn = resources[functionId(name)] as Resource;
+  return readFileSync(join(outdir, fn.Metadata?.["aws:asset:path"] as string, "index.mjs"), "utf8");
+};
+
+/**
+ * IAM actions a function's bundle could send (the SDK command ships with a module it imports)
+ * that it never does, and why: the bundle-based check below must not read them as calls.
+ */
+const LICENSES_OF_OTHERS =
+  "Licenses (lib/store/licenses.ts) ships whole: only reconcile reads owners in batches and only the admin API scans";
+const shippedNeverCalled: Partial<Record<FunctionName, Record<string, string>>> = {
+  "stripe-webhook": {
+    "dynamodb:Query":
+      "Inbox.list and Inbox.stale are the admin API's and reconcile's; the webhook records, reads and moves one event",
+    "dynamodb:BatchGetItem": LICENSES_OF_OTHERS,
+    "dynamodb:Scan": LICENSES_OF_OTHERS,
+  },
+  "provision-worker": { "dynamodb:BatchGetItem": LICENSES_OF_OTHERS, "dynamodb:Scan": LICENSES_OF_OTHERS },
+  marketplace: { "dynamodb:BatchGetItem": LICENSES_OF_OTHERS, "dynamodb:Scan": LICENSES_OF_OTHERS },
+  "listings-sync": {
+    "dynamodb:BatchGetItem": LICENSES_OF_OTHERS,
+    "dynamodb:Scan": LICENSES_OF_OTHERS,
+    "dynamodb:DeleteItem": "Trial claims ship with the marketplace context; only checkout lets one go",
+  },
+  "integrator-extension": {
+    "dynamodb:BatchGetItem": LICENSES_OF_OTHERS,
+    "dynamodb:Scan": LICENSES_OF_OTHERS,
+    "dynamodb:PutItem":
+      "The stack writes installs and bindings by conditional UpdateItem; its domain events go to the bus (only the local stack records them with a put)",
+  },
+  admin: {
+    "dynamodb:BatchGetItem":
+      "Licenses.owners is a reconcile run's: in AWS the admin API only starts runs, through the bus",
+  },
+  reconcile: { "dynamodb:Scan": "Licenses.list is the admin API's license list without a state" },
+};
 
 describe("LicensingStack", () => {
   beforeAll(() => {
@@ -187,14 +234,40 @@ describe("LicensingStack", () => {
     }
   });
 
-  it("throttles the stage and writes JSON access logs without headers", () => {
-    const [, stage] = ofType("AWS::ApiGatewayV2::Stage")[0] as [string, Resource];
+  it("throttles each route by who calls it, and writes JSON access logs without headers", () => {
+    const [stageId, stage] = ofType("AWS::ApiGatewayV2::Stage")[0] as [string, Resource];
     expect(stage.Properties).toMatchObject({
       StageName: "$default",
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: DEFAULT_ROUTE_THROTTLES.default.rateLimit,
+        ThrottlingBurstLimit: DEFAULT_ROUTE_THROTTLES.default.burstLimit,
+      },
       AccessLogSettings: { DestinationArn: { "Fn::GetAtt": [logicalId(stack.httpApi.accessLogs), "Arn"] } },
     });
+    const settings = stage.Properties.RouteSettings as Record<string, Record<string, number>>;
+    const keys = routes.flatMap((r) => methodsOf(r).map((method) => `${method} ${r.path}`));
+    expect(Object.keys(settings).sort()).toEqual([...keys].sort());
+    const budget = (key: string) => settings[key]?.ThrottlingRateLimit ?? 0;
+    // Stripe's deliveries and integrator.io's calls each have their own, larger budget.
+    expect(budget("POST /webhooks/stripe")).toBe(DEFAULT_ROUTE_THROTTLES.webhook.rateLimit);
+    expect(budget("POST /integrator/function")).toBe(DEFAULT_ROUTE_THROTTLES.stack.rateLimit);
+    for (const r of routes) {
+      const throttle = DEFAULT_ROUTE_THROTTLES[routeClass(r, "integrator-extension")];
+      expect(settings[`${r.method} ${r.path}`], `${r.method} ${r.path}`).toEqual({
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+      });
+    }
+    for (const key of ["GET /marketplace/connectors", "POST /checkout/sessions", "GET /admin/licenses"]) {
+      expect(budget(key), key).toBeLessThan(budget("POST /integrator/function"));
+    }
+    expect(budget("POST /checkout/sessions")).toBeLessThan(budget("GET /admin/licenses"));
+    // Route settings name routes, which must exist before the stage.
+    const dependsOn = (template.toJSON().Resources[stageId] as { DependsOn?: string[] }).DependsOn ?? [];
+    expect(dependsOn.filter((id) => resources[id]?.Type === "AWS::ApiGatewayV2::Route")).toHaveLength(
+      keys.length,
+    );
     const format = (stage.Properties.AccessLogSettings as { Format: string }).Format;
     expect(Object.keys(JSON.parse(format.replace("$context.status", "200")))).toEqual(
       expect.arrayContaining(["routeKey", "status"]),
@@ -236,11 +309,12 @@ describe("LicensingStack", () => {
     }
   });
 
-  it("grants each function exactly what its `access` declares, on named resources only", () => {
+  it("grants each function exactly the calls its `access` declares, on named resources only", () => {
     const table = `"${logicalId(stack.table)}"`;
     const queue = `"${logicalId(stack.queue)}"`;
     const dlq = `"${logicalId(stack.deadLetterQueue)}"`;
     const bus = `"${logicalId(stack.eventBus)}"`;
+    const queueTrigger = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"];
     for (const [name, definition] of functions) {
       const access = definition.access ?? {};
       const product = stack.functions.get(name);
@@ -248,41 +322,103 @@ describe("LicensingStack", () => {
       expect(role.Properties.ManagedPolicyArns, `${name} uses a managed policy`).toBeUndefined();
       const statements = statementsOf(logicalId(product?.role as IConstruct));
       const on = (ref: string) => statements.filter((s) => s.resource.includes(ref));
-      const actionsOn = (ref: string) => new Set(on(ref).flatMap((s) => s.actions));
+      const actionsOn = (ref: string) => [...new Set(on(ref).flatMap((s) => s.actions))].sort();
 
       for (const s of statements) expect(s.resource, `${name}: ${s.actions}`).not.toMatch(/"\*"|:\*"|\/\*"/);
       // Logs: only its own log group.
+      const logs = `"${logicalId(product?.logGroup as IConstruct)}"`;
+      expect(actionsOn(logs)).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+
+      // The table: exactly the declared actions; the indexes only for Query and Scan.
+      const tableActions = (access.table?.actions ?? []).map((action) => `dynamodb:${action}`).sort();
+      expect(actionsOn(table), name).toEqual(tableActions);
       expect(
-        on(`"${logicalId(product?.logGroup as IConstruct)}"`)
-          .flatMap((s) => s.actions)
+        on("/index/").flatMap((s) => s.actions),
+        name,
+      ).toEqual(tableActions.filter((a) => a === "dynamodb:Query" || a === "dynamodb:Scan"));
+      const prefixes = access.table?.keyPrefixes;
+      for (const statement of on(table)) {
+        expect(statement.condition, name).toEqual(
+          prefixes
+            ? { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes.map((p) => `${p}*`) } }
+            : undefined,
+        );
+      }
+
+      const verbs = (list: readonly (keyof typeof QUEUE_VERB_ACTIONS)[] = []) =>
+        list.flatMap((verb) => QUEUE_VERB_ACTIONS[verb]);
+      expect(actionsOn(queue), name).toEqual(
+        [
+          ...new Set([...verbs(access.queue), ...(definition.trigger === "queue" ? queueTrigger : [])]),
+        ].sort(),
+      );
+      expect(actionsOn(dlq), name).toEqual([...new Set(verbs(access.dlq))].sort());
+      expect(actionsOn(bus), name).toEqual(access.eventBus ? ["events:PutEvents"] : []);
+
+      // Secrets: GetSecretValue (lib/secrets.ts calls nothing else), on the declared ones only.
+      const secretStatements = statements.filter((s) =>
+        s.actions.some((a) => a.startsWith("secretsmanager:")),
+      );
+      for (const s of secretStatements) expect(s.actions, name).toEqual(["secretsmanager:GetSecretValue"]);
+      expect(secretStatements.map((s) => s.resource).sort(), name).toEqual(
+        (access.secrets ?? [])
+          .map((setting) => `{"Ref":"${logicalId(stack.secrets.secrets[setting])}"}`)
           .sort(),
-      ).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+      );
 
-      const tableActions = actionsOn(table);
-      expect(tableActions.has("dynamodb:DescribeTable"), name).toBe(access.table !== undefined);
-      expect(tableActions.has("dynamodb:Query"), name).toBe(
-        access.table === "read" || access.table === "readwrite",
+      // Nothing else anywhere.
+      expect(statements.length, name).toBe(
+        on(logs).length +
+          on(table).length +
+          on(queue).length +
+          on(dlq).length +
+          on(bus).length +
+          secretStatements.length,
       );
-      expect(tableActions.has("dynamodb:PutItem"), name).toBe(access.table === "readwrite");
+    }
+  });
 
-      const queueActions = actionsOn(queue);
-      expect(queueActions.has("sqs:SendMessage"), name).toBe(access.queue?.includes("send") ?? false);
-      expect(queueActions.has("sqs:DeleteMessage"), name).toBe(
-        definition.trigger === "queue" || (access.queue?.includes("consume") ?? false),
+  it("grants no call a function's code cannot make; what its bundle could send but never does is explained", () => {
+    for (const [name, definition] of functions) {
+      const shipped = new Set<string>();
+      for (const [, command] of bundleOf(name).matchAll(/\b([A-Z][A-Za-z]*Command)\b/g)) {
+        const action = SDK_COMMAND_ACTIONS[command as string];
+        expect(action, `${name} ships ${command}: add its IAM action to SDK_COMMAND_ACTIONS`).toBeDefined();
+        if (action && !action.startsWith("secretsmanager:")) shipped.add(action);
+      }
+      const declared = declaredActions(definition.access);
+      for (const action of declared)
+        expect(shipped, `${name} is granted ${action}, which its code never sends`).toContain(action);
+      const explained = shippedNeverCalled[name as FunctionName] ?? {};
+      const undeclared = [...shipped].filter((action) => !declared.has(action));
+      expect(
+        undeclared.filter((action) => !(action in explained)),
+        `${name}: declare in lib/functions.ts, or explain`,
+      ).toEqual([]);
+      expect(Object.keys(explained).sort(), `${name}: explanations of what it no longer ships`).toEqual(
+        undeclared.sort(),
       );
-      expect(queueActions.has("sqs:GetQueueAttributes"), name).toBe(
-        (access.queue?.length ?? 0) > 0 || definition.trigger === "queue",
-      );
-      expect(actionsOn(dlq).size > 0, name).toBe((access.dlq?.length ?? 0) > 0);
-      expect(actionsOn(bus).has("events:PutEvents"), name).toBe(access.eventBus === true);
+    }
+  });
 
-      const secretRefs = statements
-        .filter((s) => s.actions.includes("secretsmanager:GetSecretValue"))
-        .map((s) => s.resource);
-      const expectedSecrets = (access.secrets ?? []).map(
-        (setting) => `{"Ref":"${logicalId(stack.secrets.secrets[setting])}"}`,
-      );
-      expect(secretRefs.sort(), name).toEqual(expectedSecrets.sort());
+  it("gives a route's credential only to the functions that serve routes of its kind", () => {
+    const credentials = {
+      admin: "ADMIN_TOKEN",
+      system: "INTEGRATOR_SYSTEM_TOKEN",
+      stripe: "STRIPE_WEBHOOK_SECRET",
+    } as const;
+    for (const [kind, secret] of Object.entries(credentials)) {
+      const serving = new Set(routes.filter((r) => r.auth === kind).map((r) => r.function));
+      const holding = functions.filter(([, f]) => f.access?.secrets?.includes(secret)).map(([n]) => n);
+      expect(holding.sort(), secret).toEqual([...serving].sort());
+      // ...and those functions serve nothing anyone may call without it, but health checks.
+      for (const fn of serving) {
+        const open = routes.filter((r) => r.function === fn && r.auth !== kind && !/health/i.test(r.path));
+        expect(
+          open.map((r) => `${r.method} ${r.path}`),
+          `${fn} holds ${secret}`,
+        ).toEqual([]);
+      }
     }
   });
 
@@ -316,13 +452,36 @@ describe("LicensingStack", () => {
     }
   });
 
+  it("takes the allowed origins as parameters without a default; nothing in the template defaults to localhost", () => {
+    const parameters = template.toJSON().Parameters as Record<string, Record<string, string>>;
+    for (const [id, setting] of [
+      ["CheckoutAllowedOrigins", "CHECKOUT_ALLOWED_ORIGINS"],
+      ["CorsAllowedOrigins", "CORS_ALLOWED_ORIGINS"],
+    ] as const) {
+      expect(parameters[id], id).toMatchObject({ Type: "String" });
+      expect(parameters[id], id).not.toHaveProperty("Default");
+      const pattern = new RegExp(parameters[id]?.AllowedPattern ?? "");
+      for (const good of ["https://shop.example.com", "https://a.example.com, https://b.example.com:8443"])
+        expect(pattern.test(good), good).toBe(true);
+      for (const bad of ["", "shop.example.com", "https://shop.example.com/path", "ftp://shop.example.com"])
+        expect(pattern.test(bad), bad).toBe(false);
+      for (const [name] of functions) expect(environmentOf(name)[setting], name).toEqual({ Ref: id });
+    }
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/localhost|127\.0\.0\.1/);
+  });
+
   it("gives every function an environment lib/config.ts accepts in Lambda", () => {
     for (const [name, definition] of functions) {
       const variables = environmentOf(name);
+      // What deploy resolves: the origin parameters to origins, other references to some name.
       const env = Object.fromEntries(
         Object.entries(variables).map(([k, v]) => [
           k,
-          typeof v === "string" ? v : `resolved-at-deploy-${k.toLowerCase()}`,
+          typeof v === "string"
+            ? v
+            : k.endsWith("_ALLOWED_ORIGINS")
+              ? "https://shop.example.com"
+              : `resolved-at-deploy-${k.toLowerCase()}`,
         ]),
       );
       const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: name, AWS_REGION: "eu-west-1" });
@@ -336,6 +495,7 @@ describe("LicensingStack", () => {
         [...(definition.access?.secrets ?? [])].sort(),
       );
       expect(config.eventBusName !== "", name).toBe(definition.access?.eventBus === true);
+      expect(config.checkoutAllowedOrigins, name).toEqual(["https://shop.example.com"]);
     }
   });
 
@@ -457,7 +617,7 @@ describe("LicensingStack with the vendor's existing secrets, as a throwaway stac
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            Action: "secretsmanager:GetSecretValue",
             Resource: { "Fn::Join": ["", Match.arrayWith([":secret:vendor/integrator_token-??????"])] },
           }),
         ]),
