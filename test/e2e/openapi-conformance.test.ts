@@ -59,7 +59,8 @@ function signed(event: object): Pick<RawRequest, "headers" | "body"> {
   return { headers: { ...JSON_TYPE, "stripe-signature": signature }, body: payload };
 }
 
-type Sample = Omit<RawRequest, "method"> & { what: string };
+/** A request to send; `status`, when given, is the one answer that is right for it. */
+type Sample = Omit<RawRequest, "method"> & { what: string; status?: number };
 
 /**
  * Each route's own requests, good and bad; the shared refusals (credentials, body limit, JSON,
@@ -73,8 +74,8 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
       path: "/webhooks/stripe",
       ...signed(otherEvent(ids.ignoredEventId)),
     },
-    { what: "no signature", path: "/webhooks/stripe", ...json(otherEvent()) },
-    { what: "signed, not an event", path: "/webhooks/stripe", ...signed({ hello: "world" }) },
+    { what: "no signature", path: "/webhooks/stripe", ...json(otherEvent()), status: 400 },
+    { what: "signed, not an event", path: "/webhooks/stripe", ...signed({ hello: "world" }), status: 400 },
   ],
   "GET /health": () => [{ what: "health", path: "/health" }],
   "GET /marketplace/connectors": () => [
@@ -88,7 +89,7 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
       path: `/marketplace/connectors/${CONNECTOR.key}`,
       headers: { "if-none-match": "*" },
     },
-    { what: "an unlisted key", path: "/marketplace/connectors/nothing-here" },
+    { what: "an unlisted key", path: "/marketplace/connectors/nothing-here", status: 404 },
   ],
   "GET /marketplace/templates": () => [
     { what: "the first page", path: "/marketplace/templates" },
@@ -97,7 +98,7 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
   ],
   "GET /marketplace/templates/{id}": () => [
     { what: "a published template", path: `/marketplace/templates/${ids.templateId}` },
-    { what: "an unknown id", path: "/marketplace/templates/tpl_nothing" },
+    { what: "an unknown id", path: "/marketplace/templates/tpl_nothing", status: 404 },
   ],
   "POST /checkout/sessions": () => [
     {
@@ -113,6 +114,7 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
     },
     {
       what: "an unknown edition and a foreign redirect",
+      status: 400,
       path: "/checkout/sessions",
       ...json({
         connector: CONNECTOR.key,
@@ -124,9 +126,9 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
     },
   ],
   "POST /admin/listings/sync": () => [
-    { what: "no body", path: "/admin/listings/sync" },
-    { what: "an empty object", path: "/admin/listings/sync", ...json({}) },
-    { what: "options it does not take", path: "/admin/listings/sync", ...json({ force: true }) },
+    { what: "no body", path: "/admin/listings/sync", status: 200 },
+    { what: "an empty object", path: "/admin/listings/sync", ...json({}), status: 200 },
+    { what: "options it does not take", path: "/admin/listings/sync", ...json({ force: true }), status: 400 },
   ],
   "GET /openapi.json": () => [
     { what: "the document", path: "/openapi.json" },
@@ -135,6 +137,7 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
   "POST /integrator/function": () => [
     {
       what: "a hook",
+      status: 200,
       path: "/integrator/function",
       ...json({
         _connectorId: CONNECTOR.id,
@@ -145,15 +148,16 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
     },
     {
       what: "an unknown function",
+      status: 422,
       path: "/integrator/function",
       ...json({ _connectorId: CONNECTOR.id, function: "nothing", options: {} }),
     },
-    { what: "no envelope", path: "/integrator/function", ...json({}) },
+    { what: "no envelope", path: "/integrator/function", ...json({}), status: 422 },
   ],
   "GET /integrator/healthCheck": () => [{ what: "health", path: "/integrator/healthCheck" }],
   "GET /admin/customers/{customerId}": () => [
     { what: "a customer", path: `/admin/customers/${ids.customerId}` },
-    { what: "an unknown customer", path: "/admin/customers/cus_nobody" },
+    { what: "an unknown customer", path: "/admin/customers/cus_nobody", status: 404 },
   ],
   "GET /admin/licenses": () => [
     { what: "every license", path: "/admin/licenses" },
@@ -161,7 +165,7 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
       what: "active ones, one a page",
       path: `/admin/licenses?state=active&limit=1&connector=${CONNECTOR.key}`,
     },
-    { what: "an unknown connector", path: "/admin/licenses?connector=nothing-here" },
+    { what: "an unknown connector", path: "/admin/licenses?connector=nothing-here", status: 400 },
   ],
   "POST /admin/customers/{customerId}/licenses/{connector}/transfer": () => [
     {
@@ -176,6 +180,7 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
     },
     {
       what: "no email",
+      status: 400,
       path: `/admin/customers/${ids.customerId}/licenses/${CONNECTOR.key}/transfer`,
       ...json({}),
     },
@@ -186,12 +191,18 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
   ],
   "POST /admin/events/{eventId}/replay": () => [
     { what: "a processed event", path: `/admin/events/${ids.processedEventId}/replay` },
-    { what: "an ignored event", path: `/admin/events/${ids.ignoredEventId}/replay`, ...json({}) },
-    { what: "an unknown event", path: "/admin/events/evt_nothing/replay" },
+    {
+      what: "an ignored event",
+      path: `/admin/events/${ids.ignoredEventId}/replay`,
+      ...json({}),
+      status: 409,
+    },
+    { what: "an unknown event", path: "/admin/events/evt_nothing/replay", status: 404 },
     {
       what: "options it does not take",
       path: `/admin/events/${ids.processedEventId}/replay`,
       ...json({ all: true }),
+      status: 400,
     },
   ],
   "GET /admin/dlq": () => [
@@ -199,12 +210,12 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
     { what: "a few", path: "/admin/dlq?limit=5" },
   ],
   "POST /admin/dlq/redrive": () => [
-    { what: "no body", path: "/admin/dlq/redrive" },
-    { what: "options it does not take", path: "/admin/dlq/redrive", ...json({ limit: 1 }) },
+    { what: "no body", path: "/admin/dlq/redrive", status: 202 },
+    { what: "options it does not take", path: "/admin/dlq/redrive", ...json({ limit: 1 }), status: 400 },
   ],
   "POST /admin/reconcile": () => [
-    { what: "a dry run", path: "/admin/reconcile", ...json({ dryRun: true }) },
-    { what: "a typo", path: "/admin/reconcile", ...json({ dryrun: true }) },
+    { what: "a dry run", path: "/admin/reconcile", ...json({ dryRun: true }), status: 202 },
+    { what: "a typo", path: "/admin/reconcile", ...json({ dryrun: true }), status: 400 },
   ],
   "GET /admin/reconcile": () => [
     { what: "the runs", path: "/admin/reconcile" },
@@ -212,7 +223,7 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
   ],
   "GET /admin/reconcile/{runId}": () => [
     { what: "a run", path: `/admin/reconcile/${ids.runId}` },
-    { what: "an unknown run", path: "/admin/reconcile/no-such-run" },
+    { what: "an unknown run", path: "/admin/reconcile/no-such-run", status: 404 },
   ],
   "GET /admin/catalog": () => [{ what: "the catalog", path: "/admin/catalog" }],
   "POST /admin/billing/portal-sessions": () => [
@@ -228,6 +239,7 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
     },
     {
       what: "a foreign return URL",
+      status: 400,
       path: "/admin/billing/portal-sessions",
       ...json({ customerId: ids.customerId, returnUrl: "https://evil.example/account" }),
     },
@@ -235,7 +247,7 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
   "GET /admin/installs": () => [
     { what: "every install", path: "/admin/installs" },
     { what: "one connector, one a page", path: `/admin/installs?connector=${CONNECTOR.key}&limit=1` },
-    { what: "an unknown connector", path: "/admin/installs?connector=nothing-here" },
+    { what: "an unknown connector", path: "/admin/installs?connector=nothing-here", status: 400 },
   ],
 };
 
@@ -250,22 +262,26 @@ function sharedSamples(route: RouteDefinition): Sample[] {
   const path = fillPath(route.path);
   const samples: Sample[] = [];
   if (route.auth === "admin" || route.auth === "system") {
-    samples.push({ what: "no token", path, headers: { authorization: "" } });
-    samples.push({ what: "a wrong token", path, headers: { authorization: "Bearer wrong" } });
+    samples.push({ what: "no token", path, headers: { authorization: "" }, status: 401 });
+    const wrong = route.auth === "admin" ? 403 : 401;
+    samples.push({ what: "a wrong token", path, headers: { authorization: "Bearer wrong" }, status: wrong });
   }
-  samples.push({ what: "a body over the limit", path, ...json({ padding: "x".repeat(route.bodyLimit) }) });
+  const padding = "x".repeat(route.bodyLimit);
+  samples.push({ what: "a body over the limit", path, ...json({ padding }), status: 413 });
   if (takesBody(route) && !route.rawBody) {
-    samples.push({ what: "malformed JSON", path, headers: JSON_TYPE, body: '{"a":' });
-    samples.push({ what: "not JSON", path, headers: { "content-type": "text/plain" }, body: "a=1" });
+    samples.push({ what: "malformed JSON", path, headers: JSON_TYPE, body: '{"a":', status: 400 });
+    const text = { "content-type": "text/plain" };
+    samples.push({ what: "not JSON", path, headers: text, body: "a=1", status: 415 });
   }
   if (!takesBody(route)) samples.push({ what: "a body it ignores", path, headers: JSON_TYPE, body: '{"a":' });
-  for (const key of queryKeys(route)) {
-    const value = key === "limit" ? "0" : "%00";
-    samples.push({ what: `${key}=${value}`, path: `${path}?${key}=${value}` });
+  for (const key of queryKeys(route).filter((name) => name !== "limit"))
+    samples.push({ what: `${key}=%00`, path: `${path}?${key}=%00` });
+  if (queryKeys(route).includes("limit")) {
+    samples.push({ what: "limit=0", path: `${path}?limit=0`, status: 400 });
+    samples.push({ what: "limit=many", path: `${path}?limit=many`, status: 400 });
   }
-  if (queryKeys(route).includes("limit")) samples.push({ what: "limit=many", path: `${path}?limit=many` });
   for (const name of pathParams(route.path))
-    samples.push({ what: `${name} with a NUL`, path: fillPath(route.path, { [name]: "%00" }) });
+    samples.push({ what: `${name} with a NUL`, path: fillPath(route.path, { [name]: "%00" }), status: 400 });
   return samples;
 }
 
@@ -363,7 +379,11 @@ describe("the OpenAPI document against the running API", () => {
           if (method === "HEAD" && sample.body !== undefined) continue;
           const answer = await client.send({ ...sample, method, headers });
           if (own.includes(sample) && method === route.method) statuses.add(answer.status);
-          for (const problem of problemsWith(route, method, answer))
+          const wrongStatus = sample.status !== undefined && answer.status !== sample.status;
+          for (const problem of [
+            ...(wrongStatus ? [`${answer.status}, not ${sample.status}`] : []),
+            ...problemsWith(route, method, answer),
+          ])
             problems.push(`${method} ${sample.path.slice(0, 120)} (${sample.what}): ${problem}`);
         }
       }
