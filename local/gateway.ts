@@ -15,6 +15,23 @@ const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024;
 const TEXT_TYPES = /^(text\/|application\/(json|[\w.+-]+\+json|x-www-form-urlencoded|xml|javascript))/i;
 
 /**
+ * A request target as a URL: a path (`/a//b?q`) taken whole, as API Gateway takes it, or an
+ * absolute URL; undefined for anything else (`*`, `http://[bad`).
+ */
+export function targetUrl(target: string): URL | undefined {
+  try {
+    return target.startsWith("/") ? new URL(`http://localhost${target}`) : new URL(target);
+  } catch {
+    return undefined;
+  }
+}
+
+const badTarget = () =>
+  jsonResult(400, {
+    error: { code: "bad_request", message: "The request target is neither a path nor an absolute URL." },
+  });
+
+/**
  * Turns a Node request into the API Gateway HTTP API (payload v2) event the handler would get in
  * AWS, given the matched route template and its path parameters (`routeKey` "$default" when no
  * route matched).
@@ -30,7 +47,8 @@ export function toApiGatewayEvent(
   matched: { routeKey: string; pathParameters?: Record<string, string> },
   now = new Date(),
 ): HttpEvent {
-  const url = new URL(request.url, "http://localhost");
+  const url = targetUrl(request.url);
+  if (!url) throw new Error(`not a request target: ${request.url}`);
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [name, value] of Object.entries(request.headers)) {
@@ -143,6 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<{ server: S
   const answerUnrouted: AnswerUnrouted = async (method, target) => {
     const fallback = options.handlers.fallback;
     if (!fallback) throw new Error("no handler loaded for function fallback");
+    if (!targetUrl(target)) return badTarget();
     const event = toApiGatewayEvent(
       { method, url: target, headers: {}, body: Buffer.alloc(0) },
       { routeKey: "$default" },
@@ -185,7 +204,12 @@ async function serve(
       );
       return;
     }
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const url = targetUrl(req.url ?? "/");
+    if (!url) {
+      writeResult(res, badTarget());
+      return;
+    }
+    const path = url.pathname;
     const match = matchRoute(req.method ?? "GET", path);
     const functionName = match.kind === "found" ? match.route.function : "fallback";
     const key = match.kind === "found" ? match.routeKey : "$default";

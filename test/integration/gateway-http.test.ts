@@ -148,6 +148,18 @@ describe("requests Node refuses before any handler", () => {
     }
   });
 
+  it("400 in the API's format for a target that is neither a path nor a URL; a path is taken whole", async () => {
+    for (const method of ["GET", "FOO"]) {
+      const answer = await sendRaw(`${method} http://[bad HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(answer.status, method).toBe(400);
+      expect(JSON.parse(answer.body), method).toEqual(apiError("bad_request"));
+    }
+    const doubled = await client.send({ method: "GET", path: "//openapi.json" });
+    expect(doubled.status).toBe(404);
+    const absolute = await client.send({ method: "GET", path: "http://localhost/openapi.json" });
+    expect(absolute.status).toBe(200);
+  });
+
   it("417 in the API's format for an Expect it cannot meet", async () => {
     const answer = await client.send({ method: "GET", path: "/openapi.json", headers: { expect: "teapot" } });
     expect(answer.status).toBe(417);
