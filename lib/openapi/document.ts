@@ -12,7 +12,8 @@ import {
  * The OpenAPI 3.1 document, generated from the route table: paths, parameters, request bodies and
  * responses come from each route's zod schemas through `z.toJSONSchema` (JSON Schema 2020-12, the
  * dialect of OpenAPI 3.1), so the document cannot drift from what the handlers validate. What the
- * shared HTTP stack adds to every route — auth failures, malformed JSON, body limits, 500 — is
+ * shared HTTP stack and API Gateway add to every route — auth failures, malformed JSON, body
+ * limits, throttling, 500 — is
  * derived from the route's auth kind, what it reads and its error format. Every status an operation
  * answers is listed (no `default`); every GET has its HEAD, the same answers without a body.
  */
@@ -56,6 +57,9 @@ const SECURITY_SCHEMES: Record<Exclude<AuthKind, "public">, { name: string; sche
 };
 
 const ERROR_SCHEMAS = { api: "ApiError", integrator: "IntegratorError" } as const;
+/** What API Gateway itself answers (a throttled request, a function that failed outright): `{"message"}`. */
+const GATEWAY_SCHEMA = "GatewayMessage";
+const gatewayMessage = z.object({ message: z.string() });
 
 /** The responses the shared HTTP stack itself may answer on a route (lib/http/http-function.ts). */
 function stackResponses(route: RouteDefinition): Record<number, RouteResponse> {
@@ -88,7 +92,13 @@ function stackResponses(route: RouteDefinition): Record<number, RouteResponse> {
       : `A body over ${route.bodyLimit} bytes (the route ignores a smaller one).`,
   };
   if (jsonBody) out[415] = { description: "Content-Type is not JSON." };
-  out[500] = { description: "Internal error (no internals in the body)." };
+  out[429] = {
+    description: "Over the route's request rate: API Gateway's throttle answers, in its own format.",
+  };
+  out[500] = {
+    description:
+      "Internal error, without internals; in API Gateway's own format when the function failed outright.",
+  };
   return out;
 }
 
@@ -101,6 +111,7 @@ export function openApiDocument(
     schemas: {
       [ERROR_SCHEMAS.api]: toSchema(apiErrorBody, "output", "ApiError", undefined),
       [ERROR_SCHEMAS.integrator]: toSchema(integratorErrorBody, "output", "IntegratorError", undefined),
+      [GATEWAY_SCHEMA]: toSchema(gatewayMessage, "output", GATEWAY_SCHEMA, undefined),
     },
     securitySchemes: {},
   };
@@ -144,8 +155,10 @@ export function openApiDocument(
       ...(schema ? { content: { "application/json": { schema } } } : {}),
       ...headersOf(response, cacheable && (status === "200" || status === "304")),
     });
+    const gateway = { $ref: `#/components/schemas/${GATEWAY_SCHEMA}` };
+    const stackBodies: Record<string, JsonSchema> = { 429: gateway, 500: { anyOf: [errorSchema, gateway] } };
     for (const [status, response] of Object.entries(stackResponses(route)))
-      responses[status] = withSchema(response, status, errorSchema);
+      responses[status] = withSchema(response, status, stackBodies[status] ?? errorSchema);
     for (const [status, response] of Object.entries(route.responses)) {
       const schema = response.schema ? convert(response.schema, "output", `Response${status}`) : undefined;
       responses[status] = withSchema(response, status, schema);

@@ -5,7 +5,7 @@ import { z } from "zod/mini";
 import { makeHandler } from "#functions/openapi.ts";
 import { openApiDocument, operationId } from "#lib/openapi/document.ts";
 import { API_INFO } from "#lib/openapi/info.ts";
-import { methodsOf, type RouteDefinition, routes, takesBody } from "#lib/routes.ts";
+import { methodsOf, type RouteDefinition, routeKey, routes, takesBody } from "#lib/routes.ts";
 import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
 
 type Operation = {
@@ -104,6 +104,21 @@ describe("OpenAPI document", () => {
     expect(JSON.stringify(document.components.schemas.IntegratorError)).not.toMatch(/details|field/);
   });
 
+  it("declares what API Gateway answers on every operation: 429 when throttled, its own 500", () => {
+    const gateway = { $ref: "#/components/schemas/GatewayMessage" };
+    expect(document.components.schemas.GatewayMessage).toMatchObject({ required: ["message"] });
+    for (const route of routes) {
+      const op = operation(document, route);
+      const errors = {
+        $ref: `#/components/schemas/${route.errorFormat === "api" ? "ApiError" : "IntegratorError"}`,
+      };
+      expect(op?.responses["429"]?.content?.["application/json"]?.schema, routeKey(route)).toEqual(gateway);
+      expect(op?.responses["500"]?.content?.["application/json"]?.schema, routeKey(route)).toEqual({
+        anyOf: [errors, gateway],
+      });
+    }
+  });
+
   it("types `limit` as an integer from 1 on every list", () => {
     const limits = Object.values(document.paths)
       .flatMap((methods) => Object.values(methods) as Operation[])
@@ -200,12 +215,12 @@ describe("OpenAPI document", () => {
 
     const extension = operation(doc, sample[0] as RouteDefinition);
     expect(extension?.security).toEqual([{ stackSystemToken: [] }]);
-    for (const status of ["400", "401", "413", "415", "500"])
+    for (const status of ["400", "401", "413", "415"])
       expect(ref(extension, status)).toBe("#/components/schemas/IntegratorError");
 
     const admin = operation(doc, sample[1] as RouteDefinition);
     expect(admin?.security).toEqual([{ adminToken: [] }]);
-    for (const status of ["401", "403", "500"])
+    for (const status of ["401", "403"])
       expect(ref(admin, status)).toBe("#/components/schemas/ApiError");
     // Nothing to validate and no body: the shared stack cannot answer 400 here.
     expect(admin?.responses["400"]).toBeUndefined();
