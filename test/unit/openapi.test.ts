@@ -220,8 +220,7 @@ describe("OpenAPI document", () => {
 
     const admin = operation(doc, sample[1] as RouteDefinition);
     expect(admin?.security).toEqual([{ adminToken: [] }]);
-    for (const status of ["401", "403"])
-      expect(ref(admin, status)).toBe("#/components/schemas/ApiError");
+    for (const status of ["401", "403"]) expect(ref(admin, status)).toBe("#/components/schemas/ApiError");
     // Nothing to validate and no body: the shared stack cannot answer 400 here.
     expect(admin?.responses["400"]).toBeUndefined();
     expect(admin?.parameters).toEqual([
