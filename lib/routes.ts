@@ -328,7 +328,9 @@ function adminRoutes(): RouteDefinition[] {
     admin({
       method: "GET",
       path: "/admin/licenses",
-      summary: "Stored licenses, filtered by email, connector (catalog key) and state, a page at a time.",
+      summary:
+        "Stored licenses, filtered by email, connector (catalog key) and state, a page at a time. Without `state` " +
+        "each page is one bounded scan: it may hold fewer than `limit` licenses, even none; follow `nextCursor`.",
       request: { query: licenseListQuery },
       responses: {
         200: { description: "One page; `nextCursor` while more remain.", schema: licenseListResponse },
