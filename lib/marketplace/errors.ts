@@ -1,4 +1,4 @@
-/** Errors of the marketplace; lib/marketplace/routes.ts maps them to HTTP. */
+/** Errors of the marketplace; lib/marketplace/route-handlers.ts maps them to HTTP. */
 
 /** One refused field of a checkout request (the same shape as a schema violation's details). */
 export interface CheckoutProblem {
