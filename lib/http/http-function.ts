@@ -93,7 +93,7 @@ export function httpFunction(
     .onError(async (request) => {
       const route =
         (request.context as Context & { route?: RouteDefinition }).route ?? findRoute(request.event.routeKey);
-      const error = request.error;
+      const error = asHttpError(request.error);
       if (!(error instanceof HttpError) || error.status >= 500) {
         logger.error("request failed", { routeKey: request.event.routeKey, error: describeError(error) });
       } else {
@@ -117,6 +117,18 @@ export function httpFunction(
     const result = await stack(event, context);
     return event.routeKey.startsWith("HEAD ") ? withoutBody(result) : result;
   };
+}
+
+/**
+ * A store's refusal of a cursor position (a signed cursor from before an index changed: the
+ * signature holds, the position no longer reads) is the caller's 400 like any bad cursor.
+ */
+function asHttpError(error: Error | null): Error | null {
+  if (error?.name !== "InvalidCursorError") return error;
+  return new HttpError(400, "invalid_cursor", "cursor is not one this list can read any more", {
+    details: [{ path: "query.cursor", message: "start again without a cursor" }],
+    cause: error,
+  });
 }
 
 export function lowerCaseHeaders(

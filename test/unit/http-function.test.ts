@@ -4,6 +4,7 @@ import { z } from "zod/mini";
 import { HttpError } from "#lib/http/errors.ts";
 import { describeError, httpFunction } from "#lib/http/http-function.ts";
 import type { RouteDefinition } from "#lib/routes.ts";
+import { InvalidCursorError } from "#lib/store/dynamo.ts";
 import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
 
 const base = {
@@ -34,6 +35,7 @@ const testRoutes: RouteDefinition[] = [
     errorFormat: "integrator",
   },
   { ...base, method: "GET", path: "/boom", auth: "public", bodyLimit: 1024, errorFormat: "api" },
+  { ...base, method: "GET", path: "/stale-cursor", auth: "public", bodyLimit: 1024, errorFormat: "api" },
 ];
 
 const calls: unknown[] = [];
@@ -49,6 +51,9 @@ const handler = httpFunction(
     },
     "GET /boom": async () => {
       throw new Error("database password is hunter2");
+    },
+    "GET /stale-cursor": async () => {
+      throw new InvalidCursorError("cursor is not one this API returned");
     },
   },
   {
@@ -185,5 +190,16 @@ describe("describeError", () => {
       message: "out of range",
     });
     expect(describeError("just a string")).toEqual({ name: "Unknown", message: "just a string" });
+  });
+});
+
+describe("a cursor the store cannot read", () => {
+  it("is the caller's 400 invalid_cursor, never a 500", async () => {
+    const result = (await handler(httpEvent("GET /stale-cursor"), lambdaContext)) as {
+      statusCode: number;
+      body: string;
+    };
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body).error.code).toBe("invalid_cursor");
   });
 });
