@@ -20,3 +20,13 @@ export const isIdentifier = (value: unknown): value is string =>
 
 /** The identifier check as a schema, for route parameters, queries and bodies. */
 export const identifier = z.string().check(z.regex(IDENTIFIER, IDENTIFIER_RULE));
+
+/** Stripe's event types: dotted lowercase words (`customer.subscription.updated`), at most 128 characters. */
+const EVENT_TYPE = new RegExp(`^(?=.{1,${MAX_IDENTIFIER_LENGTH}}$)[a-z0-9_]+(?:\\.[a-z0-9_]+)*$`);
+
+/** True when `value` reads as a Stripe event type. */
+export const isEventType = (value: unknown): value is string =>
+  typeof value === "string" && EVENT_TYPE.test(value);
+
+/** The event type check as a schema (the admin event list's `type` filter). */
+export const eventType = z.string().check(z.regex(EVENT_TYPE, "must be a Stripe event type"));

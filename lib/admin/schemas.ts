@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { pageLimitParam } from "../http/page-limit-param.ts";
-import { identifier } from "../identifiers.ts";
+import { pageCursorParam, pageLimitParam } from "../http/page-limit-param.ts";
+import { eventType, identifier } from "../identifiers.ts";
 import { DRIFT_COUNT_KEYS, DRIFT_KINDS, type DriftCountKey } from "../reconcile/drift-kinds.ts";
 
 /**
@@ -16,7 +16,7 @@ const connectorKey = identifier.check(
 const isoDateTime = z.string();
 /** An email as SMTP allows it (RFC 5321: at most 254 characters); longer ones would not fit a DynamoDB key. */
 const email = z.email("must be an email address").check(z.maxLength(254));
-const cursor = z.optional(z.string().check(z.minLength(1), z.maxLength(2048)));
+const cursor = pageCursorParam;
 const limit = pageLimitParam(100);
 const json = z.record(z.string(), z.unknown());
 
@@ -108,7 +108,7 @@ export const licenseListResponse = z.object({
 // GET /admin/events, POST /admin/events/{eventId}/replay
 export const eventListQuery = z.object({
   status: z.optional(z.enum(INBOX_STATUSES)),
-  type: z.optional(z.string().check(z.regex(/^[a-z_.]+$/, "must be a Stripe event type"))),
+  type: z.optional(eventType),
   cursor,
   limit,
 });

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { pageLimitParam } from "../http/page-limit-param.ts";
+import { pageCursorParam, pageLimitParam } from "../http/page-limit-param.ts";
 import { identifier } from "../identifiers.ts";
 
 /** An install record as the admin API answers it (see `InstallRecord`). */
@@ -25,7 +25,7 @@ export const installsQuery = z.object({
   connector: z.optional(identifier),
   // At most an SMTP address's 254 characters: it becomes part of a DynamoDB key.
   email: z.optional(z.string().check(z.minLength(3), z.maxLength(254))),
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  cursor: pageCursorParam,
   limit: pageLimitParam(100),
 });
 

@@ -12,3 +12,14 @@ export function pageLimitParam(max: number) {
       .check(z.int(rule), z.minimum(1, rule), z.maximum(max, rule), z.describe(`Page size, 1 to ${max}.`)),
   );
 }
+
+/** `?cursor=` of every list: the previous page's `nextCursor`, as given (checked where it is read). */
+export const pageCursorParam = z.optional(
+  z
+    .string("must be the nextCursor of the previous page")
+    .check(
+      z.minLength(1, "must not be empty"),
+      z.maxLength(2048, "must be at most 2048 characters"),
+      z.describe("`nextCursor` of the previous page, as given, with the same filters."),
+    ),
+);

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { pageLimitParam } from "../http/page-limit-param.ts";
+import { pageCursorParam, pageLimitParam } from "../http/page-limit-param.ts";
 import { identifier } from "../identifiers.ts";
 import { ADDON_MAX_QUANTITY_CEILING } from "../licensing/catalog.ts";
 
@@ -91,15 +91,7 @@ export const templateQuery = z.object({
     nonEmpty.check(z.describe("Text searched in name, description and applications (case-insensitive).")),
   ),
   limit: pageLimitParam(MAX_TEMPLATE_PAGE),
-  cursor: z.optional(
-    z
-      .string(required("a cursor"))
-      .check(
-        z.minLength(1, "must not be empty"),
-        z.maxLength(2048, "must be at most 2048 characters"),
-        z.describe("`nextCursor` of the previous page, as given, with the same filters."),
-      ),
-  ),
+  cursor: pageCursorParam,
 });
 export type TemplateQuery = z.infer<typeof templateQuery>;
 

@@ -1,7 +1,7 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type Stripe from "stripe";
 import { HttpError } from "#lib/http/errors.ts";
-import { IDENTIFIER_RULE, isIdentifier } from "#lib/identifiers.ts";
+import { IDENTIFIER_RULE, isEventType, isIdentifier } from "#lib/identifiers.ts";
 import type { ProductMetrics } from "#lib/observability/metrics.ts";
 import { eventCustomerId, eventObjectIds, HANDLED_EVENT_TYPES } from "#lib/provisioning/apply-event.ts";
 import type { Inbox } from "#lib/store/inbox.ts";
@@ -23,10 +23,6 @@ export interface WebhookDeps {
 
 export type Receipt = { eventId: string; outcome: "enqueued" | "duplicate" | "ignored" };
 
-/** Stripe's event types: dotted lowercase words (`customer.subscription.updated`). */
-const EVENT_TYPE = /^[a-z0-9_]+(?:\.[a-z0-9_]+)*$/;
-const MAX_EVENT_TYPE_LENGTH = 128;
-
 /**
  * A signed event whose own id or type no inbox key or queue id can hold is not a Stripe event:
  * 400, nothing recorded (docs/architecture.md §9).
@@ -34,9 +30,7 @@ const MAX_EVENT_TYPE_LENGTH = 128;
 function refuseUnkeyableEvent(event: { id: string; type: string }): void {
   const problems = [
     ...(isIdentifier(event.id) ? [] : [{ path: "id", message: IDENTIFIER_RULE }]),
-    ...(event.type.length <= MAX_EVENT_TYPE_LENGTH && EVENT_TYPE.test(event.type)
-      ? []
-      : [{ path: "type", message: "must be a Stripe event type" }]),
+    ...(isEventType(event.type) ? [] : [{ path: "type", message: "must be a Stripe event type" }]),
   ];
   if (problems.length > 0) {
     const [first] = problems;
