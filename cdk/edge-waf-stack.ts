@@ -10,6 +10,22 @@ export const EDGE_WAF_REGION = "us-east-1";
 /** Requests one address may make in 5 minutes to the routes anyone may call (about 3 a second). */
 export const DEFAULT_RATE_PER_IP_PER_5_MIN = 1000;
 
+/** WAF's bounds on a rate-based rule's limit (requests per evaluation window), inclusive. */
+export const RATE_PER_IP_BOUNDS = { min: 10, max: 2_000_000_000 } as const;
+
+const validRate = (rate: number) =>
+  Number.isInteger(rate) && rate >= RATE_PER_IP_BOUNDS.min && rate <= RATE_PER_IP_BOUNDS.max;
+const rateProblem = (name: string, value: string) =>
+  `${name}: "${value}" is not a whole number of requests per address in 5 minutes from ` +
+  `${RATE_PER_IP_BOUNDS.min} to ${RATE_PER_IP_BOUNDS.max.toLocaleString("en-US")} (WAF's limits), e.g. ${DEFAULT_RATE_PER_IP_PER_5_MIN}`;
+
+/** The per-address rate from context (e.g. `1000`); anything WAF would refuse at deploy fails the synth. */
+export function parseRatePerIp(name: string, value: string): number {
+  const rate = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!validRate(rate)) throw new Error(rateProblem(name, value));
+  return rate;
+}
+
 export interface EdgeWafStackProps extends StackProps {
   routes: readonly RouteDefinition[];
   ratePerIpPer5Min?: number;
@@ -58,6 +74,8 @@ export class EdgeWafStack extends Stack {
   readonly webAcl: CfnWebACL;
 
   constructor(scope: Construct, id: string, props: EdgeWafStackProps) {
+    const ratePerIp = props.ratePerIpPer5Min ?? DEFAULT_RATE_PER_IP_PER_5_MIN;
+    if (!validRate(ratePerIp)) throw new Error(rateProblem("ratePerIpPer5Min", String(ratePerIp)));
     super(scope, id, { ...props, env: { ...props.env, region: EDGE_WAF_REGION } });
     const webhookPaths = props.routes.filter((r) => r.auth === "stripe").map((r) => r.path);
     // Callers with their own route budget: Stripe (signed) and integrator.io (system token).
@@ -100,7 +118,7 @@ export class EdgeWafStack extends Stack {
           rateBasedStatement: {
             aggregateKeyType: "IP",
             evaluationWindowSec: 300,
-            limit: props.ratePerIpPer5Min ?? DEFAULT_RATE_PER_IP_PER_5_MIN,
+            limit: ratePerIp,
             scopeDownStatement: anyoneMayCall,
           },
         },

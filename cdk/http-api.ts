@@ -36,7 +36,9 @@ export interface ProductHttpApiProps {
   throttles: RouteThrottles;
   /**
    * Behind the edge (cdk/edge.ts): the API answers only on this custom domain, with its regional
-   * ACM certificate, and its execute-api endpoint is off, so nothing reaches it around CloudFront's WAF.
+   * ACM certificate, and its execute-api endpoint is off. The domain is in public DNS, so a caller
+   * who finds it reaches the API around CloudFront's WAF, still under the route throttles and the
+   * handlers' own checks (docs/decisions.md).
    */
   originDomain?: OriginDomain;
   logRetention: RetentionDays;

@@ -68,7 +68,8 @@ export interface LicensingStackProps extends StackProps {
   throttles?: Partial<RouteThrottles>;
   /**
    * CloudFront and WAF in front of the API (cdk/edge.ts, cdk/edge-waf-stack.ts): the API then
-   * answers only on `originDomain`, through the distribution.
+   * answers only on `originDomain`, which the distribution calls (a public name: whoever finds it
+   * skips the WAF, not the route throttles or the handlers' checks).
    */
   edge?: EdgeSettings;
   /** Most concurrent worker invocations (default 10; the integrator.io bucket is the real limit). */

@@ -1,7 +1,7 @@
 import type { App } from "aws-cdk-lib";
 import { Annotations } from "aws-cdk-lib";
 import { routes } from "../lib/routes.ts";
-import { EdgeWafStack } from "./edge-waf-stack.ts";
+import { EdgeWafStack, parseRatePerIp } from "./edge-waf-stack.ts";
 import { type EdgeSettings, LicensingStack, type LicensingStackProps } from "./licensing-stack.ts";
 import { parseThrottle, type RouteThrottles } from "./throttles.ts";
 
@@ -11,8 +11,8 @@ import { parseThrottle, type RouteThrottles } from "./throttles.ts";
  * lambdaStack, retainData, workerMaxConcurrency, existingSecrets (JSON: {"STRIPE_SECRET_KEY":
  * "<name or ARN>", ...}), throttleWebhook, throttleStack, throttleAdmin, throttlePublic and
  * throttleDefault (`<rate>/<burst>`), and the edge: edge=true with edgeOriginDomain,
- * edgeOriginCertificateArn and webAclArn, and edgeRatePerIp. The allowed origins are CloudFormation
- * parameters, not context (README, Deploy).
+ * edgeOriginCertificateArn and webAclArn, and edgeRatePerIp (a whole number, 10 to 2,000,000,000).
+ * The allowed origins are CloudFormation parameters, not context (README, Deploy).
  */
 export function stacksFromContext(app: App): { product: LicensingStack; edgeWaf: EdgeWafStack | undefined } {
   const context = (name: string): string | undefined => {
@@ -32,11 +32,12 @@ export function stacksFromContext(app: App): { product: LicensingStack; edgeWaf:
   }
 
   const edgeOn = flag("edge") === true;
+  const ratePerIp = context("edgeRatePerIp");
   const edgeWaf = edgeOn
     ? new EdgeWafStack(app, `${stackName}-EdgeWaf`, {
         description: "integrator-licensing edge: CloudFront's web ACL (us-east-1)",
         routes,
-        ratePerIpPer5Min: number("edgeRatePerIp"),
+        ratePerIpPer5Min: ratePerIp === undefined ? undefined : parseRatePerIp("edgeRatePerIp", ratePerIp),
       })
     : undefined;
   const edgeSettings = {

@@ -37,17 +37,36 @@ export function routeClass(route: RouteDefinition, stackFunction: FunctionName):
   return "public";
 }
 
-/** The stage's route settings: each route key (a GET's HEAD too) with its class's budget. */
+/**
+ * A GET's HEAD route's budget: a fifth of the GET's (at least 1 request/s and a burst of 1, never
+ * more than the GET's). HEAD runs the whole GET handler, and API Gateway throttles per route key,
+ * so the two cannot share one bucket; a small one of HEAD's own keeps HEAD from doubling what an
+ * expensive GET admits (GET and HEAD together: 1.2 times the GET's budget, from 5/s up).
+ */
+export function headThrottle(get: Throttle): Throttle {
+  return {
+    rateLimit: Math.min(get.rateLimit, Math.max(1, get.rateLimit / 5)),
+    burstLimit: Math.min(get.burstLimit, Math.max(1, Math.ceil(get.burstLimit / 5))),
+  };
+}
+
+/** The stage's route settings: each route key with its class's budget, a GET's HEAD with headThrottle's. */
 export function routeSettings(
   routes: readonly RouteDefinition[],
   throttles: RouteThrottles,
   stackFunction: FunctionName,
 ): Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> {
+  const setting = (throttle: Throttle) => ({
+    ThrottlingRateLimit: throttle.rateLimit,
+    ThrottlingBurstLimit: throttle.burstLimit,
+  });
   return Object.fromEntries(
     routes.flatMap((route) => {
       const throttle = throttles[routeClass(route, stackFunction)];
-      const setting = { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit };
-      return methodsOf(route).map((method) => [`${method} ${route.path}`, setting]);
+      return methodsOf(route).map((method) => [
+        `${method} ${route.path}`,
+        setting(method === "HEAD" ? headThrottle(throttle) : throttle),
+      ]);
     }),
   );
 }

@@ -5,7 +5,11 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { routes } from "#lib/routes.ts";
-import { DEFAULT_RATE_PER_IP_PER_5_MIN, EDGE_WAF_REGION } from "../../cdk/edge-waf-stack.ts";
+import {
+  DEFAULT_RATE_PER_IP_PER_5_MIN,
+  EDGE_WAF_REGION,
+  RATE_PER_IP_BOUNDS,
+} from "../../cdk/edge-waf-stack.ts";
 import { stacksFromContext } from "../../cdk/stacks-from-context.ts";
 import { STRIPE_WEBHOOK_IPS } from "../../cdk/stripe-webhook-ips.ts";
 
@@ -273,5 +277,26 @@ describe("the app's context", () => {
     });
     for (const bad of ["300", "0/10", "fast/600", "300/-1"])
       expect(() => synth({ throttleStack: bad }), bad).toThrow(/throttleStack/);
+  });
+
+  it("limits each address to -c edgeRatePerIp, and refuses a rate WAF would refuse at deploy", () => {
+    const limitOf = (edgeRatePerIp: string) => {
+      const { edgeWaf } = synth({ ...EDGE_CONTEXT, edgeRatePerIp });
+      if (!edgeWaf) throw new Error("edge=true made no WAF stack");
+      const [acl] = Object.values(Template.fromStack(edgeWaf).findResources("AWS::WAFv2::WebACL")) as {
+        Properties: { Rules: Rule[] };
+      }[];
+      return acl?.Properties.Rules.find((r) => r.Name === "RatePerAddress")?.Statement.RateBasedStatement
+        ?.Limit;
+    };
+    expect(limitOf("250")).toBe(250);
+    expect(limitOf(String(RATE_PER_IP_BOUNDS.min))).toBe(10);
+    expect(limitOf(String(RATE_PER_IP_BOUNDS.max))).toBe(2_000_000_000);
+    for (const bad of ["fast", "NaN", "-5", "0", "9", "2000000001", "100.5", "1e3", "10/20"])
+      expect(() => synth({ ...EDGE_CONTEXT, edgeRatePerIp: bad }), bad).toThrow(
+        /edgeRatePerIp: .* whole number .* from 10 to 2,000,000,000/,
+      );
+    // Off the edge the setting is unused, so it cannot fail the synth.
+    expect(synth({ edgeRatePerIp: "fast" }).edgeWaf).toBeUndefined();
   });
 });

@@ -15,7 +15,7 @@ import { tableDefinition } from "#lib/store/table.ts";
 import { declaredActions, QUEUE_VERB_ACTIONS, SDK_COMMAND_ACTIONS } from "#test/helpers/declared-access.ts";
 import { ESM_REQUIRE_BANNER } from "../../cdk/bundling.ts";
 import { LicensingStack } from "../../cdk/licensing-stack.ts";
-import { DEFAULT_ROUTE_THROTTLES, routeClass } from "../../cdk/throttles.ts";
+import { DEFAULT_ROUTE_THROTTLES, headThrottle, routeClass } from "../../cdk/throttles.ts";
 
 type Resource = {
   Type: string;
@@ -258,7 +258,19 @@ describe("LicensingStack", () => {
         ThrottlingRateLimit: throttle.rateLimit,
         ThrottlingBurstLimit: throttle.burstLimit,
       });
+      if (r.method !== "GET") continue;
+      // HEAD runs the whole GET handler in its own bucket (API Gateway throttles per route key):
+      // a fifth of the GET's, at least 1, so HEAD cannot double what the GET admits.
+      const head = settings[`HEAD ${r.path}`];
+      expect(head, `HEAD ${r.path}`).toEqual({
+        ThrottlingRateLimit: Math.max(1, throttle.rateLimit / 5),
+        ThrottlingBurstLimit: Math.max(1, Math.ceil(throttle.burstLimit / 5)),
+      });
+      expect(head?.ThrottlingRateLimit, `HEAD ${r.path}`).toBeLessThan(throttle.rateLimit);
+      expect(head?.ThrottlingBurstLimit, `HEAD ${r.path}`).toBeLessThan(throttle.burstLimit);
     }
+    expect(headThrottle({ rateLimit: 2, burstLimit: 3 })).toEqual({ rateLimit: 1, burstLimit: 1 });
+    expect(headThrottle({ rateLimit: 0.5, burstLimit: 1 })).toEqual({ rateLimit: 0.5, burstLimit: 1 });
     for (const key of ["GET /marketplace/connectors", "POST /checkout/sessions", "GET /admin/licenses"]) {
       expect(budget(key), key).toBeLessThan(budget("POST /integrator/function"));
     }
