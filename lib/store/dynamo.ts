@@ -1,4 +1,6 @@
 import {
+  DeleteCommand,
+  type DeleteCommandInput,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -76,6 +78,23 @@ export class Table {
 
   async put(item: Item, options: Omit<PutCommandInput, "TableName" | "Item"> = {}): Promise<void> {
     await this.client.send(new PutCommand({ TableName: this.name, Item: item, ...options }));
+  }
+
+  /**
+   * Deletes the item at `key` — with a `ConditionExpression`, only while it holds. False when
+   * DynamoDB refused it because the condition did not hold; any other failure throws.
+   */
+  async delete(
+    key: { pk: string; sk: string },
+    options: Omit<DeleteCommandInput, "TableName" | "Key"> = {},
+  ): Promise<boolean> {
+    try {
+      await this.client.send(new DeleteCommand({ TableName: this.name, Key: key, ...options }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async update(input: Omit<UpdateCommandInput, "TableName">): Promise<Item | undefined> {

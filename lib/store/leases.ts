@@ -1,4 +1,3 @@
-import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { isConditionFailure, type Table } from "./dynamo.ts";
 
 /** Who holds a lease, until when, and what for. */
@@ -70,17 +69,9 @@ export class Leases {
 
   /** Frees the lease, if `holder` still has it (one that lapsed and was taken by another stays taken). */
   async release(name: string, holder: string): Promise<void> {
-    try {
-      await this.table.client.send(
-        new DeleteCommand({
-          TableName: this.table.name,
-          Key: leaseKey(name),
-          ConditionExpression: "holder = :holder",
-          ExpressionAttributeValues: { ":holder": holder },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.table.delete(leaseKey(name), {
+      ConditionExpression: "holder = :holder",
+      ExpressionAttributeValues: { ":holder": holder },
+    });
   }
 }

@@ -65,4 +65,22 @@ describe("Leases", () => {
     await leases.release(name, "crashed");
     expect((await leases.holder(name))?.holder).toBe("next");
   });
+
+  it("Table.delete deletes an item only while its condition holds, and says which", async () => {
+    const table = new Table(
+      createDocumentClient({ dynamodbEndpoint: dynamo.endpoint, awsRegion: "us-east-1" }),
+      tableName,
+    );
+    const key = { pk: `DELETE#${freshName()}`, sk: "ITEM" };
+    await table.put({ ...key, holderName: "a" });
+    const owned = (owner: string) => ({
+      ConditionExpression: "holderName = :owner",
+      ExpressionAttributeValues: { ":owner": owner },
+    });
+    expect(await table.delete(key, owned("b"))).toBe(false);
+    expect(await table.get(key.pk, key.sk)).toMatchObject({ holderName: "a" });
+    expect(await table.delete(key, owned("a"))).toBe(true);
+    expect(await table.get(key.pk, key.sk)).toBeUndefined();
+    expect(await table.delete(key)).toBe(true);
+  });
 });

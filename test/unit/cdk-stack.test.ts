@@ -70,21 +70,30 @@ const bundleOf = (name: string) => {
  */
 const LICENSES_OF_OTHERS =
   "Licenses (lib/store/licenses.ts) ships whole: only reconcile reads owners in batches and only the admin API scans";
+const TABLE_DELETE =
+  "Table.delete ships with the table (lib/store/dynamo.ts): only leases and trial claims delete, in the admin, reconcile and marketplace functions";
 const shippedNeverCalled: Partial<Record<FunctionName, Record<string, string>>> = {
   "stripe-webhook": {
+    "dynamodb:DeleteItem": TABLE_DELETE,
     "dynamodb:Query":
       "Inbox.list and Inbox.stale are the admin API's and reconcile's; the webhook records, reads and moves one event",
     "dynamodb:BatchGetItem": LICENSES_OF_OTHERS,
     "dynamodb:Scan": LICENSES_OF_OTHERS,
   },
-  "provision-worker": { "dynamodb:BatchGetItem": LICENSES_OF_OTHERS, "dynamodb:Scan": LICENSES_OF_OTHERS },
+  "provision-worker": {
+    "dynamodb:BatchGetItem": LICENSES_OF_OTHERS,
+    "dynamodb:Scan": LICENSES_OF_OTHERS,
+    "dynamodb:DeleteItem": TABLE_DELETE,
+  },
   marketplace: { "dynamodb:BatchGetItem": LICENSES_OF_OTHERS, "dynamodb:Scan": LICENSES_OF_OTHERS },
   "listings-sync": {
     "dynamodb:BatchGetItem": LICENSES_OF_OTHERS,
     "dynamodb:Scan": LICENSES_OF_OTHERS,
-    "dynamodb:DeleteItem": "Trial claims ship with the marketplace context; only checkout lets one go",
+    "dynamodb:DeleteItem":
+      "Trial claims ship with the marketplace context (and Table.delete with the table); only checkout lets one go",
   },
   "integrator-extension": {
+    "dynamodb:DeleteItem": TABLE_DELETE,
     "dynamodb:BatchGetItem": LICENSES_OF_OTHERS,
     "dynamodb:Scan": LICENSES_OF_OTHERS,
     "dynamodb:PutItem":
