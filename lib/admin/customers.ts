@@ -1,5 +1,6 @@
 import { functionTable } from "#lib/functions.ts";
 import { conflict, HttpError, notFound } from "#lib/http/errors.ts";
+import { describeError } from "#lib/http/http-function.ts";
 import { connectorByKey } from "#lib/licensing/catalog.ts";
 import { INTEGRATOR_EMAIL_KEY } from "#lib/licensing/email.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
@@ -109,7 +110,12 @@ export async function transferLicense(
   try {
     return await moveLicense(customerId, connectorKey, to, ctx, cause);
   } finally {
-    await leases.release(lease, cause);
+    // The transfer's own answer (the license, or its 404/409) stands: a lease not freed lapses after TRANSFER_LEASE_MS.
+    await leases
+      .release(lease, cause)
+      .catch((error: unknown) =>
+        ctx.logger.warn("could not free a transfer lease", { lease, error: describeError(error) }),
+      );
   }
 }
 

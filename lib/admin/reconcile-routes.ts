@@ -1,7 +1,7 @@
 import { HttpError, notFound } from "#lib/http/errors.ts";
-import type { RouteHandler } from "#lib/http/http-function.ts";
+import { describeError, type RouteHandler } from "#lib/http/http-function.ts";
 import type { RouteInput } from "#lib/http/types.ts";
-import { effectiveRun, REPAIR_LEASE, startRun } from "#lib/reconcile/run.ts";
+import { effectiveRun, releaseRepairLease, startRun } from "#lib/reconcile/run.ts";
 import type { Lease } from "#lib/store/leases.ts";
 import { DRIFT_COUNT_KEYS } from "#lib/store/reconcile-runs.ts";
 import type { AdminDeps } from "./deps.ts";
@@ -30,8 +30,18 @@ export function reconcileRoutes(deps: AdminDeps): Record<string, RouteHandler> {
       try {
         await deps.launcher.launch(run.runId);
       } catch (error) {
-        await deps.runs.finish(run.runId, "failed", run.counts, 0, "the run could not be started");
-        if (!dryRun) await deps.leases.release(REPAIR_LEASE, run.runId);
+        // The answer is the launch's error; the lease is freed even when the run cannot be marked
+        // failed (it then shows failed once its heartbeat is stale: it was never claimed).
+        try {
+          await deps.runs.finish(run.runId, "failed", run.counts, 0, "the run could not be started");
+        } catch (finishError) {
+          deps.logger.warn("could not mark an unstarted reconcile run failed", {
+            runId: run.runId,
+            error: describeError(finishError),
+          });
+        } finally {
+          if (!dryRun) await releaseRepairLease(deps, run.runId);
+        }
         throw error;
       }
       return {

@@ -2,7 +2,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { functionTable } from "#lib/functions.ts";
 import { describeError } from "#lib/http/http-function.ts";
 import type { ProvisioningContext } from "#lib/provisioning/context.ts";
-import type { Lease, Leases } from "#lib/store/leases.ts";
+import type { Lease, LeaseOutcome, Leases } from "#lib/store/leases.ts";
 import { emptyCounts, newRunId, type ReconcileRun, type ReconcileRuns } from "#lib/store/reconcile-runs.ts";
 import { type CustomerRun, reconcileCustomer } from "./customer.ts";
 import { RunReport } from "./report.ts";
@@ -61,8 +61,21 @@ export async function startRun(
     });
     return { run };
   } catch (error) {
-    if (!options.dryRun) await deps.leases.release(REPAIR_LEASE, runId);
+    // The error to answer is the create's; a lease not freed lapses after REPAIR_LEASE_MS.
+    if (!options.dryRun) await releaseRepairLease(deps, runId);
     throw error;
+  }
+}
+
+/** Frees the repair lease `runId` holds; a failure is logged, never thrown (the lease then lapses after REPAIR_LEASE_MS). */
+export async function releaseRepairLease(
+  deps: Pick<ReconcileDeps, "ctx" | "leases">,
+  runId: string,
+): Promise<void> {
+  try {
+    await deps.leases.release(REPAIR_LEASE, runId);
+  } catch (error) {
+    deps.ctx.logger.warn("could not free the repair lease", { runId, error: describeError(error) });
   }
 }
 
@@ -104,20 +117,25 @@ export async function executeRun(
     return run;
   }
   if (run.dryRun) return carryOut(run, deps, async () => undefined);
-  const lease = await leases.take(REPAIR_LEASE, runId, REPAIR_LEASE_MS, { trigger: run.trigger });
+  // Not freed, it lapses after REPAIR_LEASE_MS: later runs wait that long, nothing breaks.
+  const freeLease = () => releaseRepairLease(deps, runId);
+  let lease: LeaseOutcome;
+  try {
+    lease = await leases.take(REPAIR_LEASE, runId, REPAIR_LEASE_MS, { trigger: run.trigger });
+  } catch (error) {
+    // Claimed, so no retry will carry it out: it fails now, and frees the lease its start took.
+    const { name, message } = describeError(error);
+    ctx.logger.error("reconcile run could not take the repair lease", { error: { name, message } });
+    await freeLease();
+    await runs.finish(runId, "failed", run.counts, 0, `could not take the repair lease: ${name}: ${message}`);
+    return runs.get(runId);
+  }
   if (!lease.taken) {
     const holder = lease.heldBy.holder;
     ctx.logger.warn("another reconcile run holds the repair lease; this one never started", { holder });
     await runs.finish(runId, "failed", run.counts, 0, `run ${holder} was repairing; this one never started`);
     return runs.get(runId);
   }
-  // Not freed, it lapses after REPAIR_LEASE_MS: later runs wait that long, nothing breaks.
-  const freeLease = () =>
-    leases
-      .release(REPAIR_LEASE, runId)
-      .catch((error: unknown) =>
-        ctx.logger.warn("could not free the repair lease", { error: describeError(error) }),
-      );
   return carryOut(run, deps, freeLease);
 }
 
