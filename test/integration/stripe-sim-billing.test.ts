@@ -666,6 +666,39 @@ describe("Checkout", () => {
     expect(expired[0]?.data.previous_attributes).toMatchObject({ status: "incomplete" });
   });
 
+  it("expires a session by itself at its expires_at (the customer's clock): checkout.session.expired, no completion after", async () => {
+    const { clock, customer } = await clockCustomer("expiring@example.com");
+    const expiresAt = T0 + 31 * 60;
+    const created = await session({ customer: customer.id, expires_at: expiresAt });
+    expect(created.expires_at).toBe(expiresAt);
+    await advance(clock, expiresAt - 1);
+    expect((await stripe.checkout.sessions.retrieve(created.id)).status).toBe("open");
+    expect(await eventsSince(customer.id, 1)).toEqual([]);
+
+    await advance(clock, expiresAt);
+    expect(await stripe.checkout.sessions.retrieve(created.id)).toMatchObject({
+      status: "expired",
+      url: null,
+    });
+    const events = await eventsSince(customer.id, 1);
+    expect(types(events)).toEqual(["checkout.session.expired"]);
+    expect(events[0]?.created).toBe(expiresAt);
+    expect(events[0]?.data.object).toMatchObject({ id: created.id, status: "expired" });
+    const completed = await h.control("POST", `/_sim/checkout/sessions/${created.id}/complete`, {});
+    expect(completed.status).toBe(400);
+    expect(JSON.stringify(completed.body)).toContain("already expired");
+    expect(await (await fetch(`${h.sim.url}/checkout/${created.id}`)).text()).toContain("is expired");
+  });
+
+  it("takes expires_at from 30 minutes to 24 hours ahead, as Stripe does", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expect(session({ expires_at: now + 29 * 60 })).rejects.toMatchObject({ param: "expires_at" });
+    await expect(session({ expires_at: now + 24 * 3600 + 60 })).rejects.toMatchObject({
+      param: "expires_at",
+    });
+    expect((await session({ expires_at: now + 31 * 60 })).expires_at).toBe(now + 31 * 60);
+  });
+
   it("serves a Checkout page whose form completes the session and redirects to success_url", async () => {
     const created = await session({ customer_email: "browser@example.com" });
     const page = await fetch(created.url ?? "");

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { StripeSimError } from "./errors.ts";
 import { decodeForm } from "./form.ts";
 import { escapeHtml, readBody, sendText } from "./http-util.ts";
-import { completeCheckout } from "./resources/checkout.ts";
+import { completeCheckout, currentSession } from "./resources/checkout.ts";
 import type { Simulator } from "./simulator.ts";
 
 function page(title: string, body: string): string {
@@ -22,7 +22,7 @@ function money(amount: number, currency: string): string {
 }
 
 function checkoutPage(sim: Simulator, id: string): string {
-  const session = sim.store.checkoutSessions.require(id);
+  const session = currentSession(sim, id);
   if (session.status !== "open") {
     return page("Checkout", `<h1>This Checkout Session is ${escapeHtml(session.status)}.</h1>`);
   }

@@ -8,6 +8,7 @@ import { EventLog } from "./events.ts";
 import { newId } from "./ids.ts";
 import type { WebhookEndpointRecord } from "./model.ts";
 import type { Metadata } from "./params.ts";
+import { expireDueSessions } from "./resources/checkout.ts";
 import { Store } from "./store.ts";
 
 /** How often subscriptions without a test clock are moved along in real time. */
@@ -55,14 +56,17 @@ export class Simulator {
     return this.clockNow(customer?.testClock ?? null);
   }
 
-  /** Moves subscriptions without a test clock through whatever real time has made due. */
+  /** Moves subscriptions and Checkout sessions without a test clock through whatever real time has made due. */
   sweep(): void {
-    runDue(this, this.realNow(), (subscription) => subscription.testClock === null);
+    const now = this.realNow();
+    expireDueSessions(this, null, now);
+    runDue(this, now, (subscription) => subscription.testClock === null);
   }
 
   /** Advances a test clock to `to`, running everything that falls due on the way. */
   advanceClock(clockId: string, to: number): void {
     const clock = this.store.testClocks.require(clockId);
+    expireDueSessions(this, clockId, to);
     runDue(
       this,
       to,

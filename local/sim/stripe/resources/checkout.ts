@@ -212,6 +212,7 @@ export function completeCheckout(
   input: { paymentSucceeds?: boolean; email?: string },
   origin: EventOrigin = AUTOMATIC,
 ): CheckoutSessionRecord {
+  expireIfDue(sim, session);
   if (session.status !== "open") throw invalidRequest(`This Checkout Session is already ${session.status}.`);
   const existing =
     session.customer === null ? undefined : sim.store.customers.require(session.customer, "customer");
@@ -262,16 +263,60 @@ export function completeCheckout(
   return session;
 }
 
+/** Expires an open session and emits `checkout.session.expired` at `created`. */
+function markExpired(
+  sim: Simulator,
+  session: CheckoutSessionRecord,
+  created: number,
+  origin: EventOrigin,
+): void {
+  session.status = "expired";
+  sim.events.emit("checkout.session.expired", renderCheckoutSession(sim.baseUrl, session), {
+    created,
+    origin,
+  });
+}
+
+/**
+ * What Stripe does by itself once a session's `expires_at` has come (at its customer's test clock,
+ * else in real time): an open session expires, `checkout.session.expired` at `expires_at`. Called
+ * by the sweep, by a clock advance, and before anything reads or completes a session, so no answer
+ * shows a session open past its `expires_at`. True when it expired the session.
+ */
+export function expireIfDue(
+  sim: Simulator,
+  session: CheckoutSessionRecord,
+  now: number = sim.customerNow(session.customer),
+): boolean {
+  if (session.status !== "open" || session.expiresAt > now) return false;
+  markExpired(sim, session, session.expiresAt, AUTOMATIC);
+  return true;
+}
+
+/** Expires every open session due by `now` whose customer is on test clock `clockId` (null: no clock, real time). */
+export function expireDueSessions(sim: Simulator, clockId: string | null, now: number): void {
+  for (const session of sim.store.checkoutSessions.values()) {
+    if (session.status !== "open" || session.expiresAt > now) continue;
+    const customer = session.customer === null ? undefined : sim.store.customers.get(session.customer);
+    if ((customer?.testClock ?? null) === clockId) expireIfDue(sim, session, now);
+  }
+}
+
+/** A session as it stands now: expired first if its `expires_at` has come. */
+export function currentSession(sim: Simulator, id: string): CheckoutSessionRecord {
+  const session = sim.store.checkoutSessions.require(id);
+  expireIfDue(sim, session);
+  return session;
+}
+
 function expire(request: ApiRequest): JsonObject {
   const { sim, params, origin } = request;
   params.allowOnly([]);
-  const session = sim.store.checkoutSessions.require(pathParam(request, "id"));
+  const session = currentSession(sim, pathParam(request, "id"));
   if (session.status !== "open")
     throw invalidRequest(`Only open Checkout Sessions can be expired; this one is ${session.status}.`);
-  session.status = "expired";
-  const body = renderCheckoutSession(sim.baseUrl, session);
-  sim.events.emit("checkout.session.expired", body, { created: sim.customerNow(session.customer), origin });
-  return body;
+  markExpired(sim, session, sim.customerNow(session.customer), origin);
+  return renderCheckoutSession(sim.baseUrl, session);
 }
 
 function createPortalSession({ sim, params }: ApiRequest): JsonObject {
@@ -293,10 +338,7 @@ export const checkoutRoutes: ApiRoute[] = [
     method: "GET",
     path: "/v1/checkout/sessions/:id",
     handler: (request) =>
-      renderCheckoutSession(
-        request.sim.baseUrl,
-        request.sim.store.checkoutSessions.require(pathParam(request, "id")),
-      ),
+      renderCheckoutSession(request.sim.baseUrl, currentSession(request.sim, pathParam(request, "id"))),
   },
   { method: "POST", path: "/v1/checkout/sessions/:id/expire", handler: expire },
   { method: "POST", path: "/v1/billing_portal/sessions", handler: createPortalSession },
