@@ -1,3 +1,4 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
 import Stripe from "stripe";
 import {
   type Catalog,
@@ -18,7 +19,7 @@ import type {
   ConnectorListing,
   ListingPrice,
 } from "./schemas.ts";
-import type { SessionStatus, TrialClaims } from "./trial-claims.ts";
+import type { SessionStatus, TrialClaim, TrialClaims } from "./trial-claims.ts";
 
 /** What a valid checkout request buys, checked against the catalog and the redirect allow-list. */
 export interface CheckoutPlan {
@@ -153,14 +154,24 @@ export interface CheckoutDeps {
   trials: TrialClaims;
   stripe: Stripe;
   checkoutAllowedOrigins: readonly string[];
+  logger: Pick<Logger, "warn">;
 }
+
+/**
+ * How long a Checkout session can be paid (its `expires_at`): Stripe's shortest lifetime, 30
+ * minutes, and one more for the time between reading this clock and Stripe creating the session
+ * (the trial claim, the request, an SDK retry) and for clock skew — Stripe refuses an `expires_at`
+ * under 30 minutes from its own now. A trial claim holds no longer than its session (docs/decisions.md).
+ */
+export const CHECKOUT_SESSION_LIFETIME_SECONDS = 31 * 60;
 
 /**
  * Creates the Stripe Checkout session (subscription mode) for a checkout request — its one Stripe
  * call: prices come from the stored listings. The buyer's integrator.io email goes in
  * `client_reference_id`, the session's and the subscription's `metadata.integrator_email` — the
- * worker licenses that email, whatever email the buyer pays with. The catalog's trial is offered
- * once per (email, connector): a checkout whose email already claimed it gets none, and says so.
+ * worker licenses that email, whatever email the buyer pays with. The session expires after
+ * `CHECKOUT_SESSION_LIFETIME_SECONDS`. The catalog's trial is offered once per (email, connector):
+ * a checkout whose email already claimed it gets none, and says so; a claim lapses with its session.
  */
 export async function createCheckoutSession(
   deps: CheckoutDeps,
@@ -174,7 +185,10 @@ export async function createCheckoutSession(
     edition: plan.edition.key,
   };
   const trialDays = plan.connector.trialDays ?? 0;
-  const trial = trialDays > 0 ? await deps.trials.claim(plan.connector.key, plan.email) : undefined;
+  // Decided before the claim, so the claim never outlives the session that offers it.
+  const expiresAt = Math.floor(Date.now() / 1000) + CHECKOUT_SESSION_LIFETIME_SECONDS;
+  const trial =
+    trialDays > 0 ? await deps.trials.claim(plan.connector.key, plan.email, expiresAt * 1000) : undefined;
   let session: Stripe.Checkout.Session;
   try {
     session = await deps.stripe.checkout.sessions.create({
@@ -185,10 +199,11 @@ export async function createCheckoutSession(
       client_reference_id: plan.email,
       metadata,
       subscription_data: { metadata, ...(trial ? { trial_period_days: trialDays } : {}) },
+      expires_at: expiresAt,
     });
     if (!session.url) throw new Error(`Stripe answered session ${session.id} without a URL.`);
   } catch (error) {
-    if (trial) await deps.trials.release(trial);
+    if (trial) await releaseTrial(deps, trial);
     const refused = refusedLineItem(error);
     if (refused !== undefined) {
       // A price deactivated in Stripe since the last sync: the listings learn it, the buyer gets a 400.
@@ -199,11 +214,33 @@ export async function createCheckoutSession(
     }
     throw new CheckoutUnavailableError("Stripe did not create the Checkout session.", { cause: error });
   }
-  if (trial) await deps.trials.attach(trial, session.id, session.expires_at * 1000);
+  if (trial) {
+    try {
+      await deps.trials.attach(trial, session.id, session.expires_at * 1000);
+    } catch (error) {
+      // The session's URL is never handed out, so it cannot be paid: the trial goes back now
+      // rather than when the claim lapses, and the buyer gets the error as it is (a 500).
+      await releaseTrial(deps, trial);
+      throw error;
+    }
+  }
   const offer: Pick<CheckoutResponse, "trial" | "trialDays" | "noTrialReason"> = trial
     ? { trial: true, trialDays }
     : { trial: false, noTrialReason: trialDays > 0 ? "already_used" : "not_offered" };
   return { id: session.id, url: session.url, ...offer };
+}
+
+/** Gives a claimed trial back; a failure is logged (the claim then lapses with its session), never thrown over the error at hand. */
+async function releaseTrial(deps: CheckoutDeps, trial: TrialClaim): Promise<void> {
+  try {
+    await deps.trials.release(trial);
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    deps.logger.warn("could not release a trial claim; it lapses with its session", {
+      connector: trial.connectorKey,
+      error: reason,
+    });
+  }
 }
 
 /**

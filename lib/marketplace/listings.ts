@@ -8,6 +8,11 @@ import { catalogHash, type ListingSources, syncListings } from "./sync.ts";
 const INLINE_RETRY_MS = 30_000;
 /** At most one refresh for a price missing from the listings per this long, across every process. */
 export const PRICE_REFRESH_INTERVAL_MS = 60_000;
+/**
+ * How long a checkout waits on that refresh: a full sync may take the listings-sync function's
+ * 120 s, the marketplace function has 29 s for the whole request.
+ */
+export const PRICE_REFRESH_WAIT_MS = 10_000;
 
 export interface ListingsDeps {
   store: ListingStore;
@@ -16,6 +21,8 @@ export interface ListingsDeps {
   /** Called after every sync attempt (the function flushes its metrics here). */
   afterSync?: () => void;
   now?: () => number;
+  /** How long `refreshForMissingPrice` waits on the sync (default `PRICE_REFRESH_WAIT_MS`). */
+  refreshWaitMs?: number;
 }
 
 /**
@@ -52,19 +59,45 @@ export class Listings {
    * Refreshes the listings because checkout found a price missing from them — unless another
    * request (in any process) did within `PRICE_REFRESH_INTERVAL_MS`, so a flood of checkouts for
    * a price Stripe does not have costs one sync a minute. A sync already running here is waited
-   * for. True when the listings were refreshed; a failed refresh is logged and answers false.
+   * for. Waits `refreshWaitMs` at most: a sync still running then goes on in the background (the
+   * next request here waits on it; once the interval has passed, any process may start another),
+   * and this answers false at once. True when the listings were refreshed; a failed refresh is
+   * logged and answers false.
    */
   async refreshForMissingPrice(): Promise<boolean> {
+    let refresh: Promise<unknown>;
     try {
-      if (this.running) await this.running;
-      else if (await this.deps.store.claimPriceRefresh(PRICE_REFRESH_INTERVAL_MS)) await this.sync();
+      if (this.running) refresh = this.running;
+      else if (await this.deps.store.claimPriceRefresh(PRICE_REFRESH_INTERVAL_MS)) refresh = this.sync();
       else return false;
-      return true;
     } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.deps.logger.error("listings refresh for a missing price failed", { error: reason });
+      this.logRefreshFailure(error);
       return false;
     }
+    // A failure is logged whenever it comes, also after this request stopped waiting.
+    const settled = refresh.then(
+      () => "done" as const,
+      (error: unknown) => {
+        this.logRefreshFailure(error);
+        return "failed" as const;
+      },
+    );
+    const waitMs = this.deps.refreshWaitMs ?? PRICE_REFRESH_WAIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), waitMs);
+    });
+    const outcome = await Promise.race([settled, late]).finally(() => clearTimeout(timer));
+    if (outcome === "late")
+      this.deps.logger.warn("listings refresh for a missing price still running; answering without it", {
+        waitedMs: waitMs,
+      });
+    return outcome === "done";
+  }
+
+  private logRefreshFailure(error: unknown): void {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.deps.logger.error("listings refresh for a missing price failed", { error: reason });
   }
 
   async connectors(): Promise<ConnectorListing[]> {

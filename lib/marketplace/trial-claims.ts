@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { type Item, isConditionFailure, type Table } from "#lib/store/dynamo.ts";
 
 /**
@@ -7,8 +6,11 @@ import { type Item, isConditionFailure, type Table } from "#lib/store/dynamo.ts"
  * a checkout that offers the trial first **claims** it with a conditional write, so of any number
  * of concurrent checkouts for one email exactly one gets it. The claim then records its Checkout
  * session; it is spent once that session is paid and held while the session can still be paid.
- * A claim whose session expired unpaid (Stripe says so, read once) is taken again by the next
- * checkout; a claim whose Stripe call failed is released at once.
+ * The checkout decides its session's `expires_at` before claiming, and the claim holds until then
+ * and `CLAIM_MARGIN_MS` more — recorded session or not — so anyone naming someone else's email
+ * holds that email's trial for about half an hour at a time, not a day. A claim whose session
+ * expired unpaid (Stripe says so, read once) is taken again by the next checkout; a claim whose
+ * session was not created, or not recorded, is released at once.
  *
  * Key: `TRIAL#<connector key>#<email>` / `TRIAL`.
  */
@@ -25,7 +27,7 @@ export type SessionStatus = "open" | "complete" | "expired" | "missing";
 
 interface ClaimItem extends Item {
   claimId: string;
-  /** Until when (epoch ms) the claim holds without asking Stripe: its session's `expires_at`. */
+  /** Until when (epoch ms) the claim holds without asking Stripe: its session's `expires_at` and the margin. */
   heldUntil: number;
   sessionId?: string;
   /** The session was paid (or its trial started): the trial is spent for good. */
@@ -33,11 +35,11 @@ interface ClaimItem extends Item {
 }
 
 /**
- * How long a claim holds before its session is recorded: Stripe's longest session lifetime (24 h)
- * and a margin, so a crash between creating the session and recording it frees the trial only
- * once that session can no longer be paid.
+ * How long a claim holds past its session's `expires_at`: Stripe's clock and this one may differ
+ * a little, so a claim (recorded on its session or not — a crash between creating the session and
+ * recording it) frees the trial only once that session can no longer be paid.
  */
-const UNRECORDED_HOLD_MS = (24 * 60 + 5) * 60_000;
+export const CLAIM_MARGIN_MS = 5 * 60_000;
 
 const keyOf = (connectorKey: string, email: string) => ({
   pk: `TRIAL#${connectorKey}#${email}`,
@@ -51,8 +53,15 @@ export class TrialClaims {
     private readonly sessionStatus: (sessionId: string) => Promise<SessionStatus>,
   ) {}
 
-  /** Claims the trial of `connectorKey` for `email`; undefined when it is spent or held by another checkout. */
-  async claim(connectorKey: string, email: string): Promise<TrialClaim | undefined> {
+  /**
+   * Claims the trial of `connectorKey` for `email`, for a Checkout session that will expire at
+   * `sessionExpiresAtMs`; undefined when the trial is spent or held by another checkout.
+   */
+  async claim(
+    connectorKey: string,
+    email: string,
+    sessionExpiresAtMs: number,
+  ): Promise<TrialClaim | undefined> {
     const claim = { connectorKey, email, claimId: randomUUID() };
     const key = keyOf(connectorKey, email);
     // A second try only when the claim that refused the first was released in between.
@@ -64,7 +73,7 @@ export class TrialClaims {
             connectorKey,
             email,
             claimId: claim.claimId,
-            heldUntil: this.table.now() + UNRECORDED_HOLD_MS,
+            heldUntil: sessionExpiresAtMs + CLAIM_MARGIN_MS,
           },
           { ConditionExpression: "attribute_not_exists(pk)" },
         );
@@ -73,37 +82,33 @@ export class TrialClaims {
         if (!isConditionFailure(error)) throw error;
       }
       const held = await this.table.get<ClaimItem>(key.pk, key.sk);
-      if (held) return this.takeOver(claim, held);
+      if (held) return this.takeOver(claim, held, sessionExpiresAtMs);
     }
     return undefined;
   }
 
-  /** Records the Checkout session that offers the claimed trial; the claim holds until it expires. */
+  /** Records the Checkout session that offers the claimed trial; the claim holds until it expires (and the margin). */
   async attach(claim: TrialClaim, sessionId: string, sessionExpiresAtMs: number): Promise<void> {
     await this.settle(claim, "SET sessionId = :session, heldUntil = :until", {
       ":session": sessionId,
-      ":until": sessionExpiresAtMs,
+      ":until": sessionExpiresAtMs + CLAIM_MARGIN_MS,
     });
   }
 
-  /** Gives the trial back (no session was created). */
+  /** Gives the trial back (no session was created, or none can be paid: its URL was never handed out). */
   async release(claim: TrialClaim): Promise<void> {
-    try {
-      await this.table.client.send(
-        new DeleteCommand({
-          TableName: this.table.name,
-          Key: keyOf(claim.connectorKey, claim.email),
-          ConditionExpression: "claimId = :claimId",
-          ExpressionAttributeValues: { ":claimId": claim.claimId },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.table.delete(keyOf(claim.connectorKey, claim.email), {
+      ConditionExpression: "claimId = :claimId",
+      ExpressionAttributeValues: { ":claimId": claim.claimId },
+    });
   }
 
   /** Takes over a claim whose hold has passed, unless its session was paid or can still be. */
-  private async takeOver(claim: TrialClaim, held: ClaimItem): Promise<TrialClaim | undefined> {
+  private async takeOver(
+    claim: TrialClaim,
+    held: ClaimItem,
+    sessionExpiresAtMs: number,
+  ): Promise<TrialClaim | undefined> {
     if (held.spent || held.heldUntil > this.table.now()) return undefined;
     const previous = { ...claim, claimId: held.claimId };
     if (held.sessionId) {
@@ -117,7 +122,7 @@ export class TrialClaims {
     // The held session expired unpaid, or none was ever recorded: the first to take it over wins.
     const retaken = await this.settle(previous, "SET claimId = :new, heldUntil = :until REMOVE sessionId", {
       ":new": claim.claimId,
-      ":until": this.table.now() + UNRECORDED_HOLD_MS,
+      ":until": sessionExpiresAtMs + CLAIM_MARGIN_MS,
     });
     return retaken ? claim : undefined;
   }

@@ -48,6 +48,7 @@ export async function createMarketplaceContext(
       trials: new TrialClaims(table, checkoutSessionStatus(stripe)),
       stripe,
       checkoutAllowedOrigins: config.checkoutAllowedOrigins,
+      logger,
     },
     logger,
   };
