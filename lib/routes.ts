@@ -250,6 +250,10 @@ export const routes: readonly RouteDefinition[] = [
     request: { body: noInput },
     responses: {
       200: { description: "Synced; counts of what is now served.", schema: listingsSyncResponseSchema },
+      502: {
+        description: "integrator.io or Stripe did not answer; the listings served are left as they were.",
+        schema: apiError,
+      },
     },
   }),
   route({

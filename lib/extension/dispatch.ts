@@ -1,3 +1,4 @@
+import { isIdentifier } from "#lib/identifiers.ts";
 import { ExtensionError, frameworkErrors, type ProtocolError, protocolErrorOf } from "./errors.ts";
 import type { ExtensionCall } from "./protocol.ts";
 import type { ExtensionRegistry } from "./registry.ts";
@@ -54,8 +55,8 @@ export async function dispatchExtensionCall(
   const { fn } = resolved;
 
   const token = typeof call.options.bearerToken === "string" ? call.options.bearerToken : undefined;
-  const integrationId =
-    typeof call.options._integrationId === "string" ? call.options._integrationId : undefined;
+  // Only an id goes into every line of the call (an unchecked one is refused by the function).
+  const integrationId = isIdentifier(call.options._integrationId) ? call.options._integrationId : undefined;
   // Every line of this call, the function's own included, names the integration it is about.
   const logger = deps.services.logger.createChild({
     persistentKeys: {
@@ -82,8 +83,10 @@ export async function dispatchExtensionCall(
     const refusal = protocolErrorOf(error, [token]);
     const cause =
       error instanceof Error && error.cause !== undefined ? protocolErrorOf(error.cause, [token]) : undefined;
-    if (error instanceof ExtensionError && !cause) logger.info("extension function refused", { ...refusal });
-    else logger.warn("extension function failed", { ...refusal, ...(cause ? { cause } : {}) });
+    // `message` is a reserved key of the logger: the refusal's goes as `reason`.
+    const logged = { code: refusal.code, reason: refusal.message };
+    if (error instanceof ExtensionError && !cause) logger.info("extension function refused", logged);
+    else logger.warn("extension function failed", { ...logged, ...(cause ? { cause } : {}) });
     return failure(refusal);
   }
 }

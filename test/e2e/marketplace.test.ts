@@ -229,6 +229,10 @@ describe("connector listings", () => {
     expect(allowed.headers.get("access-control-allow-origin")).toBe(ORIGIN);
     const other = await api("/marketplace/connectors", { headers: { origin: "https://elsewhere.example" } });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    // Every answer of a CORS route varies by Origin, or a shared cache would serve the one without
+    // the CORS headers to the allowed site.
+    const none = await api("/marketplace/connectors");
+    for (const answer of [allowed, other, none]) expect(answer.headers.get("vary")).toBe("Origin");
     const preflight = await api("/marketplace/templates", {
       method: "OPTIONS",
       headers: { origin: ORIGIN, "access-control-request-method": "GET" },
