@@ -22,8 +22,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** A plausible email address after normalising (integrator.io does the real check: `invalid_user`). */
 export function isEmail(value: string): boolean {
-  return EMAIL.test(normalizeEmail(value));
+  // An address is at most 254 characters (RFC 5321): a longer one is no email, and no store key.
+  return value.length <= MAX_EMAIL_LENGTH && EMAIL.test(normalizeEmail(value));
 }
+
+/** The longest email address SMTP carries. */
+export const MAX_EMAIL_LENGTH = 254;
 
 /** Two ISO date-times denote the same second (integrator.io may drop milliseconds). */
 export function sameSecond(a: string, b: string): boolean {

@@ -18,13 +18,25 @@ import * as z from "zod/mini";
  * - `metadata` is normalised to `{}` when null or absent.
  */
 
-const unixSeconds = z.number().check(z.int());
+/** The last second a date can name (9999-12-31T23:59:59Z): a later one is no date any clock reads. */
+const LAST_UNIX_SECOND = 253_402_300_799;
+const unixSeconds = z.number().check(z.int(), z.minimum(0), z.maximum(LAST_UNIX_SECOND));
 const nonEmpty = z.string().check(z.minLength(1));
 
-/** Stripe metadata (string values); null or absent becomes `{}`. */
+/**
+ * Stripe metadata (string values); null or absent becomes `{}`. Stripe sends only strings; a value
+ * that is not one is dropped rather than failing the whole object.
+ */
 const metadata = z.pipe(
-  z.nullish(z.record(z.string(), z.string())),
-  z.transform((value): Record<string, string> => value ?? {}),
+  z.nullish(z.record(z.string(), z.unknown())),
+  z.transform(
+    (value): Record<string, string> =>
+      Object.fromEntries(
+        Object.entries(value ?? {}).filter(
+          (entry): entry is [string, string] => typeof entry[1] === "string",
+        ),
+      ),
+  ),
 );
 
 /** A reference Stripe may expand: the id, or the object carrying it. */

@@ -24,6 +24,20 @@ export interface WebhookDeps {
 export type Receipt = { eventId: string; outcome: "enqueued" | "duplicate" | "ignored" };
 
 /**
+ * How deep a signed event may nest. Stripe's objects, expanded, stay under ten levels; the worker
+ * stores snapshots in DynamoDB, which refuses items nested over 32 levels, so a deeper event could
+ * never be processed: it is recorded `ignored` instead of retried into the dead-letter queue.
+ */
+const MAX_EVENT_DEPTH = 24;
+
+/** True when `value` nests deeper than `limit` levels of objects and arrays (stops looking there). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (limit <= 0) return true;
+  return Object.values(value).some((inner) => nestsDeeperThan(inner, limit - 1));
+}
+
+/**
  * A signed event whose own id or type no inbox key or queue id can hold is not a Stripe event:
  * 400, nothing recorded (docs/architecture.md §9).
  */
@@ -129,7 +143,9 @@ export async function receiveStripeEvent(
         ? `event type ${event.type} is not handled`
         : badId
           ? `${badId[0]} ${IDENTIFIER_RULE}`
-          : undefined;
+          : nestsDeeperThan(event, MAX_EVENT_DEPTH)
+            ? `the event nests deeper than ${MAX_EVENT_DEPTH} levels`
+            : undefined;
   const entry = {
     eventId: event.id,
     type: event.type,

@@ -188,6 +188,45 @@ describe("a customer.subscription.* snapshot the pinned API version cannot read"
     },
   );
 
+  it("a date no clock reads (9e12 seconds) is resolved by the fetch too, never retried", async () => {
+    const { email, customer, subscription, snapshot } = await subscribed("far-future");
+    const items = snapshot.items as { data: Json[] };
+    const broken = {
+      ...snapshot,
+      items: { ...items, data: items.data.map((item) => ({ ...item, current_period_end: 9e12 })) },
+    };
+    const event = makeEvent("customer.subscription.updated", broken, { created: nowSeconds() });
+    const h = await handlers();
+    await h.deliver(event);
+    expect((await h.run(customer.id, event.id)).failures).toEqual([]);
+    expect((await h.inbox.get(event.id))?.status).toBe("processed");
+    const [license] = await licensesOf(email);
+    expect(license?.expires).toBe(expectedExpiry(subscription));
+  });
+
+  it("metadata Stripe would never send (a number, a 5,000-character email) is passed over, never retried", async () => {
+    const { email, customer, subscription, snapshot } = await subscribed("odd-metadata");
+    const h = await handlers();
+    const updated = makeEvent(
+      "customer.updated",
+      { id: customer.id, object: "customer", email, metadata: { integrator_email: 5 } },
+      { created: nowSeconds() },
+    );
+    const created = makeEvent(
+      "customer.subscription.created",
+      { ...snapshot, metadata: { integrator_email: `${"x".repeat(5000)}@example.com` } },
+      { created: nowSeconds() },
+    );
+    for (const event of [updated, created]) {
+      await h.deliver(event);
+      expect((await h.run(customer.id, event.id)).failures, event.type).toEqual([]);
+      expect((await h.inbox.get(event.id))?.status, event.type).toBe("processed");
+    }
+    // Neither metadata value is an email: the license goes to the customer's own.
+    const [license] = await licensesOf(email);
+    expect(license?.expires).toBe(expectedExpiry(subscription));
+  });
+
   it("leaves a subscription Stripe answers 404 for as it is, processed", async () => {
     const { customer, snapshot } = await subscribed("gone");
     const event = {

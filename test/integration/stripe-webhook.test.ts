@@ -183,6 +183,25 @@ describe("POST /webhooks/stripe", () => {
     expect(await drainQueue()).toEqual([]);
   });
 
+  it("records a signed event nested deeper than any Stripe object as ignored, never queued (the store could not hold it)", async () => {
+    let deep: unknown = "bottom";
+    for (let level = 0; level < 40; level++) deep = [deep];
+    const subscription = makeSubscription({
+      customer: "cus_deep",
+      status: "active",
+      items: [{ price: "price_std_month" }],
+    });
+    const event = makeEvent("customer.subscription.updated", { ...subscription, extra: deep });
+    const payload = JSON.stringify(event);
+    expect((await post(payload, sign(payload))).body.outcome).toBe("ignored");
+    expect((await inbox.get(event.id))?.reason).toBe("the event nests deeper than 24 levels");
+    // Stripe's own objects, expanded, pass.
+    const usual = makeEvent("customer.subscription.updated", subscription);
+    const usualPayload = JSON.stringify(usual);
+    expect((await post(usualPayload, sign(usualPayload))).body.outcome).toBe("enqueued");
+    expect(await drainQueue()).toEqual([{ eventId: usual.id, group: "cus_deep" }]);
+  });
+
   describe("ids no key or queue can hold (docs/architecture.md §9)", () => {
     const oddIds = {
       "129 characters": `evt_${"a".repeat(125)}`,
