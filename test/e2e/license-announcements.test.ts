@@ -31,8 +31,8 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-const viewFor = (customerId: string, email: string, price: string): PlanView => {
-  const now = new Date();
+/** The Stripe state of a customer with one subscription to `price`, its periods counted from `now`. */
+const viewFor = (customerId: string, email: string, price: string, now = new Date()): PlanView => {
   return {
     profile: { customerId, email, metadata: {}, version: 1, updatedAt: now.toISOString() },
     subscriptions: [makeSubscription({ customer: customerId, now, items: [{ price }] })],
@@ -86,8 +86,15 @@ describe("license ownership", () => {
         },
       },
     };
+    // One subscription throughout: a period end a second later would be an update of its own.
+    const subscribedAt = new Date();
     await expect(
-      convergeCustomer(customerId, unannounced, "test:create", viewFor(customerId, email, "price_std_month")),
+      convergeCustomer(
+        customerId,
+        unannounced,
+        "test:create",
+        viewFor(customerId, email, "price_std_month", subscribedAt),
+      ),
     ).rejects.toThrow("EventBridge is unavailable");
     const [issued] = await licensesOf(stack, email);
     const owned = await ctx.licenses.owner(issued?._id ?? "");
@@ -95,10 +102,20 @@ describe("license ownership", () => {
 
     // The retry adopts that license (no second one), records and announces it; an upgrade then
     // changes the license, not its ownership.
-    await convergeCustomer(customerId, ctx, "test:retry", viewFor(customerId, email, "price_std_month"));
+    await convergeCustomer(
+      customerId,
+      ctx,
+      "test:retry",
+      viewFor(customerId, email, "price_std_month", subscribedAt),
+    );
     expect(await licensesOf(stack, email)).toHaveLength(1);
     const recorded = await ctx.licenses.owner(issued?._id ?? "");
-    await convergeCustomer(customerId, ctx, "test:upgrade", viewFor(customerId, email, "price_prem_month"));
+    await convergeCustomer(
+      customerId,
+      ctx,
+      "test:upgrade",
+      viewFor(customerId, email, "price_prem_month", subscribedAt),
+    );
     const [license] = await ctx.licenses.forCustomer(customerId);
     expect(license).toMatchObject({ licenseId: issued?._id, state: "active" });
     expect(license?.opts).toMatchObject({ connectorEdition: "premium" });

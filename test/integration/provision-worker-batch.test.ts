@@ -16,7 +16,7 @@ import {
   writtenDuring,
 } from "#test/helpers/function-harness.ts";
 import { lambdaContext } from "#test/helpers/http-events.ts";
-import { makeCustomer, makeEvent, makeInvoice } from "#test/helpers/stripe-fixtures.ts";
+import { makeCheckoutSession, makeCustomer, makeEvent, makeInvoice } from "#test/helpers/stripe-fixtures.ts";
 
 /**
  * The worker's batch: SQS FIFO hands it several customers' events at once. Each customer's
@@ -123,10 +123,13 @@ describe("the provision worker's batch", () => {
   it("marks an event whose failure reason is huge failed, with the reason and every log line bounded", async () => {
     const environment = await loadEnvironment(env);
     const receive = webhook.makeHandler(webhook.createDeps(environment));
-    // 15,000 metadata values that are not strings: one schema issue each.
-    const metadata = Object.fromEntries(Array.from({ length: 15_000 }, (_, i) => [`k${i}`, i]));
-    const customer = { ...makeCustomer({ id: "cus_batch_huge_reason" }), metadata };
-    const event = makeEvent("customer.updated", customer);
+    // 6,000 custom fields whose key is not a string: one schema issue each (within the 256 KB body).
+    const customer = { id: "cus_batch_huge_reason" };
+    const custom_fields = Array.from({ length: 6_000 }, (_, i) => ({ key: i, type: "text" }));
+    const event = makeEvent("checkout.session.completed", {
+      ...makeCheckoutSession({ customer: customer.id }),
+      custom_fields,
+    });
     const answer = await receive(signedDelivery(JSON.stringify(event), SECRET), lambdaContext);
     expect(answer.statusCode).toBe(200);
 
@@ -141,7 +144,7 @@ describe("the provision worker's batch", () => {
     expect(stored?.status).toBe("failed");
     expect(stored?.attempts).toBe(1);
     expect(stored?.reason?.length).toBeLessThanOrEqual(MAX_REASON_LENGTH);
-    expect(stored?.reason).toMatch(/^\$?ZodError: metadata\.k0: .*… \(\d+ more characters\)$/s);
+    expect(stored?.reason).toMatch(/^\$?ZodError: custom_fields\.0\.key: .*… \(\d+ more characters\)$/s);
     const lines = written.split("\n").filter((line) => line.length > 0);
     expect(lines.some((line) => line.includes('"message":"event failed"'))).toBe(true);
     expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(8 * 1024);
