@@ -115,8 +115,10 @@ export async function receiveStripeEvent(
     // that is not JSON.
     if (error instanceof SyntaxError)
       throw new HttpError(400, "invalid_json", "Signed payload is not valid JSON.");
-    const reason =
-      error instanceof Error && /timestamp/i.test(error.message)
+    const message = error instanceof Error ? error.message : "";
+    const reason = /unable to extract/i.test(message)
+      ? "Signature header is malformed: Stripe sends t=<seconds>,v1=<signature>."
+      : /timestamp/i.test(message)
         ? "Signature timestamp is outside the tolerance."
         : "Signature does not match the payload.";
     throw new HttpError(400, "invalid_signature", reason);

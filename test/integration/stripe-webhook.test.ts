@@ -291,17 +291,23 @@ describe("POST /webhooks/stripe", () => {
   });
 
   it.each([
-    ["a missing header", () => undefined],
-    ["a forged signature", (p: string) => sign(`${p} `)],
-    ["the wrong secret", (p: string) => sign(p, { secret: "whsec_other" })],
-    ["a stale timestamp", (p: string) => sign(p, { timestamp: Math.floor(Date.now() / 1000) - 301 })],
-    ["garbage", () => "t=abc,v1=nothing"],
-  ])("refuses %s with 400 and stores nothing", async (_name, signatureOf) => {
+    ["a missing header", () => undefined, /./],
+    ["a forged signature", (p: string) => sign(`${p} `), /does not match the payload/],
+    ["the wrong secret", (p: string) => sign(p, { secret: "whsec_other" }), /does not match the payload/],
+    [
+      "a stale timestamp",
+      (p: string) => sign(p, { timestamp: Math.floor(Date.now() / 1000) - 301 }),
+      /outside the tolerance/,
+    ],
+    ["garbage", () => "t=abc,v1=nothing", /does not match the payload/],
+    ["a header that is no signature at all", () => "garbage", /malformed/],
+  ])("refuses %s with 400, saying why, and stores nothing", async (_name, signatureOf, why) => {
     const event = subscriptionEvent("cus_refused");
     const payload = JSON.stringify(event);
     const response = await post(payload, signatureOf(payload));
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe("invalid_signature");
+    expect(response.body.error.message).toMatch(why);
     expect(await inbox.get(event.id)).toBeUndefined();
   });
 
