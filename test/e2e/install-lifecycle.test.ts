@@ -75,6 +75,10 @@ const speak = (dialect: StackDialect) =>
     stackDialect: dialect,
   });
 
+/** The buyer uninstalls: integrator.io calls the stack, deletes the integration, releases the license. */
+const uninstall = (integrationId: string, token: string) =>
+  integratorApi(stack, "DELETE", `/integrations/${integrationId}/install`, undefined, token);
+
 /** The buyer installs the connector: integrator.io creates the integration and calls the stack. */
 const install = (token: string) =>
   integratorApi<Integration & Partial<Errors>>(
@@ -203,13 +207,7 @@ describe("the install lifecycle, driven from integrator.io through the local sta
       expect((await installs.get(integrationId))?.edition).toBe("premium");
 
       // Uninstall.
-      const removed = await integratorApi(
-        stack,
-        "DELETE",
-        `/integrations/${integrationId}/install`,
-        undefined,
-        user.token,
-      );
+      const removed = await uninstall(integrationId, user.token);
       expect(removed.status).toBe(204);
       expect((await installs.get(integrationId))?.state).toBe("removed");
       const published = (await events.list())
@@ -231,13 +229,7 @@ describe("the install lifecycle, driven from integrator.io through the local sta
     expect((await licenses.owner(license._id))?.integrationId).toBe(integrationId);
     expect((await licenses.byIntegration(integrationId))?.licenseId).toBe(license._id);
 
-    const removed = await integratorApi(
-      stack,
-      "DELETE",
-      `/integrations/${integrationId}/install`,
-      undefined,
-      user.token,
-    );
+    const removed = await uninstall(integrationId, user.token);
     expect(removed.status).toBe(204);
     expect((await reconcile(stack)).state).toBe("done");
     expect((await licenses.owner(license._id))?.integrationId).toBeUndefined();
