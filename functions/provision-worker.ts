@@ -1,5 +1,6 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { functionTable } from "#lib/functions.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import type { ProvisioningContext } from "#lib/provisioning/context.ts";
 import { processInboxEvent } from "#lib/provisioning/process-event.ts";
@@ -28,22 +29,56 @@ export function byMessageGroup(records: SQSRecord[]): SQSRecord[][] {
 }
 
 /**
+ * No record starts with less than this much of the invocation left (ms): half the worker's 60 s
+ * timeout. A record normally takes well under a second, but one slowed by integrator.io's 429s
+ * (each `Retry-After` waited out) or by a stuck call (10 s per attempt, integrator.io's and
+ * Stripe's) takes tens of seconds, and the metrics are flushed after it. A record started later
+ * risks the timeout, which sends the whole batch back, other customers' records included.
+ */
+export const TIME_RESERVE_MS = (functionTable["provision-worker"].timeoutSeconds * 1000) / 2;
+
+export interface HandlerOptions {
+  /** The time an invocation keeps back from starting records, in ms (default `TIME_RESERVE_MS`). */
+  reserveMs?: number;
+}
+
+/** A record not started because the invocation's time is running out: SQS delivers it again. */
+class NotStarted extends Error {
+  override name = "NotStarted";
+}
+
+/**
  * The SQS FIFO consumer: each record is one inbox event id. The batch's message groups (one
  * Stripe customer each) run side by side, each group's records in order through Powertools' FIFO
  * processor: a failed record fails the rest of its group in this batch, and SQS retries them; the
  * DLQ keeps what never succeeds. Other customers' records are not held back by the failure.
+ * A record is started only while more than the reserve is left of the invocation; one that is not
+ * started fails with the rest of its group, so SQS delivers them again, in order. Records in
+ * progress finish.
  */
-export const makeHandler = (deps: Deps) => {
-  const processRecord = async (record: SQSRecord) => {
-    const { eventId } = JSON.parse(record.body) as { eventId: string };
-    await processInboxEvent(eventId, deps);
-  };
+export const makeHandler = (deps: Deps, options: HandlerOptions = {}) => {
+  const reserveMs = options.reserveMs ?? TIME_RESERVE_MS;
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    let deferred = 0;
+    /** One group's record handler: the group's records come to it in order. */
+    const processRecordOf = (group: SQSRecord[]) => {
+      let started = 0;
+      return async (record: SQSRecord) => {
+        if (context.getRemainingTimeInMillis() < reserveMs) {
+          // This record and the group's later ones, which the FIFO processor now skips.
+          deferred += group.length - started;
+          throw new NotStarted();
+        }
+        started++;
+        const { eventId } = JSON.parse(record.body) as { eventId: string };
+        await processInboxEvent(eventId, deps);
+      };
+    };
     try {
       const groups = byMessageGroup(event.Records);
       const outcomes = await Promise.allSettled(
         groups.map((Records) =>
-          processPartialResponse({ Records }, processRecord, new SqsFifoPartialProcessorAsync(), {
+          processPartialResponse({ Records }, processRecordOf(Records), new SqsFifoPartialProcessorAsync(), {
             context,
             skipGroupOnError: true,
             throwOnFullBatchFailure: false,
@@ -56,6 +91,13 @@ export const makeHandler = (deps: Deps) => {
           ? outcome.value.batchItemFailures
           : (groups[i] ?? []).map((r) => ({ itemIdentifier: r.messageId })),
       );
+      if (deferred > 0) {
+        deps.logger.warn("time running out: records left unstarted for SQS to deliver again", {
+          deferred,
+          reserveMs,
+        });
+        deps.metrics.count("RecordsDeferred", deferred);
+      }
       return { batchItemFailures };
     } finally {
       deps.metrics.flush();

@@ -17,7 +17,9 @@ export type MetricName =
   | "QuantitiesCapped"
   | "IntegratorRateLimited"
   | "IntegratorRetries"
-  | "DriftFound";
+  | "DriftFound"
+  /** Queue records the worker left unstarted, its invocation's time running out: SQS delivers them again. */
+  | "RecordsDeferred";
 
 export const METRICS_NAMESPACE = "IntegratorLicensing";
 

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as worker from "#functions/provision-worker.ts";
 import * as webhook from "#functions/stripe-webhook.ts";
 import { loadConfig } from "#lib/config.ts";
@@ -148,5 +149,146 @@ describe("the provision worker's batch", () => {
     const lines = written.split("\n").filter((line) => line.length > 0);
     expect(lines.some((line) => line.includes('"message":"event failed"'))).toBe(true);
     expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(8 * 1024);
+  });
+});
+
+/**
+ * The worker starts a record only while more than its reserve is left of the invocation: the rest
+ * go back to the queue in `batchItemFailures`, each customer's in order. The Lambda context's
+ * remaining time is a fake clock: nothing here waits.
+ */
+describe("the provision worker's batch when the invocation's time runs out", () => {
+  const RESERVE_MS = 30_000;
+
+  /** A Lambda context whose remaining time is whatever `remaining` says when asked. */
+  const contextWith = (remaining: () => number): Context =>
+    ({ ...lambdaContext, getRemainingTimeInMillis: remaining }) as Context;
+
+  /** Delivers a customer's `customer.created` then `count - 1` `customer.updated` events, in order. */
+  async function customerEvents(id: string, count: number) {
+    const environment = await loadEnvironment(env);
+    const receive = webhook.makeHandler(webhook.createDeps(environment));
+    const created = Math.floor(Date.now() / 1000);
+    const customer = makeCustomer({ id, email: `${id}-0@example.com` });
+    const events = Array.from({ length: count }, (_, i) =>
+      i === 0
+        ? makeEvent("customer.created", customer, { created })
+        : makeEvent(
+            "customer.updated",
+            { ...customer, email: `${id}-${i}@example.com` },
+            { created: created + i },
+          ),
+    );
+    for (const event of events) {
+      const answer = await receive(signedDelivery(JSON.stringify(event), SECRET), lambdaContext);
+      expect(answer.statusCode).toBe(200);
+    }
+    return events.map((event) => ({ eventId: event.id, record: workerRecord(event.id, id) }));
+  }
+
+  /** The worker's deps, with the inbox reads that start each event recorded (and `onStart` called). */
+  async function spiedDeps(onStart: (eventId: string) => void = () => {}) {
+    const deps = await worker.createDeps(await loadEnvironment(env));
+    const started: string[] = [];
+    const get = deps.inbox.get.bind(deps.inbox);
+    deps.inbox.get = (eventId: string) => {
+      started.push(eventId);
+      onStart(eventId);
+      return get(eventId);
+    };
+    const count = vi.spyOn(deps.metrics, "count");
+    return { deps, started, count };
+  }
+
+  const statuses = async (eventIds: string[]) => {
+    const inbox = new Inbox(createTableAdapter(loadConfig(env)));
+    return Promise.all(eventIds.map(async (id) => (await inbox.get(id))?.status));
+  };
+  const failedIds = (result: SQSBatchResponse | undefined) =>
+    (result?.batchItemFailures ?? []).map((f) => f.itemIdentifier).sort();
+
+  it("processes every record while time is left (the default reserve)", async () => {
+    const [a1, a2] = await customerEvents("cus_deadline_ample_a", 2);
+    const [b1] = await customerEvents("cus_deadline_ample_b", 1);
+    const { deps, started, count } = await spiedDeps();
+    const handler = worker.makeHandler(deps);
+    const batch = [a1, b1, a2].map((e) => e?.record as SQSRecord);
+
+    let result: SQSBatchResponse | undefined;
+    const lines = await linesOf(async () => {
+      result = await handler(
+        { Records: batch },
+        contextWith(() => 59_000),
+      );
+    });
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    const ids = [a1, b1, a2].map((e) => e?.eventId as string);
+    expect(started.sort()).toEqual([...ids].sort());
+    expect(await statuses(ids)).toEqual(["processed", "processed", "processed"]);
+    expect(lines.filter((line) => line.level === "WARN")).toEqual([]);
+    expect(count).not.toHaveBeenCalledWith("RecordsDeferred", expect.anything());
+  });
+
+  it("leaves the records not started when time runs short for the retry: each group's rest, in order", async () => {
+    const [a1, a2, a3] = await customerEvents("cus_deadline_short_a", 3);
+    const [b1, b2] = await customerEvents("cus_deadline_short_b", 2);
+    const { deps, started, count } = await spiedDeps();
+    const handler = worker.makeHandler(deps, { reserveMs: RESERVE_MS });
+    // Each customer's first record finds time enough (the groups start side by side); every later
+    // look at the clock finds less than the reserve.
+    const readings = [50_000, 50_000];
+    const batch = [a1, b1, a2, b2, a3].map((e) => e?.record as SQSRecord);
+
+    let result: SQSBatchResponse | undefined;
+    const lines = await linesOf(async () => {
+      result = await handler(
+        { Records: batch },
+        contextWith(() => readings.shift() ?? RESERVE_MS - 1),
+      );
+    });
+
+    const [done, left] = [
+      [a1, b1].map((e) => e?.eventId as string),
+      [a2, a3, b2].map((e) => e?.eventId as string),
+    ];
+    expect(failedIds(result)).toEqual(left.map((id) => `m-${id}`).sort());
+    // Only the records that finished ran; the rest were never started and wait in the inbox.
+    expect(started.sort()).toEqual([...done].sort());
+    expect(await statuses(done)).toEqual(["processed", "processed"]);
+    expect(await statuses(left)).toEqual(["enqueued", "enqueued", "enqueued"]);
+    // One warning with the count (no payloads), and the metric.
+    const warnings = lines.filter((line) => line.level === "WARN");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ deferred: 3, reserveMs: RESERVE_MS });
+    expect(JSON.stringify(warnings[0])).not.toContain("cus_deadline_short");
+    expect(count).toHaveBeenCalledWith("RecordsDeferred", 3);
+    expect(lines.some((line) => line.message === "event failed")).toBe(false);
+  });
+
+  it("lets a record already running finish when time runs short meanwhile", async () => {
+    const [running, later] = await customerEvents("cus_deadline_running", 2);
+    let remaining = 50_000;
+    // Time runs short just as the first record starts: it must finish all the same.
+    const { deps, started, count } = await spiedDeps((eventId) => {
+      if (eventId === running?.eventId) remaining = 1_000;
+    });
+    const handler = worker.makeHandler(deps, { reserveMs: RESERVE_MS });
+
+    let result: SQSBatchResponse | undefined;
+    await linesOf(async () => {
+      result = await handler(
+        { Records: [running?.record as SQSRecord, later?.record as SQSRecord] },
+        contextWith(() => remaining),
+      );
+    });
+
+    expect(failedIds(result)).toEqual([`m-${later?.eventId}`]);
+    expect(started).toEqual([running?.eventId]);
+    expect(await statuses([running?.eventId as string, later?.eventId as string])).toEqual([
+      "processed",
+      "enqueued",
+    ]);
+    expect(count).toHaveBeenCalledWith("RecordsDeferred", 1);
   });
 });
