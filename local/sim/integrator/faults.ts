@@ -14,6 +14,12 @@ export interface Faults {
    * when it retries after losing the stack's answer; the second answer counts.
    */
   repeatStackCalls: boolean;
+  /**
+   * Fraction of license creates whose answer is lost before the license exists: the connection is
+   * reset, and the license is committed `lateCommitMs` later (see late-commits.ts).
+   */
+  lateCommitRate: number;
+  lateCommitMs: number;
 }
 
 export const NO_FAULTS: Faults = {
@@ -22,6 +28,8 @@ export const NO_FAULTS: Faults = {
   latencyMs: 0,
   dropResponseRate: 0,
   repeatStackCalls: false,
+  lateCommitRate: 0,
+  lateCommitMs: 2000,
 };
 
 /** A PUT sets the whole fault configuration: a field left out goes back to "no fault". */
@@ -31,6 +39,8 @@ export const faultsSchema = z.object({
   latencyMs: z.number().int().min(0).max(120_000).default(NO_FAULTS.latencyMs),
   dropResponseRate: z.number().min(0).max(1).default(NO_FAULTS.dropResponseRate),
   repeatStackCalls: z.boolean().default(NO_FAULTS.repeatStackCalls),
+  lateCommitRate: z.number().min(0).max(1).default(NO_FAULTS.lateCommitRate),
+  lateCommitMs: z.number().int().min(0).max(600_000).default(NO_FAULTS.lateCommitMs),
 });
 
 /** The fault decided for one request (drawn once, when it arrives). */
@@ -38,6 +48,8 @@ export interface FaultDraw {
   latencyMs: number;
   failWith: number | undefined;
   drop: boolean;
+  /** Drawn from `lateCommitRate`: how long a license create holds back its commit; only creates use it. */
+  lateCommitMs: number | undefined;
 }
 
 export function drawFault(faults: Faults, random: () => number = Math.random): FaultDraw {
@@ -45,6 +57,8 @@ export function drawFault(faults: Faults, random: () => number = Math.random): F
     latencyMs: faults.latencyMs,
     failWith: faults.errorRate > 0 && random() < faults.errorRate ? faults.status : undefined,
     drop: faults.dropResponseRate > 0 && random() < faults.dropResponseRate,
+    lateCommitMs:
+      faults.lateCommitRate > 0 && random() < faults.lateCommitRate ? faults.lateCommitMs : undefined,
   };
 }
 

@@ -1,6 +1,7 @@
 import { AccountBuckets, type RateLimitSettings } from "./bucket.ts";
 import { type Faults, NO_FAULTS } from "./faults.ts";
 import { newId } from "./ids.ts";
+import { LateCommits } from "./late-commits.ts";
 import { OneTimeTokens } from "./one-time-tokens.ts";
 import { StackCaller } from "./stack-caller.ts";
 import { Stats } from "./stats.ts";
@@ -13,6 +14,8 @@ export class SimRuntime {
   readonly buckets: AccountBuckets;
   readonly oneTimeTokens: OneTimeTokens;
   readonly stack: StackCaller;
+  /** License creates held back by the `lateCommitRate` fault. */
+  readonly lateCommits = new LateCommits();
   faults: Faults = { ...NO_FAULTS };
 
   constructor(
@@ -29,10 +32,16 @@ export class SimRuntime {
       signal,
       faults: () => this.faults,
     });
+    // A stopped simulator commits nothing more (and leaves no timer behind).
+    signal.addEventListener("abort", () => this.lateCommits.cancelAll(), { once: true });
   }
 
-  /** `POST /_sim/reset`: account data, faults and stats go; connectors, templates, stacks and the limit stay. */
+  /**
+   * `POST /_sim/reset`: account data, pending late commits, faults and stats go; connectors,
+   * templates, stacks and the limit stay.
+   */
   reset(): void {
+    this.lateCommits.cancelAll();
     this.store.reset();
     this.oneTimeTokens.clear();
     this.faults = { ...NO_FAULTS };

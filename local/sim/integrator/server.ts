@@ -46,7 +46,9 @@ export function createSimServer(sim: SimRuntime, options: ServerOptions): Server
   /**
    * One `/v1` request, in integrator.io's order: counted, delayed by the latency fault,
    * authenticated, charged to its account's bucket, then failed by the error fault or handled.
-   * A dropped response is handled (its change applied) but the connection is reset instead.
+   * A dropped response is handled (its change applied) but the connection is reset instead. A late
+   * commit (a license create only) resets the connection before its change is applied, and applies
+   * it `lateCommitMs` later.
    */
   async function routeApi(
     req: IncomingMessage,
@@ -58,6 +60,8 @@ export function createSimServer(sim: SimRuntime, options: ServerOptions): Server
     const route = match.kind === "route" ? `${method} ${match.template}` : `${method} (unmatched)`;
     sim.stats.request(route);
     const fault = drawFault(sim.faults);
+    const lateCommitMs = fault.lateCommitMs;
+    let lateCommit: (() => void) | undefined;
     let reply: Reply;
     try {
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
@@ -84,10 +88,22 @@ export function createSimServer(sim: SimRuntime, options: ServerOptions): Server
         store: sim.store,
         stack: sim.stack,
         params: match.params,
+        deferCommit:
+          lateCommitMs === undefined
+            ? undefined
+            : (commit) => {
+                lateCommit = commit;
+              },
       });
     } catch (error) {
+      lateCommit = undefined;
       report(error);
       reply = errorReply(error);
+    }
+    if (lateCommit !== undefined && lateCommitMs !== undefined) {
+      req.socket.resetAndDestroy();
+      sim.lateCommits.schedule(lateCommitMs, lateCommit);
+      return;
     }
     if (fault.drop) {
       req.socket.resetAndDestroy();
@@ -96,7 +112,7 @@ export function createSimServer(sim: SimRuntime, options: ServerOptions): Server
     sendReply(res, reply);
   }
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const method = req.method ?? "GET";
     const url = new URL(req.url ?? "/", options.origin());
     const path = url.pathname;
@@ -119,4 +135,7 @@ export function createSimServer(sim: SimRuntime, options: ServerOptions): Server
       else res.destroy();
     });
   });
+  // A closed server commits nothing more, so its process can exit.
+  server.on("close", () => sim.lateCommits.cancelAll());
+  return server;
 }
