@@ -93,6 +93,8 @@ describe("faults", () => {
       latencyMs: 0,
       dropResponseRate: 0,
       repeatStackCalls: false,
+      lateCommitRate: 0,
+      lateCommitMs: 2000,
     });
     const failed = await vendor("POST", "/connectors/faulty/licenses", {
       email: user.email,
@@ -230,6 +232,8 @@ describe("reset", () => {
       latencyMs: 0,
       dropResponseRate: 0,
       repeatStackCalls: false,
+      lateCommitRate: 0,
+      lateCommitMs: 2000,
     });
     expect((await client.control("GET", "/rate-limit")).body).toEqual({ capacity: 3, refillPerSecond: 0.01 });
     // The bucket is full again (3), and the user is gone (401).
