@@ -6,13 +6,13 @@ import { eventRoutes } from "#lib/admin/event-routes.ts";
 import { installRoutes, installsByCustomer } from "#lib/admin/installs-routes.ts";
 import { listingsRoutes } from "#lib/admin/listings-routes.ts";
 import { reconcileRoutes } from "#lib/admin/reconcile-routes.ts";
+import { createTable } from "#lib/engine/wiring.ts";
 import { Installs } from "#lib/extension/installs.ts";
 import { httpFunction } from "#lib/http/http-function.ts";
 import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
 import { ListingStore } from "#lib/marketplace/listing-store.ts";
 import { Listings } from "#lib/marketplace/listings.ts";
 import { createLogger } from "#lib/observability/logger.ts";
-import { createTable } from "#lib/provisioning/wiring.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
 /**

@@ -1,10 +1,10 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { ProvisioningContext } from "#lib/engine/context.ts";
+import { processInboxEvent } from "#lib/engine/inbox-event.ts";
+import { createProvisioningContext } from "#lib/engine/wiring.ts";
 import { functionTable } from "#lib/functions.ts";
 import { createLogger } from "#lib/observability/logger.ts";
-import type { ProvisioningContext } from "#lib/provisioning/context.ts";
-import { processInboxEvent } from "#lib/provisioning/process-event.ts";
-import { createProvisioningContext } from "#lib/provisioning/wiring.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
 export type Deps = ProvisioningContext;

@@ -1,8 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { createTable } from "#lib/engine/wiring.ts";
 import { httpFunction } from "#lib/http/http-function.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
-import { createTable } from "#lib/provisioning/wiring.ts";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 import { Inbox } from "#lib/store/inbox.ts";

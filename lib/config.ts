@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { DEFAULT_STALE_EVENT_MINUTES, LATE_COMMIT_WINDOW_MS } from "#lib/engine/timing.ts";
 
 /**
  * Every setting of the product, read from the environment once at cold start and validated.
@@ -108,7 +109,10 @@ const schema = z.object({
   PORT: z._default(port, 3000),
   // Reconcile re-enqueues inbox events left `received`/`enqueued` this long: well past a normal
   // queue round trip, short enough that a lost enqueue is repaired by the next 15-minute run.
-  RECONCILE_STALE_EVENT_MINUTES: z._default(positive, 5),
+  RECONCILE_STALE_EVENT_MINUTES: z._default(positive, DEFAULT_STALE_EVENT_MINUTES),
+  // How long a license create whose answer was lost may still land in integrator.io before it is
+  // created again (lib/engine/timing.ts, LATE_COMMIT_WINDOW_MS).
+  LATE_COMMIT_WINDOW_SECONDS: z._default(positive, LATE_COMMIT_WINDOW_MS / 1000),
   // Powertools log level.
   LOG_LEVEL: z._default(z.enum(["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]), "INFO"),
   // Set by AWS Lambda: local secret defaults never apply there.
@@ -147,6 +151,8 @@ export interface Config {
   port: number;
   /** Minutes an inbox event may stay `received`/`enqueued` before reconcile queues it again. */
   reconcileStaleEventMinutes: number;
+  /** How long a license create whose answer was lost may still land before it is created again. */
+  lateCommitWindowMs: number;
   logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
   inLambda: boolean;
   /** Secret values given in the environment (local) — in Lambda, resolved from `secretIds`. */
@@ -207,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     port: e.PORT,
     reconcileStaleEventMinutes: e.RECONCILE_STALE_EVENT_MINUTES,
+    lateCommitWindowMs: e.LATE_COMMIT_WINDOW_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     inLambda,
     secrets,

@@ -1,15 +1,16 @@
+import type { ProvisioningContext } from "#lib/engine/context.ts";
+import { CreateOutcomePendingError, mayBeInFlight } from "#lib/engine/converge.ts";
+import { isConflict } from "#lib/engine/retry.ts";
+import { TRANSFER_SETTLE_MS, TRANSFER_SETTLE_POLL_MS } from "#lib/engine/timing.ts";
 import { functionTable } from "#lib/functions.ts";
 import { conflict, HttpError, notFound } from "#lib/http/errors.ts";
 import { describeError } from "#lib/http/http-function.ts";
 import { connectorByKey } from "#lib/licensing/catalog.ts";
 import { INTEGRATOR_EMAIL_KEY } from "#lib/licensing/email.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
-import { refreshSubscription } from "#lib/provisioning/apply-event.ts";
-import type { ProvisioningContext } from "#lib/provisioning/context.ts";
-import { convergeCustomer, planCustomer } from "#lib/provisioning/converge.ts";
 import type { SubscriptionRecord } from "#lib/store/customers.ts";
 import type { Lease, Leases } from "#lib/store/leases.ts";
-import { LicenseConflictError, type LicenseRecord } from "#lib/store/licenses.ts";
+import type { LicenseRecord } from "#lib/store/licenses.ts";
 import { UnrecognisedStripeObject } from "#lib/stripe/unrecognised.ts";
 import type { CustomerInstalls } from "./deps.ts";
 import type { CustomerView } from "./schemas.ts";
@@ -70,11 +71,6 @@ function subscriptionSummary(record: SubscriptionRecord): CustomerView["subscrip
   };
 }
 
-/** How long a transfer waits for a concurrent change of the same license (the worker's) to settle. */
-const SETTLE_MS = 10_000;
-/** A create intent younger than this may still be in flight elsewhere (see reconcile's IN_FLIGHT_MS). */
-const IN_FLIGHT_MS = 2 * 60_000;
-
 /** A transfer holds its license's lease this long unless it frees it: longer than the admin function may run. */
 const TRANSFER_LEASE_MS = functionTable.admin.timeoutSeconds * 1000 + 30_000;
 const transferLease = (customerId: string, connectorKey: string) => `transfer#${customerId}#${connectorKey}`;
@@ -85,7 +81,8 @@ const transferLease = (customerId: string, connectorKey: string) => `transfer#${
  *
  * One transfer of a license at a time: the first to take the license's transfer lease goes on,
  * before anything is written; a concurrent one is a 409 naming the email the license is on and
- * the one it is being moved to. The new email is written to the deciding Stripe subscription's
+ * the one it is being moved to; one that loses a race with another writer on the license (the
+ * worker) is a 409 too, never retried into a second winner. The new email is written to the deciding Stripe subscription's
  * `metadata.integrator_email`, the first source of the license email, so the next event, replay or
  * reconcile resolves the same email instead of moving the license back; the stored subscription is
  * refreshed from Stripe and the customer converged through the worker's path. Answers the license
@@ -146,7 +143,7 @@ async function moveLicense(
 ): Promise<LicenseRecord> {
   const before = await settled(customerId, connectorKey, ctx);
   if (!before) throw notFound(`Customer ${customerId} has no ${connectorKey} license.`);
-  const plan = await planCustomer(customerId, ctx);
+  const plan = await ctx.engine.plan(customerId);
   const desired = plan.steps.find((step) => step.desired.connectorKey === connectorKey)?.desired;
   if (desired?.kind !== "active") {
     throw conflict(
@@ -160,7 +157,7 @@ async function moveLicense(
     metadata: { [INTEGRATOR_EMAIL_KEY]: to },
   });
   try {
-    await refreshSubscription(customerId, desired.subscriptionId, stored?.version ?? 0, ctx);
+    await ctx.engine.refreshSubscription(customerId, desired.subscriptionId, stored?.version ?? 0);
   } catch (error) {
     if (!(error instanceof UnrecognisedStripeObject)) throw error;
     throw conflict(
@@ -175,14 +172,18 @@ async function moveLicense(
     cause,
     detail: { from: before.email, to, subscriptionId: desired.subscriptionId },
   });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await convergeCustomer(customerId, ctx, cause);
-      break;
-    } catch (error) {
-      // The worker, handling the metadata change's webhook, got there first: let it finish.
-      if (!(error instanceof LicenseConflictError) || attempt >= 3) throw error;
-      await settled(customerId, connectorKey, ctx);
+  try {
+    await ctx.engine.converge(customerId, cause, { inFlight: "leave" });
+  } catch (error) {
+    if (!(error instanceof CreateOutcomePendingError) && !isConflict(error)) throw error;
+    // Another writer changed the license meanwhile — the worker, handling the metadata change's
+    // webhook, moving it to the same email, is the usual one: that is this transfer done. Anything
+    // else is a race this transfer lost: a 409, never a second attempt.
+    const now = await settled(customerId, connectorKey, ctx);
+    if (now?.email !== to || now.state === "creating") {
+      throw conflict(
+        `The ${connectorKey} license changed while it was being transferred; Stripe's subscription names ${to}, and the license follows it. Look again shortly.`,
+      );
     }
   }
   const after = await settled(customerId, connectorKey, ctx);
@@ -190,20 +191,19 @@ async function moveLicense(
   return after;
 }
 
-/** The license record once no create is in flight on it (waits up to `SETTLE_MS`; 409 after). */
+/** The license record once no create is in flight on it (waits up to `TRANSFER_SETTLE_MS`; 409 after). */
 async function settled(
   customerId: string,
   connectorKey: string,
   ctx: ProvisioningContext,
 ): Promise<LicenseRecord | undefined> {
-  const deadline = Date.now() + SETTLE_MS;
+  const { clock } = ctx.engine.ports;
+  const deadline = clock.now().getTime() + TRANSFER_SETTLE_MS;
   for (;;) {
     const record = await ctx.licenses.get(customerId, connectorKey);
-    const inFlight =
-      record?.state === "creating" && ctx.now().getTime() - Date.parse(record.intentAt ?? "") < IN_FLIGHT_MS;
-    if (!inFlight) return record;
-    if (Date.now() > deadline)
+    if (!record || !mayBeInFlight(record, clock.now())) return record;
+    if (clock.now().getTime() > deadline)
       throw conflict(`A change of this ${connectorKey} license is in progress; try again shortly.`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await clock.sleep(TRANSFER_SETTLE_POLL_MS);
   }
 }

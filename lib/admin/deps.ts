@@ -1,8 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Config } from "#lib/config.ts";
+import type { ProvisioningContext } from "#lib/engine/context.ts";
 import { type PageCursors, pageCursorsOf } from "#lib/http/page-cursor.ts";
-import type { ProvisioningContext } from "#lib/provisioning/context.ts";
 import type { RunLauncher } from "#lib/reconcile/launcher.ts";
 import type { ReconcileDeps } from "#lib/reconcile/run.ts";
 import { createReconcileDeps, createRunLauncher } from "#lib/reconcile/wiring.ts";

@@ -1,8 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { createDomainEvents, createSharedIntegratorClient, createTable } from "#lib/engine/wiring.ts";
 import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
-import { createDomainEvents, createSharedIntegratorClient, createTable } from "#lib/provisioning/wiring.ts";
 import type { Environment } from "#lib/runtime.ts";
 import { Licenses } from "#lib/store/licenses.ts";
 import { connectorModules } from "./connectors/index.ts";

@@ -21,10 +21,10 @@ import { type LicenseOpts, normalizeEmail, sameJson, sameSecond } from "#lib/lic
  * Emails compare trimmed and lower-cased, `expires` at second precision, `opts` structurally
  * (key order and `undefined` keys do not matter; array order does).
  *
- * A `creating` record without `licenseId` is a create whose outcome is unknown: the caller
- * resolves it first (adopt the connector's license for that email, docs/architecture.md §4; see
- * lib/provisioning/converge.ts). If it could not, the plan is `create` again for a live license
- * and nothing for `expire` / `delete` (no license is known to exist).
+ * A `creating` record without `licenseId` is a create whose outcome is unknown: the engine settles
+ * it first (adopts the connector's license for that email, or leaves it `creating` until the create
+ * can no longer land, docs/architecture.md §4; see `settleIntent` in lib/engine/converge.ts). Once
+ * abandoned, the plan is `create` again for a live license and nothing for `expire` / `delete`.
  */
 
 /** What our store knows of a license. */

@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { createSharedIntegratorClient, createTable } from "#lib/engine/wiring.ts";
 import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
-import { createSharedIntegratorClient, createTable } from "#lib/provisioning/wiring.ts";
 import type { Environment } from "#lib/runtime.ts";
 import { createStripe } from "#lib/stripe/client.ts";
 import { type CheckoutDeps, checkoutSessionStatus } from "./checkout.ts";

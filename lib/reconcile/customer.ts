@@ -1,15 +1,13 @@
+import type { ProvisioningContext } from "#lib/engine/context.ts";
+import { CreateOutcomePendingError, mayBeInFlight } from "#lib/engine/converge.ts";
 import { describeError } from "#lib/http/http-function.ts";
 import { IntegratorError } from "#lib/integrator/errors.ts";
 import type { License } from "#lib/integrator/schemas.ts";
 import { lookupPrice } from "#lib/licensing/catalog.ts";
 import type { DesiredLicense } from "#lib/licensing/desired-licenses.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
-import { refreshProfile, refreshSubscription } from "#lib/provisioning/apply-event.ts";
-import type { ProvisioningContext } from "#lib/provisioning/context.ts";
-import { convergeCustomer, planCustomer } from "#lib/provisioning/converge.ts";
-import { executeOperation } from "#lib/provisioning/license-operations.ts";
 import type { CustomerProfile } from "#lib/store/customers.ts";
-import { LicenseConflictError, type LicenseRecord } from "#lib/store/licenses.ts";
+import type { LicenseRecord } from "#lib/store/licenses.ts";
 import type { DriftItem } from "#lib/store/reconcile-runs.ts";
 import type { StripeSubscription } from "#lib/stripe/schemas.ts";
 import { UnrecognisedStripeObject } from "#lib/stripe/unrecognised.ts";
@@ -36,20 +34,13 @@ export interface CustomerRun {
 }
 
 /**
- * A create intent this young may still be in flight in the worker (its POST unanswered): resolving
- * it from here could create a second license, so the customer waits for the next run.
- */
-export const IN_FLIGHT_MS = 2 * 60_000;
-
-const ATTEMPTS = 3;
-
-/**
  * Reconciles one customer: Stripe's subscriptions and customer against the store, the store against
  * integrator.io, then the desired licenses against both. Returns the findings and how many
  * licenses were checked. Unless `dryRun`, repairs through the worker's own path: the stored
  * subscription is refreshed from Stripe, the stored licenses take integrator.io's values, and
- * `convergeCustomer` plans and carries out the changes. A concurrent writer (the worker) makes it
- * start over; a failure is reported as an `error` finding, never thrown.
+ * the engine plans and carries out the changes. A concurrent writer (the worker) makes it start
+ * over from a fresh read; a create whose outcome is still unknown leaves the customer to the next
+ * run; a failure is reported as an `error` finding, never thrown.
  */
 export async function reconcileCustomer(
   customerId: string,
@@ -57,19 +48,21 @@ export async function reconcileCustomer(
 ): Promise<{ items: DriftItem[]; checked: number }> {
   // Customers are reconciled concurrently: each gets a logger that names it in every line.
   const logger = sharedRun.ctx.logger.createChild({ persistentKeys: { customerId } });
-  const run: CustomerRun = { ...sharedRun, ctx: { ...sharedRun.ctx, logger } };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await reconcileOnce(customerId, run);
-    } catch (error) {
-      if (error instanceof LicenseConflictError && attempt < ATTEMPTS) continue;
-      const { name, message } = describeError(error);
-      logger.error("reconcile failed for a customer", { error: { name, message } });
-      return {
-        items: [{ kind: "error", customerId, connector: null, detail: `${name}: ${message}` }],
-        checked: 0,
-      };
+  const engine = sharedRun.ctx.engine.withLogger(logger);
+  const run: CustomerRun = { ...sharedRun, ctx: { ...sharedRun.ctx, logger, engine } };
+  try {
+    return await engine.retry(() => reconcileOnce(customerId, run));
+  } catch (error) {
+    if (error instanceof CreateOutcomePendingError) {
+      logger.info("a license create has an unknown outcome; the next run looks again", { customerId });
+      return { items: [], checked: 0 };
     }
+    const { name, message } = describeError(error);
+    logger.error("reconcile failed for a customer", { error: { name, message } });
+    return {
+      items: [{ kind: "error", customerId, connector: null, detail: `${name}: ${message}` }],
+      checked: 0,
+    };
   }
 }
 
@@ -94,9 +87,7 @@ async function reconcileOnce(
     ctx.customers.subscriptions(customerId),
     ctx.licenses.forCustomer(customerId),
   ]);
-  if (
-    records.some((r) => r.state === "creating" && now.getTime() - Date.parse(r.intentAt ?? "") < IN_FLIGHT_MS)
-  ) {
+  if (records.some((r) => mayBeInFlight(r, now))) {
     ctx.logger.info("a license create is in flight; the next run looks again", { customerId });
     return { items: [], checked: 0 };
   }
@@ -171,7 +162,7 @@ async function reconcileOnce(
   }
   const strays = await ownLicensesOffRecord(customerId, synced, changed, findings, run);
 
-  const plan = await planCustomer(customerId, ctx, {
+  const plan = await ctx.engine.plan(customerId, {
     profile: profileView,
     subscriptions: truth,
     licenses: synced,
@@ -334,94 +325,38 @@ interface Repairs {
   lapsed: DesiredLicense[];
 }
 
-/** Carries the repairs out: store first (Stripe's and integrator.io's truth), then the worker's converge. */
+/** Carries the repairs out through the engine: store first (Stripe's and integrator.io's truth), then converge. */
 async function repair(customerId: string, repairs: Repairs, run: CustomerRun): Promise<void> {
-  const { ctx } = run;
+  const { engine } = run.ctx;
   const cause = `reconcile:${run.runId}`;
   for (const subscription of repairs.refresh) {
     const atVersion = Math.max(
       snapshotVersion(subscription),
       repairs.storedById.get(subscription.id)?.version ?? 0,
     );
-    await refreshSubscription(customerId, subscription.id, atVersion, ctx);
+    await engine.refreshSubscription(customerId, subscription.id, atVersion);
   }
-  if (repairs.profileStale) await refreshProfile(customerId, 0, ctx);
-  for (const { before, after } of repairs.changed) {
-    const { rev: _rev, updatedAt: _at, ...fields } = after;
-    await ctx.licenses.save(fields, before?.rev);
-    await ctx.audit.record({
-      customerId,
-      action: "reconcile.synced",
-      connectorKey: after.connectorKey,
-      ...(after.licenseId ? { licenseId: after.licenseId } : {}),
-      cause,
-      detail: {
-        from: before
-          ? { state: before.state, expires: before.expires, opts: before.opts, email: before.email }
-          : null,
-        to: { state: after.state, expires: after.expires, opts: after.opts, email: after.email },
-      },
-    });
+  if (repairs.profileStale) await engine.refreshProfile(customerId);
+  for (const { before, after } of repairs.changed) await engine.ledger.sync(before, after, cause);
+  for (const stray of repairs.strays) {
+    const { connectorKey, connectorId, license } = stray;
+    await engine.expireOffRecord({ customerId, connectorKey, connectorId, cause }, license);
   }
-  for (const stray of repairs.strays) await expireStray(customerId, stray, cause, ctx);
-  await convergeCustomer(customerId, ctx, cause);
+  await engine.converge(customerId, cause, { inFlight: "leave" });
   // Paid-for access ended while the subscription still reads live (a grace period ran out).
   for (const desired of repairs.lapsed) {
     if (desired.kind !== "active") continue;
-    const current = await ctx.licenses.get(customerId, desired.connectorKey);
+    const { connectorKey, connectorId, subscriptionId, expires } = desired;
+    const current = await run.ctx.licenses.get(customerId, connectorKey);
     if (!current?.licenseId || current.state !== "active") continue;
-    await executeOperation(
-      {
-        op: "expire",
-        connectorId: desired.connectorId,
-        licenseId: current.licenseId,
-        expires: desired.expires,
-      },
-      current,
-      {
-        customerId,
-        connectorKey: desired.connectorKey,
-        connectorId: desired.connectorId,
-        subscriptionId: desired.subscriptionId,
-        cause,
-      },
-      ctx,
-    );
+    await engine.execute({ op: "expire", connectorId, licenseId: current.licenseId, expires }, current, {
+      customerId,
+      connectorKey,
+      connectorId,
+      subscriptionId,
+      cause,
+    });
   }
-}
-
-/** Expires a second live license of ours (never one we do not own), with audit, event and metric. */
-async function expireStray(
-  customerId: string,
-  stray: ListedLicense,
-  cause: string,
-  ctx: ProvisioningContext,
-): Promise<void> {
-  const expires = ctx.now().toISOString();
-  await ctx.integrator.licenses.update(stray.connectorId, stray.license._id, {
-    expires,
-    opts: (stray.license.opts ?? {}) as never,
-  });
-  const detail = {
-    customerId,
-    connector: stray.connectorKey,
-    connectorId: stray.connectorId,
-    licenseId: stray.license._id,
-    email: stray.license.user?.email,
-    expires,
-    state: "expired",
-    duplicate: true,
-  };
-  ctx.metrics.count("LicensesExpired");
-  await ctx.audit.record({
-    customerId,
-    action: "license.expired",
-    connectorKey: stray.connectorKey,
-    licenseId: stray.license._id,
-    cause,
-    detail,
-  });
-  await ctx.events.publish("license.expired", detail, ctx.logger);
 }
 
 /** A `pendingRetried` finding says how the retry went. */

@@ -1,7 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { ProvisioningContext } from "#lib/engine/context.ts";
 import { functionTable } from "#lib/functions.ts";
 import { describeError } from "#lib/http/http-function.ts";
-import type { ProvisioningContext } from "#lib/provisioning/context.ts";
 import type { Lease, LeaseOutcome, Leases } from "#lib/store/leases.ts";
 import { emptyCounts, newRunId, type ReconcileRun, type ReconcileRuns } from "#lib/store/reconcile-runs.ts";
 import { type CustomerRun, reconcileCustomer } from "./customer.ts";

@@ -1,10 +1,11 @@
+import type { ProvisioningContext } from "#lib/engine/context.ts";
+import { INTENT_SKEW_MS, LATE_COMMIT_ADOPTION_MS } from "#lib/engine/timing.ts";
 import { describeError } from "#lib/http/http-function.ts";
 import type { License } from "#lib/integrator/schemas.ts";
 import { type Catalog, lookupPrice } from "#lib/licensing/catalog.ts";
-import { sameJson } from "#lib/licensing/license.ts";
-import type { ProvisioningContext } from "#lib/provisioning/context.ts";
+import { normalizeEmail, sameJson } from "#lib/licensing/license.ts";
 import type { CustomerProfile } from "#lib/store/customers.ts";
-import type { OwnedLicense } from "#lib/store/licenses.ts";
+import type { CreateIntent, OwnedLicense } from "#lib/store/licenses.ts";
 import type { DriftItem } from "#lib/store/reconcile-runs.ts";
 import {
   type StripeCustomer,
@@ -19,7 +20,8 @@ import { isLive } from "./drift.ts";
 /**
  * What reconcile reads once per run from each side: every Stripe subscription (all pages, the
  * customers expanded inline so no customer costs a call of its own) and every license of every
- * catalog connector in integrator.io (all pages), with who owns each in our store.
+ * catalog connector in integrator.io (all pages), with who owns each in our store (a create of
+ * ours that landed too late for its create to see it is ours too).
  */
 
 export interface StripeCustomerState {
@@ -184,6 +186,59 @@ async function recordBindings(ctx: ProvisioningContext, listed: ListedLicense[])
   );
 }
 
+/** The creates we intended, per `${connectorId}|${email}`. */
+type IntentIndex = Map<string, CreateIntent[]>;
+
+async function lateCommitClaims(ctx: ProvisioningContext): Promise<IntentIndex> {
+  const index: IntentIndex = new Map();
+  for (const connector of ctx.catalog.connectors) {
+    for (const intent of await ctx.licenses.intentsForConnector(connector.connectorId)) {
+      const key = `${intent.connectorId}|${intent.email}`;
+      index.set(key, [...(index.get(key) ?? []), intent]);
+    }
+  }
+  return index;
+}
+
+/**
+ * The owner of a live license our store does not own, when it is a create of ours that landed
+ * after the create gave up on it (a late commit): a license for the connector and email of a
+ * recorded intent, created after it (less `INTENT_SKEW_MS`) and within
+ * `LATE_COMMIT_ADOPTION_MS`. It is recorded as ours unless `dryRun`; the customer's reconcile
+ * then adopts it, or expires it as a second license.
+ */
+async function claimLateCommit(
+  ctx: ProvisioningContext,
+  intents: IntentIndex,
+  listed: ListedLicense,
+  { dryRun }: { dryRun: boolean },
+): Promise<OwnedLicense | undefined> {
+  const email = normalizeEmail(listed.license.user?.email ?? "");
+  const created = Date.parse(String(listed.license.created ?? ""));
+  if (!email || !Number.isFinite(created)) return undefined;
+  const intent = (intents.get(`${listed.connectorId}|${email}`) ?? [])
+    .filter((i) => {
+      const at = Date.parse(i.intentAt);
+      return created >= at - INTENT_SKEW_MS && created <= at + LATE_COMMIT_ADOPTION_MS;
+    })
+    .at(-1);
+  if (!intent) return undefined;
+  const owned = {
+    licenseId: listed.license._id,
+    customerId: intent.customerId,
+    connectorKey: intent.connectorKey,
+    connectorId: intent.connectorId,
+    email,
+  };
+  ctx.logger.info("a license created after one of our intents is ours (a late commit)", {
+    licenseId: owned.licenseId,
+    customerId: owned.customerId,
+    intentAt: intent.intentAt,
+  });
+  if (!dryRun) await ctx.licenses.own(owned);
+  return { ...owned, ownedAt: ctx.now().toISOString() };
+}
+
 /**
  * Every license of every catalog connector in integrator.io, and its owner in our store (which
  * learns, on the way and unless `dryRun`, the integration each of our licenses is bound to).
@@ -215,8 +270,10 @@ export async function loadIntegratorState(
   }
   const ownedLive = new Map<string, ListedLicense[]>();
   const foreign: ListedLicense[] = [];
+  const lateCommits = await lateCommitClaims(ctx);
   for (const listed of byId.values()) {
     if (!isLive(listed.license, listedAt)) continue;
+    listed.owner ??= await claimLateCommit(ctx, lateCommits, listed, { dryRun });
     if (!listed.owner) {
       foreign.push(listed);
       continue;

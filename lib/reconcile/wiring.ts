@@ -1,5 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { createProvisioningContext, createTable } from "#lib/provisioning/wiring.ts";
+import { createProvisioningContext, createTable } from "#lib/engine/wiring.ts";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import type { Environment } from "#lib/runtime.ts";
 import { Leases } from "#lib/store/leases.ts";

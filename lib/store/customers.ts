@@ -17,7 +17,11 @@ export interface CustomerProfile {
   updatedAt: string;
 }
 
-/** A subscription snapshot, versioned by the `created` of the event that carried it. */
+/**
+ * A subscription snapshot, versioned by the `created` of the event that carried it (the order of
+ * Stripe's events) and revised by every write (the order of our writes: every write is
+ * conditioned on the revision it read, so a write decided on an older read never lands).
+ */
 export interface SubscriptionRecord {
   customerId: string;
   subscriptionId: string;
@@ -27,6 +31,8 @@ export interface SubscriptionRecord {
   /** The id of the event that carried it, or `stripe` for a fetch. */
   source: string;
   snapshot: StripeSubscription;
+  /** Grows by one with every write; 0 for a record written before revisions were kept. */
+  rev: number;
   updatedAt: string;
 }
 
@@ -34,11 +40,13 @@ export interface SubscriptionRecord {
 export interface CustomerState {
   profile: CustomerProfile | undefined;
   subscriptions: SubscriptionRecord[];
-  /**
-   * The licenses as read with the rest; dropped (undefined) once the worker waited on Stripe or
-   * lost a write while applying an event, so that its plan reads them again.
-   */
-  licenses?: LicenseRecord[] | undefined;
+  licenses: LicenseRecord[];
+}
+
+/** A stored subscription item as a record (one written before revisions were kept is at revision 0). */
+function subscriptionRecord(item: Record<string, unknown>): SubscriptionRecord {
+  const record = withoutKeys<SubscriptionRecord>(item);
+  return { ...record, rev: record.rev ?? 0 };
 }
 
 /** Statuses Stripe never leaves: no later snapshot may bring such a subscription back. */
@@ -138,8 +146,8 @@ export class Customers {
     for (const item of items) {
       const sk = String(item.sk);
       if (sk === "PROFILE") state.profile = withoutKeys<CustomerProfile>(item);
-      else if (sk.startsWith("SUB#")) state.subscriptions.push(withoutKeys<SubscriptionRecord>(item));
-      else if (sk.startsWith("LICENSE#")) state.licenses?.push(withoutKeys<LicenseRecord>(item));
+      else if (sk.startsWith("SUB#")) state.subscriptions.push(subscriptionRecord(item));
+      else if (sk.startsWith("LICENSE#")) state.licenses.push(withoutKeys<LicenseRecord>(item));
     }
     return state;
   }
@@ -150,23 +158,38 @@ export class Customers {
       ExpressionAttributeValues: { ":pk": customerKey(customerId), ":sub": "SUB#" },
       ConsistentRead: true,
     });
-    return items.map((item) => withoutKeys<SubscriptionRecord>(item));
+    return items.map(subscriptionRecord);
   }
 
   async subscription(customerId: string, subscriptionId: string): Promise<SubscriptionRecord | undefined> {
     const item = await this.table.get(customerKey(customerId), `SUB#${subscriptionId}`);
-    return item ? withoutKeys<SubscriptionRecord>(item) : undefined;
+    return item ? subscriptionRecord(item) : undefined;
   }
 
   /**
-   * Stores `record` if it is newer than the stored snapshot; a conditional write makes two
-   * workers racing on one subscription safe. Returns the record as stored, or undefined when the stored one was kept.
+   * Stores `record` at revision `expectedRev + 1` if the stored one is still at `expectedRev`
+   * (undefined: none may be stored; 0: one written before revisions were kept). A conditional
+   * write makes two writers racing on one subscription safe. Returns the record as stored, or
+   * undefined when another writer changed it first.
    */
   async saveSubscription(
-    record: Omit<SubscriptionRecord, "updatedAt">,
-    expectedVersion: number | undefined,
+    record: Omit<SubscriptionRecord, "updatedAt" | "rev">,
+    expectedRev: number | undefined,
   ): Promise<SubscriptionRecord | undefined> {
-    const saved: SubscriptionRecord = { ...record, updatedAt: new Date(this.table.now()).toISOString() };
+    const saved: SubscriptionRecord = {
+      ...record,
+      rev: (expectedRev ?? 0) + 1,
+      updatedAt: new Date(this.table.now()).toISOString(),
+    };
+    const condition =
+      expectedRev === undefined
+        ? { ConditionExpression: "attribute_not_exists(pk)" }
+        : expectedRev === 0
+          ? { ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(rev)" }
+          : {
+              ConditionExpression: "rev = :expected",
+              ExpressionAttributeValues: { ":expected": expectedRev },
+            };
     try {
       await this.table.put(
         {
@@ -180,12 +203,7 @@ export class Customers {
           gsi2sk: `${record.customerId}#${record.subscriptionId}`,
           ...saved,
         },
-        expectedVersion === undefined
-          ? { ConditionExpression: "attribute_not_exists(pk)" }
-          : {
-              ConditionExpression: "version = :expected",
-              ExpressionAttributeValues: { ":expected": expectedVersion },
-            },
+        condition,
       );
       return saved;
     } catch (error) {

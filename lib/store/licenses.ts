@@ -36,6 +36,22 @@ export interface OwnedLicense {
   integrationId?: string;
 }
 
+/**
+ * A license create we were about to POST, kept apart from the license record (which a later
+ * create overwrites): reconcile adopts a license integrator.io committed too late for its create
+ * to see it, as long as it was created after an intent of ours for its connector and email.
+ */
+export interface CreateIntent {
+  customerId: string;
+  connectorKey: string;
+  connectorId: string;
+  email: string;
+  intentAt: string;
+}
+
+/** Intents are kept this long (DynamoDB's TTL): far beyond any commit integrator.io could still make. */
+const INTENT_RETENTION_SECONDS = 30 * 24 * 3600;
+
 export class LicenseConflictError extends Error {
   override name = "LicenseConflictError";
 }
@@ -43,6 +59,8 @@ export class LicenseConflictError extends Error {
 const licenseSk = (connectorKey: string) => `LICENSE#${connectorKey}`;
 const emailIndex = (connectorId: string, email: string) => `LICENSE#${connectorId}#${email}`;
 const ownedKey = (licenseId: string) => ({ pk: `LICENSEID#${licenseId}`, sk: "LICENSE" });
+/** A connector's intents share a partition: reconcile reads them all in one query per connector. */
+const intentsKey = (connectorId: string) => `INTENTS#${connectorId}`;
 const integrationIndex = (integrationId: string) => `LICENSE#INTEGRATION#${integrationId}`;
 
 /** Licenses per (customer, connector), the (connector, email) index, and the ids we own. */
@@ -258,6 +276,35 @@ export class Licenses {
     });
     const item = page.items[0];
     return item ? withoutKeys<OwnedLicense>(item) : undefined;
+  }
+
+  /** Keeps a create we are about to POST (idempotent: the same intent is one item). */
+  async recordIntent(intent: CreateIntent): Promise<void> {
+    await this.table.put({
+      pk: intentsKey(intent.connectorId),
+      sk: `${intent.email}#${intent.intentAt}#${intent.customerId}#${intent.connectorKey}`,
+      ...intent,
+      ttl: Math.floor(Date.parse(intent.intentAt) / 1000) + INTENT_RETENTION_SECONDS,
+    });
+  }
+
+  /** The creates we intended for a connector and an email, oldest first. */
+  async intentsFor(connectorId: string, email: string): Promise<CreateIntent[]> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :email)",
+      ExpressionAttributeValues: { ":pk": intentsKey(connectorId), ":email": `${email}#` },
+      ConsistentRead: true,
+    });
+    return items.map((item) => withoutKeys<CreateIntent>(item)).filter((intent) => intent.email === email);
+  }
+
+  /** Every create we intended for a connector (within the retention), by email then time. */
+  async intentsForConnector(connectorId: string): Promise<CreateIntent[]> {
+    const items = await this.table.queryAll({
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": intentsKey(connectorId) },
+    });
+    return items.map((item) => withoutKeys<CreateIntent>(item));
   }
 
   /** The owners of many license ids at once (reconcile reads a whole connector listing); unknown ids are absent. */

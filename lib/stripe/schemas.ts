@@ -14,7 +14,7 @@ import * as z from "zod/mini";
  *   one we can do without (a simulator, an older API version) still parses, and the rules treat
  *   absent as null. Fields the rules cannot do without (ids, `status`, item periods) are required.
  * - A subscription or invoice in an event that does not parse (another API version, a value
- *   Stripe added since) is fetched from Stripe in this version instead (lib/provisioning/apply-event.ts).
+ *   Stripe added since) is fetched from Stripe in this version instead (lib/engine/apply.ts).
  * - `metadata` is normalised to `{}` when null or absent.
  */
 

@@ -1,9 +1,9 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type Stripe from "stripe";
+import { eventCustomerId, eventObjectIds, HANDLED_EVENT_TYPES } from "#lib/engine/stripe-events.ts";
 import { HttpError } from "#lib/http/errors.ts";
 import { IDENTIFIER_RULE, isEventType, isIdentifier } from "#lib/identifiers.ts";
 import type { ProductMetrics } from "#lib/observability/metrics.ts";
-import { eventCustomerId, eventObjectIds, HANDLED_EVENT_TYPES } from "#lib/provisioning/apply-event.ts";
 import type { Inbox } from "#lib/store/inbox.ts";
 import { stripeEventSchema } from "#lib/stripe/schemas.ts";
 

@@ -4,10 +4,11 @@ import { transferLicense } from "#lib/admin/customers.ts";
 import type { AdminDeps } from "#lib/admin/deps.ts";
 import { reconcileRoutes } from "#lib/admin/reconcile-routes.ts";
 import { createDocumentClient } from "#lib/aws.ts";
+import type { ProvisioningContext } from "#lib/engine/context.ts";
+import { systemClock } from "#lib/engine/ports.ts";
 import { HttpError } from "#lib/http/errors.ts";
 import type { RouteInput } from "#lib/http/types.ts";
 import { parseCatalog } from "#lib/licensing/catalog.ts";
-import type { ProvisioningContext } from "#lib/provisioning/context.ts";
 import { executeRun, REPAIR_LEASE, type ReconcileDeps, startRun } from "#lib/reconcile/run.ts";
 import { Table } from "#lib/store/dynamo.ts";
 import { Leases } from "#lib/store/leases.ts";
@@ -66,6 +67,7 @@ const context = (log: Logger = logger) =>
     licenses: new Licenses(table),
     logger: log,
     now: () => new Date(),
+    engine: { ports: { clock: systemClock } },
   }) as unknown as ProvisioningContext;
 const reconcileDeps = (overrides: Partial<ReconcileDeps> = {}): ReconcileDeps =>
   ({ ctx: context(), runs, leases, ...overrides }) as ReconcileDeps;

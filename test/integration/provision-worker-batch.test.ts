@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as worker from "#functions/provision-worker.ts";
 import * as webhook from "#functions/stripe-webhook.ts";
 import { loadConfig } from "#lib/config.ts";
-import { createTable as createTableAdapter } from "#lib/provisioning/wiring.ts";
+import { createTable as createTableAdapter } from "#lib/engine/wiring.ts";
 import { loadEnvironment } from "#lib/runtime.ts";
 import { Customers } from "#lib/store/customers.ts";
 import { Inbox, MAX_REASON_LENGTH } from "#lib/store/inbox.ts";

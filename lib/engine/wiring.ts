@@ -17,7 +17,10 @@ import { Table } from "#lib/store/dynamo.ts";
 import { Inbox } from "#lib/store/inbox.ts";
 import { Licenses } from "#lib/store/licenses.ts";
 import { createStripe, StripeAccount } from "#lib/stripe/client.ts";
+import { TrailAnnouncements } from "./adapters/announcements.ts";
 import type { ProvisioningContext } from "./context.ts";
+import { Engine } from "./engine.ts";
+import { systemClock } from "./ports.ts";
 
 /** The shared table adapter for a configuration. */
 export function createTable(config: Config): Table {
@@ -70,17 +73,37 @@ export async function createProvisioningContext(
   const { config, secrets } = environment;
   if (!secrets.STRIPE_SECRET_KEY) throw new Error("STRIPE_SECRET_KEY is not configured");
   const metrics = new ProductMetrics(service);
-  return {
-    catalog: await loadCatalogFile(config.catalogPath),
-    customers: new Customers(table),
-    licenses: new Licenses(table),
-    audit: new AuditTrail(table),
-    inbox: new Inbox(table),
-    integrator: createSharedIntegratorClient(environment, table, metrics),
-    stripe: new StripeAccount(createStripe(config, secrets.STRIPE_SECRET_KEY)),
-    events: createDomainEvents(config, table),
+  const catalog = await loadCatalogFile(config.catalogPath);
+  const customers = new Customers(table);
+  const licenses = new Licenses(table);
+  const audit = new AuditTrail(table);
+  const integrator = createSharedIntegratorClient(environment, table, metrics);
+  const stripe = new StripeAccount(createStripe(config, secrets.STRIPE_SECRET_KEY));
+  const events = createDomainEvents(config, table);
+  const engine = new Engine({
+    catalog,
+    customers,
+    licenses,
+    integrator: integrator.licenses,
+    stripe,
+    announcements: new TrailAnnouncements(audit, events, metrics),
+    clock: systemClock,
+    lateCommitWindowMs: config.lateCommitWindowMs,
     metrics,
     logger,
-    now: () => new Date(),
+  });
+  return {
+    engine,
+    catalog,
+    customers,
+    licenses,
+    audit,
+    inbox: new Inbox(table),
+    integrator,
+    stripe,
+    events,
+    metrics,
+    logger,
+    now: () => systemClock.now(),
   };
 }

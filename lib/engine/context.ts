@@ -8,9 +8,14 @@ import type { Customers } from "#lib/store/customers.ts";
 import type { Inbox } from "#lib/store/inbox.ts";
 import type { Licenses } from "#lib/store/licenses.ts";
 import type { StripeAccount } from "#lib/stripe/client.ts";
+import type { Engine } from "./engine.ts";
 
-/** Everything license provisioning talks to: the worker, reconcile and the admin API share it. */
+/**
+ * What the worker, reconcile and the admin API are built on: the license engine, through which
+ * every license change goes, and the stores and clients they read for everything else.
+ */
 export interface ProvisioningContext {
+  engine: Engine;
   catalog: Catalog;
   customers: Customers;
   licenses: Licenses;
