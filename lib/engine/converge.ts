@@ -96,9 +96,9 @@ export async function converge(
  * Settles a record left `creating`. Younger than `CREATE_IN_FLIGHT_MS`, its create may still be
  * waiting for its answer elsewhere: `wait` sleeps until it cannot be, `leave` throws
  * `CreateOutcomePendingError` (`own`: it is this process's create, looked for at once, twice). Then integrator.io is asked whether the create landed: a license
- * found is adopted; nothing found while the create may still commit late (`lateCommitWindowMs`
- * after its intent) leaves the record `creating` and throws `CreateOutcomePendingError`; after
- * that window the create is abandoned, and the plan may create again.
+ * found is adopted; nothing found while the create may still commit late (`mayLandUntil`) leaves
+ * the record `creating` and throws `CreateOutcomePendingError`; after that the create is
+ * abandoned, and the plan may create again.
  */
 export async function settleIntent(
   ports: EnginePorts,
@@ -128,13 +128,26 @@ export async function settleIntent(
     });
     return ledger.adopt(target, record, landed.licenseId, landed.terms);
   }
-  if (age() < ports.lateCommitWindowMs)
+  if (ports.clock.now().getTime() < mayLandUntil(record, ports.lateCommitWindowMs)) {
     throw pending(target, "has an unknown outcome and has not landed yet");
+  }
   return ledger.abandon(
     target,
     record,
-    `the create never landed in integrator.io within ${Math.round(ports.lateCommitWindowMs / 1000)} s`,
+    `the create never landed in integrator.io within ${Math.round(ports.lateCommitWindowMs / 1000)} s of its answer`,
   );
+}
+
+/**
+ * Until when a create of unknown outcome may still land in integrator.io: the late-commit window
+ * after its answer was lost — or, when nobody saw the answer lost (a crash), after the create's
+ * own deadline passed.
+ */
+export function mayLandUntil(record: LicenseRecord, lateCommitWindowMs: number): number {
+  const lost = record.answerLostAt
+    ? Date.parse(record.answerLostAt)
+    : Date.parse(record.intentAt ?? "") + CREATE_DEADLINE_MS;
+  return (Number.isFinite(lost) ? lost : 0) + lateCommitWindowMs;
 }
 
 /**

@@ -32,6 +32,7 @@ export const ANSWER_LOST = "answer_lost";
 type LicenseFields = Pick<LicenseRecord, "email" | "expires" | "opts" | "state"> & {
   licenseId: string | undefined;
   intentAt?: string;
+  answerLostAt?: string;
   reason?: string;
 };
 
@@ -76,6 +77,7 @@ export class LicenseLedger {
       licenseId: undefined,
       state: "creating",
       ...(intentAt ? { intentAt } : {}),
+      answerLostAt: this.ports.clock.now().toISOString(),
       reason: ANSWER_LOST,
     });
   }
@@ -198,7 +200,7 @@ export class LicenseLedger {
     fields: LicenseFields,
     announcement?: Announcement,
   ): Promise<LicenseRecord> {
-    const { licenseId, intentAt, reason, ...rest } = fields;
+    const { licenseId, intentAt, answerLostAt, reason, ...rest } = fields;
     const { customerId, connectorKey, connectorId } = target;
     if (licenseId && licenseId !== current?.licenseId) {
       await this.ports.licenses.own({
@@ -219,6 +221,7 @@ export class LicenseLedger {
         ...rest,
         ...(licenseId ? { licenseId } : {}),
         ...(intentAt ? { intentAt } : {}),
+        ...(answerLostAt ? { answerLostAt } : {}),
         ...(reason ? { reason } : {}),
       },
       current?.rev,

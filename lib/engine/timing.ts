@@ -17,12 +17,13 @@ export const CREATE_DEADLINE_MS = 15_000;
 export const CREATE_IN_FLIGHT_MS = CREATE_DEADLINE_MS + 5_000;
 
 /**
- * How long after its intent a create whose answer was lost (a timeout, a reset connection, a
- * crash) may still land in integrator.io. Until then a look that finds nothing keeps the record
- * `creating` and looks again later; only after it may the license be created again. Five minutes
- * is far beyond any commit integrator.io answers for, and shorter than the queue's visibility
- * timeout (6 min), so the event's next delivery after a lost answer may already create again.
- * Reconcile still adopts a license that lands even later (and expires it if it is a second one).
+ * How long after its answer was lost (a timeout, a reset connection, a 5xx) — or, after a crash,
+ * after its deadline — a create may still land in integrator.io. Until then a look that finds
+ * nothing keeps the record `creating` and looks again later; only after it may the license be
+ * created again. Five minutes is far beyond any commit integrator.io answers for, and shorter
+ * than the queue's visibility timeout (6 min), so the event's next delivery may already create
+ * again. `LATE_COMMIT_WINDOW_SECONDS` sets another. Reconcile still adopts a license that lands
+ * even later (`LATE_COMMIT_ADOPTION_MS`), and expires it if it is a second one.
  */
 export const LATE_COMMIT_WINDOW_MS = 5 * 60_000;
 

@@ -15,6 +15,8 @@ export interface LicenseRecord extends StoredLicense {
   rev: number;
   /** Set when a create was recorded as intended and its outcome is not yet known. */
   intentAt?: string;
+  /** When that create's answer was lost (a timeout, a reset, a 5xx): the late-commit window runs from here. */
+  answerLostAt?: string;
   /** Why the license waits (`invalid_user`), for `pending_user`. */
   reason?: string;
   updatedAt: string;

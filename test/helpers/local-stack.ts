@@ -12,6 +12,9 @@ export async function startTestStack(
       INTEGRATOR_API_URL: "http://127.0.0.1:0/v1",
       STRIPE_API_URL: "http://127.0.0.1:0",
       LOG_LEVEL: "WARN",
+      // A create whose answer was lost and that never lands is created again 2 s after (AWS: 5 min),
+      // so the tests of integrator.io's faults wait no longer than the queue's own retry.
+      LATE_COMMIT_WINDOW_SECONDS: "2",
       ...overrides,
     },
     { visibilityTimeoutSeconds: 2, pollWaitSeconds: 1, workerConcurrency: 2, ...options },
