@@ -16,6 +16,12 @@ import type { Catalog } from "#lib/licensing/catalog.ts";
 import type { MetricName } from "#lib/observability/metrics.ts";
 import type { AuditEntry } from "#lib/store/audit.ts";
 import type { StripeCustomer, StripeInvoice, StripeSubscription } from "#lib/stripe/schemas.ts";
+import {
+  makeCustomer,
+  makeEvent,
+  makeSubscription,
+  type SubscriptionInput,
+} from "#test/helpers/stripe-fixtures.ts";
 import { catalog as testCatalog } from "#test/unit/licensing/test-catalog.ts";
 
 /**
@@ -279,4 +285,35 @@ export function engineHarness({
     logger: new Logger({ serviceName: "engine-test", logLevel: "SILENT" }),
   };
   return { engine: new Engine(ports), clock, integrator, stripe, customers, licenses, announced };
+}
+
+/** A Stripe event of `type` carrying `object`, created now on the harness clock unless `created` says when. */
+export function deliver(
+  h: EngineHarness,
+  type: string,
+  object: object,
+  { created = Math.floor(h.clock.now().getTime() / 1000), id }: { created?: number; id?: string } = {},
+) {
+  const event = makeEvent(type, object, { created, ...(id ? { id } : {}) });
+  return h.engine.processEvent(event, event.id);
+}
+
+/** A buyer Stripe and integrator.io both know: the Stripe customer, an integrator.io account (unless `account: false`). */
+export function buyer(h: EngineHarness, label: string, { account = true } = {}) {
+  const customerId = `cus_${label}`;
+  const email = `${label}@example.com`;
+  h.stripe.customers.set(customerId, makeCustomer({ id: customerId, email }));
+  if (account) h.integrator.users.add(email);
+  return { customerId, email };
+}
+
+/** A subscription of the buyer's, as Stripe holds it now (what a fetch answers). */
+export function subscribe(
+  h: EngineHarness,
+  customerId: string,
+  input: Omit<SubscriptionInput, "customer"> = {},
+) {
+  const subscription = makeSubscription({ now: h.clock.now(), ...input, customer: customerId });
+  h.stripe.subscriptions.set(subscription.id, subscription);
+  return subscription;
 }
