@@ -1,10 +1,13 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { describeError } from "#lib/http/http-function.ts";
 import type { ProductMetrics } from "#lib/observability/metrics.ts";
-import type { Inbox } from "#lib/store/inbox.ts";
+import type { Inbox, InboxStatus } from "#lib/store/inbox.ts";
 import { stripeEventSchema } from "#lib/stripe/schemas.ts";
 import type { UnrecognisedStripeObject } from "#lib/stripe/unrecognised.ts";
 import type { Engine } from "./engine.ts";
+
+/** The statuses a failed attempt may overwrite: never a success recorded by another delivery. */
+const NOT_YET_PROCESSED: InboxStatus[] = ["received", "enqueued", "failed"];
 
 /** What the worker needs for one queued event. */
 export interface WorkerContext {
@@ -50,9 +53,10 @@ export async function processInboxEvent(
     shared.metrics.count("EventsFailed");
     logger.error("event failed", { error: { name, message } });
     // The reason is bounded by the inbox, so only the store itself can refuse this write: say so,
-    // and let SQS retry the event either way.
+    // and let SQS retry the event either way. A second delivery of the event that succeeded
+    // meanwhile (a redelivery, a reconcile requeue) stays `processed`.
     await shared.inbox
-      .setStatus(eventId, "failed", `${name}: ${message}`, undefined, item.receivedAt)
+      .setStatus(eventId, "failed", `${name}: ${message}`, NOT_YET_PROCESSED, item.receivedAt)
       .catch((statusError: unknown) =>
         logger.error("the failure could not be recorded in the inbox", { error: describeError(statusError) }),
       );

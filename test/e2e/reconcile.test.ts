@@ -18,6 +18,7 @@ import {
   createIntegratorUser,
   eventually,
   integratorApi,
+  simControl,
   startTestStack,
   type TestStack,
 } from "#test/helpers/local-stack.ts";
@@ -330,5 +331,63 @@ describe("reconcile through the admin API", () => {
     const listed = await adminApi<{ data: { runId: string }[] }>(stack, "GET", "/admin/reconcile?limit=5");
     expect(listed.body.data.map((r) => r.runId)).toContain(dry.body.runId);
     expect((await adminApi(stack, "GET", "/admin/reconcile/nope")).status).toBe(404);
+  });
+});
+
+describe("a license create whose answer is lost before integrator.io commits it", () => {
+  const lateCommits = (lateCommitMs: number) =>
+    simControl(stack.integratorOrigin, "PUT", "/_sim/faults", { lateCommitRate: 1, lateCommitMs });
+  const noFaults = () => simControl(stack.integratorOrigin, "PUT", "/_sim/faults", {});
+  const answerLost = (customerId: string) =>
+    eventually(
+      async () => (await storeOf(stack).licenses.get(customerId, CONNECTOR.key))?.reason === "answer_lost",
+      { what: "the create recorded with its answer lost" },
+    );
+
+  it("is adopted by the worker when it lands within the window: one license", {
+    timeout: 60_000,
+  }, async () => {
+    await lateCommits(1_500);
+    const { email, customer } = await purchase(stack, "late-commit", { waitForLicense: false });
+    await answerLost(customer.id);
+    await noFaults();
+    const license = await licenseWhere(stack, email, () => true, "the late license");
+    await eventually(
+      async () => (await storeOf(stack).licenses.get(customer.id, CONNECTOR.key))?.licenseId === license._id,
+      { what: "the late license adopted" },
+    );
+    await purchaseSettled(customer.id);
+    expect(await licensesOf(stack, email)).toHaveLength(1);
+  });
+
+  it("landing after the window (created again meanwhile) is claimed by reconcile and expired as a second license, never reported foreign", {
+    timeout: 90_000,
+  }, async () => {
+    await lateCommits(6_000);
+    const { email, customer } = await purchase(stack, "later-commit", { waitForLicense: false });
+    await answerLost(customer.id);
+    await noFaults();
+    // The window (2 s in tests) passes: the next delivery creates again; then the first lands.
+    const both = await eventually(
+      async () => {
+        const licenses = await licensesOf(stack, email);
+        return licenses.length === 2 ? licenses : undefined;
+      },
+      { what: "the second create and the late first license", timeoutMs: 30_000 },
+    );
+    await purchaseSettled(customer.id);
+    const recorded = await storeOf(stack).licenses.get(customer.id, CONNECTOR.key);
+    const late = both.find((l) => l._id !== recorded?.licenseId);
+    expect(recorded).toMatchObject({ state: "active" });
+    expect(await storeOf(stack).licenses.owner(late?._id ?? "")).toBeUndefined();
+
+    const run = await reconcile(stack);
+    expect(itemsFor(run, customer.id)).toEqual([
+      expect.objectContaining({ kind: "shouldBeExpired", licenseId: late?._id }),
+    ]);
+    expect(run.items.filter((item) => item.kind === "foreign" && item.licenseId === late?._id)).toEqual([]);
+    const live = (await licensesOf(stack, email)).filter((l) => Date.parse(l.expires ?? "") > Date.now());
+    expect(live.map((l) => l._id)).toEqual([recorded?.licenseId]);
+    expect(await storeOf(stack).licenses.owner(late?._id ?? "")).toMatchObject({ customerId: customer.id });
   });
 });
