@@ -1,6 +1,6 @@
 import type { DomainEventType } from "#lib/events/domain-events.ts";
 import type { MetricName } from "#lib/observability/metrics.ts";
-import type { LicenseRecord } from "#lib/store/licenses.ts";
+import type { LicenseRecord, OwnedLicense } from "#lib/store/licenses.ts";
 import type { EnginePorts } from "./ports.ts";
 
 /** Who a license belongs to in our store, and what caused the change (for the audit trail). */
@@ -157,6 +157,14 @@ export class LicenseLedger {
     const { email, opts } = current;
     const expires = this.ports.clock.now().toISOString();
     return this.record(target, current, { email, expires, opts, licenseId: undefined, state: "expired" });
+  }
+
+  /**
+   * A license of ours that landed after its create gave up (a late commit), found by reconcile:
+   * owned now, so the customer's reconcile adopts it onto the record or expires it as a second one.
+   */
+  claim(license: Omit<OwnedLicense, "ownedAt" | "integrationId">): Promise<void> {
+    return this.ports.licenses.own(license);
   }
 
   /** A second live license of ours, on no record, was expired in integrator.io: announced, nothing recorded. */

@@ -235,7 +235,7 @@ async function claimLateCommit(
     customerId: owned.customerId,
     intentAt: intent.intentAt,
   });
-  if (!dryRun) await ctx.licenses.own(owned);
+  if (!dryRun) await ctx.engine.ledger.claim(owned);
   return { ...owned, ownedAt: ctx.now().toISOString() };
 }
 
