@@ -6,7 +6,6 @@ import { eventRoutes } from "#lib/admin/event-routes.ts";
 import { installRoutes, installsByCustomer } from "#lib/admin/installs-routes.ts";
 import { listingsRoutes } from "#lib/admin/listings-routes.ts";
 import { reconcileRoutes } from "#lib/admin/reconcile-routes.ts";
-import { createTable } from "#lib/engine/wiring.ts";
 import { Installs } from "#lib/extension/installs.ts";
 import { httpFunction } from "#lib/http/http-function.ts";
 import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
@@ -23,7 +22,7 @@ export type Deps = AdminDeps & { installStore?: Installs; listings?: Pick<Listin
 
 export const createDeps = async (environment: Environment): Promise<Deps> => {
   const deps = await createAdminDeps(environment, createLogger("admin", environment.config));
-  const table = createTable(environment.config);
+  const { table } = deps.ctx;
   const installStore = new Installs(table);
   // The sync reads integrator.io and Stripe through the admin's own clients; its retries and
   // 429s land in the admin's metrics, flushed after every request.

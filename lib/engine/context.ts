@@ -5,6 +5,7 @@ import type { Catalog } from "#lib/licensing/catalog.ts";
 import type { ProductMetrics } from "#lib/observability/metrics.ts";
 import type { AuditTrail } from "#lib/store/audit.ts";
 import type { Customers } from "#lib/store/customers.ts";
+import type { Table } from "#lib/store/dynamo.ts";
 import type { Inbox } from "#lib/store/inbox.ts";
 import type { Licenses } from "#lib/store/licenses.ts";
 import type { StripeAccount } from "#lib/stripe/client.ts";
@@ -16,6 +17,8 @@ import type { Engine } from "./engine.ts";
  */
 export interface ProvisioningContext {
   engine: Engine;
+  /** The one DynamoDB table adapter (and client) of the process: other stores share it. */
+  table: Table;
   catalog: Catalog;
   customers: Customers;
   licenses: Licenses;

@@ -94,6 +94,7 @@ export async function createProvisioningContext(
   });
   return {
     engine,
+    table,
     catalog,
     customers,
     licenses,
