@@ -121,6 +121,29 @@ describe("the provision worker's batch", () => {
     });
   });
 
+  it("leaves an event processed when another delivery of it processed it while this one failed", async () => {
+    const environment = await loadEnvironment(env);
+    const receive = webhook.makeHandler(webhook.createDeps(environment));
+    const event = makeEvent(
+      "invoice.paid",
+      makeInvoice({ customer: "cus_batch_twice", subscription: "sub_batch_twice_unreachable" }),
+    );
+    expect((await receive(signedDelivery(JSON.stringify(event), SECRET), lambdaContext)).statusCode).toBe(
+      200,
+    );
+    const inbox = new Inbox(createTableAdapter(loadConfig(env)));
+    // A redelivery (or a reconcile requeue) of the event succeeded while this delivery still ran.
+    await inbox.setStatus(event.id, "processed");
+
+    const handler = worker.makeHandler(await worker.createDeps(environment));
+    let result: Awaited<ReturnType<typeof handler>> | undefined;
+    await linesOf(async () => {
+      result = await handler({ Records: [workerRecord(event.id, "cus_batch_twice")] }, lambdaContext);
+    });
+    expect(result?.batchItemFailures).toEqual([{ itemIdentifier: `m-${event.id}` }]);
+    expect(await inbox.get(event.id)).toMatchObject({ status: "processed" });
+  });
+
   it("marks an event whose failure reason is huge failed, with the reason and every log line bounded", async () => {
     const environment = await loadEnvironment(env);
     const receive = webhook.makeHandler(webhook.createDeps(environment));
