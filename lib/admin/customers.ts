@@ -5,6 +5,7 @@ import { TRANSFER_SETTLE_MS, TRANSFER_SETTLE_POLL_MS } from "#lib/engine/timing.
 import { functionTable } from "#lib/functions.ts";
 import { conflict, HttpError, notFound } from "#lib/http/errors.ts";
 import { describeError } from "#lib/http/http-function.ts";
+import { IntegratorError } from "#lib/integrator/errors.ts";
 import { connectorByKey } from "#lib/licensing/catalog.ts";
 import { INTEGRATOR_EMAIL_KEY } from "#lib/licensing/email.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
@@ -159,6 +160,11 @@ async function moveLicense(
   try {
     await ctx.engine.refreshSubscription(customerId, desired.subscriptionId, stored?.version ?? 0);
   } catch (error) {
+    if (isConflict(error)) {
+      throw conflict(
+        `Stripe's subscription ${desired.subscriptionId} now names ${to}, but the stored subscription kept changing meanwhile; the license follows Stripe once the changes settle.`,
+      );
+    }
     if (!(error instanceof UnrecognisedStripeObject)) throw error;
     throw conflict(
       `Stripe's subscription ${desired.subscriptionId} now shows something this version cannot read (${error.problems}); its metadata names ${to}, the license is left as it was.`,
@@ -175,6 +181,11 @@ async function moveLicense(
   try {
     await ctx.engine.converge(customerId, cause, { inFlight: "leave" });
   } catch (error) {
+    if (error instanceof IntegratorError && error.status !== undefined && error.status < 500) {
+      throw conflict(
+        `integrator.io refused the license for ${to} (${error.codes.join(", ") || error.status}); Stripe's subscription names ${to}. Check the email, then transfer again.`,
+      );
+    }
     if (!(error instanceof CreateOutcomePendingError) && !isConflict(error)) throw error;
     // Another writer changed the license meanwhile — the worker, handling the metadata change's
     // webhook, moving it to the same email, is the usual one: that is this transfer done. Anything

@@ -1,11 +1,11 @@
-import { IntegratorError, OutcomeUnknownError } from "#lib/integrator/errors.ts";
+import { IntegratorError, IntegratorResponseError, OutcomeUnknownError } from "#lib/integrator/errors.ts";
 import type { License } from "#lib/integrator/schemas.ts";
 import type { LicenseOpts } from "#lib/licensing/license.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
 import { type LicenseOperation, planChanges } from "#lib/licensing/plan-changes.ts";
-import type { LicenseRecord, OwnedLicense } from "#lib/store/licenses.ts";
+import { LicenseConflictError, type LicenseRecord, type OwnedLicense } from "#lib/store/licenses.ts";
 import { ANSWER_LOST, type LicenseLedger, type LicenseTarget, type LicenseTerms } from "./ledger.ts";
-import { type ConvergePlan, type PlanInput, planCustomer } from "./plan.ts";
+import { type ConvergePlan, type PlanInput, type PlanStep, planCustomer } from "./plan.ts";
 import type { EnginePorts } from "./ports.ts";
 import {
   CREATE_DEADLINE_MS,
@@ -64,38 +64,60 @@ export async function converge(
     );
     ports.logger.warn("add-on quantity capped", { customerId, ...capped });
   }
+  // A create still settling on one connector holds back only that connector's changes.
+  let pendingCreate: CreateOutcomePendingError | undefined;
   for (const step of plan.steps) {
-    const { desired } = step;
-    const target: LicenseTarget = {
-      customerId,
-      connectorKey: desired.connectorKey,
-      connectorId: desired.connectorId,
-      subscriptionId: desired.subscriptionId || undefined,
-      cause,
-    };
-    let current = step.current;
-    let operations = step.operations;
-    // A create left in flight (a crash, a lost answer) is settled before anything else is planned.
-    if (current?.state === "creating") {
-      current = await settleIntent(ports, ledger, current, target, inFlight);
-      operations = planChanges(desired, current, ports.clock.now());
-    }
-    // A license that never reached integrator.io (no account yet) just stops waiting.
-    if (current?.state === "pending_user" && desired.kind !== "active" && desired.kind !== "none") {
-      current = await ledger.stopWaiting(target, current);
-      operations = [];
-    }
-    for (const operation of operations) {
-      current = await execute(ports, ledger, operation, current, target);
+    try {
+      await convergeStep(ports, ledger, customerId, step, cause, inFlight);
+    } catch (error) {
+      if (!(error instanceof CreateOutcomePendingError)) throw error;
+      pendingCreate ??= error;
     }
   }
+  if (pendingCreate) throw pendingCreate;
   return plan;
+}
+
+/** Brings one connector's license to what the plan wants. */
+async function convergeStep(
+  ports: EnginePorts,
+  ledger: LicenseLedger,
+  customerId: string,
+  step: PlanStep,
+  cause: string,
+  inFlight: InFlight,
+): Promise<void> {
+  const { desired } = step;
+  const target: LicenseTarget = {
+    customerId,
+    connectorKey: desired.connectorKey,
+    connectorId: desired.connectorId,
+    subscriptionId: desired.subscriptionId || undefined,
+    cause,
+  };
+  let current = step.current;
+  let operations = step.operations;
+  // A create left in flight (a crash, a lost answer) is settled before anything else is planned.
+  if (current?.state === "creating") {
+    current = await settleIntent(ports, ledger, current, target, inFlight);
+    operations = planChanges(desired, current, ports.clock.now());
+  }
+  // A license that never reached integrator.io (no account yet) just stops waiting.
+  if (current?.state === "pending_user" && desired.kind !== "active" && desired.kind !== "none") {
+    current = await ledger.stopWaiting(target, current);
+    operations = [];
+  }
+  for (const operation of operations) {
+    current = await execute(ports, ledger, operation, current, target);
+  }
 }
 
 /**
  * Settles a record left `creating`. Younger than `CREATE_IN_FLIGHT_MS`, its create may still be
- * waiting for its answer elsewhere: `wait` sleeps until it cannot be, `leave` throws
- * `CreateOutcomePendingError` (`own`: it is this process's create, looked for at once, twice). Then integrator.io is asked whether the create landed: a license
+ * waiting for its answer elsewhere: `wait` sleeps until it cannot be and has the customer planned
+ * again (a conflict, for `retryOnConflict`), `leave` throws `CreateOutcomePendingError` (`own`: it
+ * is this process's create, looked for at once, twice). Then integrator.io is asked whether the
+ * create landed: a license
  * found is adopted; nothing found while the create may still commit late (`mayLandUntil`) leaves
  * the record `creating` and throws `CreateOutcomePendingError`; after that the create is
  * abandoned, and the plan may create again.
@@ -111,8 +133,11 @@ export async function settleIntent(
   if (inFlight !== "own" && mayBeInFlight(record, ports.clock.now())) {
     if (inFlight === "leave") throw pending(target, "may still be in flight");
     await ports.clock.sleep(CREATE_IN_FLIGHT_MS - Math.max(0, age()));
-    const latest = await ports.licenses.get(target.customerId, target.connectorKey);
-    if (latest?.state !== "creating" || latest.intentAt !== record.intentAt) return latest;
+    // Whatever happened meanwhile (the create settled, another writer moved on), the plan was
+    // made before the wait: it is made again from a fresh read.
+    throw new LicenseConflictError(
+      `waited for a license create of ${target.customerId}/${target.connectorKey} in flight; planning again`,
+    );
   }
   let landed = await findLandedCreate(ports, record, target);
   if (!landed && inFlight === "own") {
@@ -135,6 +160,7 @@ export async function settleIntent(
     target,
     record,
     `the create never landed in integrator.io within ${Math.round(ports.lateCommitWindowMs / 1000)} s of its answer`,
+    "neverLanded",
   );
 }
 
@@ -328,6 +354,7 @@ async function create(
 ): Promise<LicenseRecord | undefined> {
   const terms = { email: normalizeEmail(operation.email), expires: operation.expires, opts: operation.opts };
   const intent = await ledger.intend(target, current, terms);
+  let licenseId: string;
   try {
     const created = await ports.integrator.create(
       operation.connectorId,
@@ -335,26 +362,48 @@ async function create(
       // Bounded, so a create older than CREATE_IN_FLIGHT_MS is no longer waiting for its answer.
       { signal: AbortSignal.timeout(CREATE_DEADLINE_MS) },
     );
-    return await ledger.confirm(target, intent, created._id, terms);
+    licenseId = created._id;
   } catch (error) {
     if (error instanceof IntegratorError && error.hasCode("invalid_user")) {
       return ledger.park(target, intent, terms, current);
     }
-    if (error instanceof OutcomeUnknownError) {
+    if (answerUnknown(error)) {
       ports.logger.warn("a license create's answer was lost; looking for its license", {
         customerId: target.customerId,
         connector: target.connectorKey,
+        error: (error as Error).name,
       });
       // Recorded, so nobody waits for it as if it were still in flight.
       const lost = await ledger.answerLost(target, intent);
       return settleIntent(ports, ledger, lost, target, "own");
     }
-    // integrator.io answered with an error: nothing was created, so the next try needs no listing.
-    if (error instanceof IntegratorError && error.status !== undefined && error.status < 500) {
-      await ledger.abandon(target, intent, `create refused: ${error.codes.join(", ") || error.status}`);
+    // integrator.io refused it (4xx): nothing was created, so the next try needs no listing.
+    if (
+      error instanceof IntegratorError &&
+      error.status !== undefined &&
+      error.status >= 400 &&
+      error.status < 500
+    ) {
+      await ledger.abandon(
+        target,
+        intent,
+        `create refused: ${error.codes.join(", ") || error.status}`,
+        "refused",
+      );
     }
     throw error;
   }
+  return ledger.confirm(target, intent, licenseId, terms);
+}
+
+/**
+ * True when a create may have been committed without our knowing: its answer was lost (a timeout, a
+ * reset, a 5xx: `OutcomeUnknownError`), it was aborted at its deadline (maybe after it was sent),
+ * or integrator.io answered 2xx with a body that cannot be read (`IntegratorResponseError`).
+ */
+function answerUnknown(error: unknown): boolean {
+  if (error instanceof OutcomeUnknownError || error instanceof IntegratorResponseError) return true;
+  return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 }
 
 /** Expires a live license of ours that no record points at, announced as a duplicate; no record changes. */

@@ -1,6 +1,6 @@
 import type { DomainEventType } from "#lib/events/domain-events.ts";
 import type { MetricName } from "#lib/observability/metrics.ts";
-import type { LicenseRecord, OwnedLicense } from "#lib/store/licenses.ts";
+import type { CreateIntent, LicenseRecord, OwnedLicense } from "#lib/store/licenses.ts";
 import type { EnginePorts } from "./ports.ts";
 
 /** Who a license belongs to in our store, and what caused the change (for the audit trail). */
@@ -42,9 +42,12 @@ type LicenseFields = Pick<LicenseRecord, "email" | "expires" | "opts" | "state">
  *   (none | deleted | expired | pending_user) ──intend──▶ creating ──answerLost──▶ creating
  *   creating ──confirm / adopt──▶ active        creating ──park──▶ pending_user
  *   creating ──abandon──▶ deleted (no license)  active ──change──▶ active | expired | deleted
+ *   pending_user ──stopWaiting──▶ expired       any ──sync──▶ what integrator.io holds (reconcile)
  *
  * — each written in the same order (`record`): a license id new to the record is owned first,
  * then the change is announced, then the record is written, conditioned on the revision it read.
+ * Besides records: `claim` owns a late commit reconcile found, `offRecordExpired` announces a
+ * second license of ours expired off any record.
  */
 export class LicenseLedger {
   constructor(private readonly ports: EnginePorts) {}
@@ -84,28 +87,25 @@ export class LicenseLedger {
 
   /** integrator.io answered the create: the license is ours and live. */
   confirm(target: LicenseTarget, intent: LicenseRecord, licenseId: string, terms: LicenseTerms) {
-    return this.record(
+    const announcement = { type: "license.provisioned", metric: "LicensesCreated" } as const;
+    return this.settle(
       target,
       intent,
-      { ...terms, licenseId, state: "active" },
-      {
-        type: "license.provisioned",
-        metric: "LicensesCreated",
-      },
+      this.record(target, intent, { ...terms, licenseId, state: "active" }, announcement),
     );
   }
 
   /** A create's license found in integrator.io after its answer was lost (or its record write). */
   adopt(target: LicenseTarget, intent: LicenseRecord, licenseId: string, terms: LicenseTerms) {
-    return this.record(
+    const announcement = {
+      type: "license.provisioned",
+      metric: "LicensesCreated",
+      extra: { adopted: true },
+    } as const;
+    return this.settle(
       target,
       intent,
-      { ...terms, licenseId, state: "active" },
-      {
-        type: "license.provisioned",
-        metric: "LicensesCreated",
-        extra: { adopted: true },
-      },
+      this.record(target, intent, { ...terms, licenseId, state: "active" }, announcement),
     );
   }
 
@@ -120,18 +120,26 @@ export class LicenseLedger {
     previous: LicenseRecord | undefined,
   ) {
     const alreadyWaiting = previous?.state === "pending_user" && previous.email === terms.email;
-    return this.record(
+    return this.settle(
       target,
       intent,
-      { ...terms, licenseId: undefined, state: "pending_user", reason: "invalid_user" },
-      alreadyWaiting ? undefined : { type: "license.pending_user", metric: "PendingUsers" },
+      this.record(
+        target,
+        intent,
+        { ...terms, licenseId: undefined, state: "pending_user", reason: "invalid_user" },
+        alreadyWaiting ? undefined : { type: "license.pending_user", metric: "PendingUsers" },
+      ),
     );
   }
 
-  /** No license came of the create (refused, or never landed within its window): the next plan creates. */
-  abandon(target: LicenseTarget, intent: LicenseRecord, reason: string) {
+  /**
+   * No license came of the create: the next plan creates. One integrator.io `refused` is settled;
+   * one that `neverLanded` within its window keeps its intent, so reconcile can still claim a
+   * license that lands later.
+   */
+  abandon(target: LicenseTarget, intent: LicenseRecord, reason: string, why: "refused" | "neverLanded") {
     const { email, expires, opts } = intent;
-    return this.record(target, intent, {
+    const abandoned = this.record(target, intent, {
       email,
       expires,
       opts,
@@ -139,6 +147,7 @@ export class LicenseLedger {
       state: "deleted",
       reason,
     });
+    return why === "refused" ? this.settle(target, intent, abandoned) : abandoned;
   }
 
   /** A license integrator.io holds under this id and email changed there (updated, expired, deleted). */
@@ -163,8 +172,9 @@ export class LicenseLedger {
    * A license of ours that landed after its create gave up (a late commit), found by reconcile:
    * owned now, so the customer's reconcile adopts it onto the record or expires it as a second one.
    */
-  claim(license: Omit<OwnedLicense, "ownedAt" | "integrationId">): Promise<void> {
-    return this.ports.licenses.own(license);
+  async claim(license: Omit<OwnedLicense, "ownedAt" | "integrationId">, intent: CreateIntent): Promise<void> {
+    await this.ports.licenses.own(license);
+    await this.ports.licenses.forgetIntent(intent);
   }
 
   /** A second live license of ours, on no record, was expired in integrator.io: announced, nothing recorded. */
@@ -182,8 +192,8 @@ export class LicenseLedger {
    */
   async sync(before: LicenseRecord | undefined, after: LicenseRecord, cause: string): Promise<LicenseRecord> {
     const { rev: _rev, updatedAt: _at, ...fields } = after;
-    const saved = await this.ports.licenses.save(fields, before?.rev);
     const view = (r: LicenseRecord) => ({ state: r.state, expires: r.expires, opts: r.opts, email: r.email });
+    // Audited before the write, as every change is: a failed write repeats the audit, never skips it.
     await this.ports.announcements.audit({
       customerId: after.customerId,
       action: "reconcile.synced",
@@ -192,7 +202,26 @@ export class LicenseLedger {
       cause,
       detail: { from: before ? view(before) : null, to: view(after) },
     });
-    return saved;
+    return this.ports.licenses.save(fields, before?.rev);
+  }
+
+  /**
+   * A create's outcome is known (confirmed, adopted, parked, refused): once its record is written,
+   * its intent is forgotten — reconcile claims late commits only for intents whose outcome never was.
+   */
+  private async settle(target: LicenseTarget, intent: LicenseRecord, written: Promise<LicenseRecord>) {
+    const record = await written;
+    if (intent.intentAt) {
+      const { customerId, connectorKey, connectorId } = target;
+      await this.ports.licenses.forgetIntent({
+        customerId,
+        connectorKey,
+        connectorId,
+        email: intent.email,
+        intentAt: intent.intentAt,
+      });
+    }
+    return record;
   }
 
   /**

@@ -66,13 +66,18 @@ export interface LicenseRecords {
     expectedRev: number | undefined,
     options?: { owned?: boolean },
   ): Promise<LicenseRecord>;
-  /** Records a license id as ours (idempotent). */
+  /**
+   * Records a license id as ours (idempotent; `ownedAt` is the latest call's). A license another
+   * customer or connector owns already throws `LicenseConflictError`: it is never taken over.
+   */
   own(license: Omit<OwnedLicense, "ownedAt" | "integrationId">): Promise<void>;
   owner(licenseId: string): Promise<OwnedLicense | undefined>;
   /** Keeps a create we are about to POST (idempotent per customer, connector and time). */
   recordIntent(intent: CreateIntent): Promise<void>;
-  /** The creates we intended for a connector and an email, oldest first. */
-  intentsFor(connectorId: string, email: string): Promise<CreateIntent[]>;
+  /** Forgets a create whose outcome is known (idempotent). */
+  forgetIntent(intent: CreateIntent): Promise<void>;
+  /** The creates of a connector whose outcome was never known (kept 30 days), by email then time. */
+  openIntents(connectorId: string): Promise<CreateIntent[]>;
 }
 
 /** integrator.io's licenses, through the shared throttled client. */
@@ -119,6 +124,5 @@ export interface EnginePorts {
   clock: Clock;
   /** How long a create whose answer was lost may still land (`LATE_COMMIT_WINDOW_MS` unless configured). */
   lateCommitWindowMs: number;
-  metrics: { count(name: MetricName, value?: number): void };
   logger: Logger;
 }

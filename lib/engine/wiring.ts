@@ -89,7 +89,6 @@ export async function createProvisioningContext(
     announcements: new TrailAnnouncements(audit, events, metrics),
     clock: systemClock,
     lateCommitWindowMs: config.lateCommitWindowMs,
-    metrics,
     logger,
   });
   return {

@@ -53,10 +53,6 @@ export async function reconcileCustomer(
   try {
     return await engine.retry(() => reconcileOnce(customerId, run));
   } catch (error) {
-    if (error instanceof CreateOutcomePendingError) {
-      logger.info("a license create has an unknown outcome; the next run looks again", { customerId });
-      return { items: [], checked: 0 };
-    }
     const { name, message } = describeError(error);
     logger.error("reconcile failed for a customer", { error: { name, message } });
     return {
@@ -187,11 +183,20 @@ async function reconcileOnce(
     lapsed.length > 0 ||
     plan.steps.some((s) => s.operations.length > 0);
   if (!run.dryRun && work) {
-    await repair(
-      customerId,
-      { refresh, storedById, profileStale, changed, strays, lapsed: lapsed.map((s) => s.desired) },
-      run,
-    );
+    try {
+      await repair(
+        customerId,
+        { refresh, storedById, profileStale, changed, strays, lapsed: lapsed.map((s) => s.desired) },
+        run,
+      );
+    } catch (error) {
+      if (!(error instanceof CreateOutcomePendingError)) throw error;
+      // What was repaired stays repaired; a create still settling is looked at again next run.
+      ctx.logger.info("a license create has an unknown outcome; the next run looks again", { customerId });
+      for (const finding of findings)
+        finding.detail += "; a license create is still settling, the next run looks again";
+      return { items: findings, checked: plan.steps.length };
+    }
     await describePendingOutcome(customerId, findings, run);
   } else if (run.dryRun) {
     for (const finding of findings) {

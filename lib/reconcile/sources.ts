@@ -5,7 +5,7 @@ import type { License } from "#lib/integrator/schemas.ts";
 import { type Catalog, lookupPrice } from "#lib/licensing/catalog.ts";
 import { normalizeEmail, sameJson } from "#lib/licensing/license.ts";
 import type { CustomerProfile } from "#lib/store/customers.ts";
-import type { CreateIntent, OwnedLicense } from "#lib/store/licenses.ts";
+import { type CreateIntent, LicenseConflictError, type OwnedLicense } from "#lib/store/licenses.ts";
 import type { DriftItem } from "#lib/store/reconcile-runs.ts";
 import {
   type StripeCustomer,
@@ -192,7 +192,7 @@ type IntentIndex = Map<string, CreateIntent[]>;
 async function lateCommitClaims(ctx: ProvisioningContext): Promise<IntentIndex> {
   const index: IntentIndex = new Map();
   for (const connector of ctx.catalog.connectors) {
-    for (const intent of await ctx.licenses.intentsForConnector(connector.connectorId)) {
+    for (const intent of await ctx.licenses.openIntents(connector.connectorId)) {
       const key = `${intent.connectorId}|${intent.email}`;
       index.set(key, [...(index.get(key) ?? []), intent]);
     }
@@ -235,7 +235,15 @@ async function claimLateCommit(
     customerId: owned.customerId,
     intentAt: intent.intentAt,
   });
-  if (!dryRun) await ctx.engine.ledger.claim(owned);
+  if (!dryRun) {
+    try {
+      await ctx.engine.ledger.claim(owned, intent);
+    } catch (error) {
+      // Another customer's record took it meanwhile (a lost create of theirs adopted it): theirs.
+      if (!(error instanceof LicenseConflictError)) throw error;
+      return ctx.licenses.owner(owned.licenseId);
+    }
+  }
   return { ...owned, ownedAt: ctx.now().toISOString() };
 }
 

@@ -63,6 +63,8 @@ const emailIndex = (connectorId: string, email: string) => `LICENSE#${connectorI
 const ownedKey = (licenseId: string) => ({ pk: `LICENSEID#${licenseId}`, sk: "LICENSE" });
 /** A connector's intents share a partition: reconcile reads them all in one query per connector. */
 const intentsKey = (connectorId: string) => `INTENTS#${connectorId}`;
+const intentSk = (intent: CreateIntent) =>
+  `${intent.email}#${intent.intentAt}#${intent.customerId}#${intent.connectorKey}`;
 const integrationIndex = (integrationId: string) => `LICENSE#INTEGRATION#${integrationId}`;
 
 /** Licenses per (customer, connector), the (connector, email) index, and the ids we own. */
@@ -200,22 +202,37 @@ export class Licenses {
     return next ? { items, nextCursor: next } : { items };
   }
 
-  /** Records a license id as ours (idempotent; an integration already bound to it stays bound). */
+  /**
+   * Records a license id as ours (idempotent; an integration already bound to it stays bound). A
+   * license another customer or connector owns already is never taken over: `LicenseConflictError`.
+   */
   async own(license: Omit<OwnedLicense, "ownedAt" | "integrationId">): Promise<void> {
-    await this.table.update({
-      Key: ownedKey(license.licenseId),
-      UpdateExpression:
-        "SET licenseId = :licenseId, customerId = :customerId, connectorKey = :connectorKey, connectorId = :connectorId, email = :email, ownedAt = :ownedAt",
-      ExpressionAttributeValues: {
-        ":licenseId": license.licenseId,
-        ":customerId": license.customerId,
-        ":connectorKey": license.connectorKey,
-        ":connectorId": license.connectorId,
-        ":email": license.email,
-        ":ownedAt": new Date(this.table.now()).toISOString(),
-      },
-      ReturnValues: "NONE",
-    });
+    try {
+      await this.table.update({
+        Key: ownedKey(license.licenseId),
+        UpdateExpression:
+          "SET licenseId = :licenseId, customerId = :customerId, connectorKey = :connectorKey, connectorId = :connectorId, email = :email, ownedAt = :ownedAt",
+        ConditionExpression:
+          "attribute_not_exists(pk) OR (customerId = :customerId AND connectorKey = :connectorKey)",
+        ExpressionAttributeValues: {
+          ":licenseId": license.licenseId,
+          ":customerId": license.customerId,
+          ":connectorKey": license.connectorKey,
+          ":connectorId": license.connectorId,
+          ":email": license.email,
+          ":ownedAt": new Date(this.table.now()).toISOString(),
+        },
+        ReturnValues: "NONE",
+      });
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      throw new LicenseConflictError(
+        `license ${license.licenseId} is owned by another customer or connector`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
 
   async owner(licenseId: string): Promise<OwnedLicense | undefined> {
@@ -284,27 +301,23 @@ export class Licenses {
   async recordIntent(intent: CreateIntent): Promise<void> {
     await this.table.put({
       pk: intentsKey(intent.connectorId),
-      sk: `${intent.email}#${intent.intentAt}#${intent.customerId}#${intent.connectorKey}`,
+      sk: intentSk(intent),
       ...intent,
       ttl: Math.floor(Date.parse(intent.intentAt) / 1000) + INTENT_RETENTION_SECONDS,
     });
   }
 
-  /** The creates we intended for a connector and an email, oldest first. */
-  async intentsFor(connectorId: string, email: string): Promise<CreateIntent[]> {
-    const items = await this.table.queryAll({
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :email)",
-      ExpressionAttributeValues: { ":pk": intentsKey(connectorId), ":email": `${email}#` },
-      ConsistentRead: true,
-    });
-    return items.map((item) => withoutKeys<CreateIntent>(item)).filter((intent) => intent.email === email);
+  /** Forgets a create whose outcome is known (idempotent). */
+  async forgetIntent(intent: CreateIntent): Promise<void> {
+    await this.table.delete({ pk: intentsKey(intent.connectorId), sk: intentSk(intent) });
   }
 
-  /** Every create we intended for a connector (within the retention), by email then time. */
-  async intentsForConnector(connectorId: string): Promise<CreateIntent[]> {
+  /** The creates of a connector whose outcome was never known (within the retention), by email then time. */
+  async openIntents(connectorId: string): Promise<CreateIntent[]> {
     const items = await this.table.queryAll({
       KeyConditionExpression: "pk = :pk",
       ExpressionAttributeValues: { ":pk": intentsKey(connectorId) },
+      ConsistentRead: true,
     });
     return items.map((item) => withoutKeys<CreateIntent>(item));
   }

@@ -417,6 +417,25 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(await licenses.owner(licenseId)).toEqual({ ...owned, ownedAt: t1 });
       });
 
+      it("never takes over a license another customer or connector owns", async () => {
+        const licenseId = fresh("lic");
+        const owned = {
+          licenseId,
+          customerId: fresh("cus"),
+          connectorKey: "connector-a",
+          connectorId: "conn_a",
+          email: "b@example.com",
+        };
+        await licenses.own(owned);
+        await expect(licenses.own({ ...owned, customerId: fresh("cus") })).rejects.toBeInstanceOf(
+          LicenseConflictError,
+        );
+        await expect(licenses.own({ ...owned, connectorKey: "connector-b" })).rejects.toBeInstanceOf(
+          LicenseConflictError,
+        );
+        expect(await licenses.owner(licenseId)).toEqual({ ...owned, ownedAt: T0 });
+      });
+
       it("owns the license id of a saved record unless told it is owned, even when the write loses its race", async () => {
         const customerId = fresh("cus");
         const ownedBySave = fresh("lic");
@@ -446,7 +465,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
 
     describe("create intents", () => {
-      it("keeps each intent once and lists those of one connector and email, oldest first", async () => {
+      it("keeps each intent once and lists a connector's by email, then oldest first", async () => {
         const connectorId = fresh("conn");
         const email = `${fresh("buyer")}@example.com`;
         const intent = (customerId: string, intentAt: string, changes: Partial<CreateIntent> = {}) => ({
@@ -465,9 +484,28 @@ export function storeContract(name: string, factory: StoreFactory): void {
         await licenses.recordIntent(intent(late.customerId, T0, { connectorId: fresh("conn") }));
         await licenses.recordIntent(intent(late.customerId, T0, { email: `${fresh("other")}@example.com` }));
 
-        expect(await licenses.intentsFor(connectorId, email)).toEqual([early, late, lateOtherKey]);
-        expect(await licenses.intentsFor(connectorId, `${fresh("nobody")}@example.com`)).toEqual([]);
-        expect(await licenses.intentsFor(fresh("conn"), email)).toEqual([]);
+        const open = await licenses.openIntents(connectorId);
+        expect(open.filter((i) => i.email === email)).toEqual([early, late, lateOtherKey]);
+        expect(open).toHaveLength(4);
+        expect(await licenses.openIntents(fresh("conn"))).toEqual([]);
+      });
+
+      it("forgets an intent whose outcome is known, once or twice", async () => {
+        const connectorId = fresh("conn");
+        const intent = (intentAt: string) => ({
+          customerId: fresh("cus"),
+          connectorKey: "connector-a",
+          connectorId,
+          email: "b@example.com",
+          intentAt,
+        });
+        const known = intent(T0);
+        const unknown = intent("2026-03-01T12:00:01.000Z");
+        await licenses.recordIntent(known);
+        await licenses.recordIntent(unknown);
+        await licenses.forgetIntent(known);
+        await licenses.forgetIntent(known);
+        expect(await licenses.openIntents(connectorId)).toEqual([unknown]);
       });
 
       it("forgets an intent 30 days after it", async () => {
@@ -481,9 +519,9 @@ export function storeContract(name: string, factory: StoreFactory): void {
         };
         await licenses.recordIntent(intent);
         advance(30 * DAY_MS - 1000);
-        expect(await licenses.intentsFor(connectorId, "b@example.com")).toEqual([intent]);
+        expect(await licenses.openIntents(connectorId)).toEqual([intent]);
         advance(1000);
-        expect(await licenses.intentsFor(connectorId, "b@example.com")).toEqual([]);
+        expect(await licenses.openIntents(connectorId)).toEqual([]);
       });
     });
 
@@ -518,7 +556,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         license: await licenses.get(customerId, "connector-a"),
         licenses: await licenses.forCustomer(customerId),
         owner: await licenses.owner(licenseId),
-        intents: await licenses.intentsFor(connectorId, "buyer@example.com"),
+        intents: await licenses.openIntents(connectorId),
       });
       const before = structuredClone(await read());
 

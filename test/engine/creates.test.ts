@@ -38,6 +38,23 @@ describe("a create whose answer is lost", () => {
     expect(h.announced.typesFor(customerId)).toEqual(["license.provisioned"]);
   });
 
+  it.each([
+    ["a 2xx whose body cannot be read", "unreadableAnswer"],
+    ["our deadline aborting the call", "deadline"],
+  ] as const)("answered with %s: looked for and adopted, never created twice", async (_, kind) => {
+    const h = engineHarness();
+    const { customerId, email, deliverIt } = await purchase(h, `unknown-${kind.toLowerCase()}`);
+    h.integrator.createFaults.push({ kind });
+    await deliverIt();
+    expect(h.integrator.creates).toBe(1);
+    expect(await record(h, customerId)).toMatchObject({
+      state: "active",
+      licenseId: h.integrator.forEmail(email)[0]?._id,
+    });
+    await deliverIt();
+    expect(h.integrator.forEmail(email)).toHaveLength(1);
+  });
+
   it("before integrator.io commits it (a late commit): stays creating, and the later look adopts it", async () => {
     const h = engineHarness();
     const { customerId, email, deliverIt } = await purchase(h, "late");
@@ -73,6 +90,38 @@ describe("a create whose answer is lost", () => {
     expect(h.integrator.creates).toBe(2);
     expect(h.integrator.forEmail(email)).toHaveLength(1);
     expect(await record(h, customerId)).toMatchObject({ state: "active" });
+  });
+
+  it("keeps the intent of a create that never landed for reconcile, and forgets those whose outcome is known", async () => {
+    const h = engineHarness();
+    const landed = await purchase(h, "known");
+    await landed.deliverIt();
+    expect(await h.licenses.openIntents(SHOPIFY.connectorId)).toEqual([]);
+
+    const lost = await purchase(h, "unknown");
+    h.integrator.createFaults.push({ kind: "lateCommit" });
+    await expect(lost.deliverIt()).rejects.toBeInstanceOf(CreateOutcomePendingError);
+    h.clock.advance(LATE_COMMIT_WINDOW_MS);
+    await lost.deliverIt();
+    expect((await h.licenses.openIntents(SHOPIFY.connectorId)).map((i) => i.email)).toEqual([lost.email]);
+  });
+
+  it("a create still settling on one connector holds back only that connector", async () => {
+    const h = engineHarness();
+    const { customerId, email } = buyer(h, "two-connectors");
+    const sub = subscribe(h, customerId, {
+      items: [{ price: "price_std_month" }, { price: "price_amz_month" }],
+    });
+    h.integrator.createFaults.push({ kind: "lateCommit" });
+    await expect(deliver(h, "customer.subscription.created", sub)).rejects.toBeInstanceOf(
+      CreateOutcomePendingError,
+    );
+    const states = (await h.licenses.forCustomer(customerId)).map((r) => [r.connectorKey, r.state]).sort();
+    expect(states).toEqual([
+      ["amazon-netsuite", "active"],
+      ["shopify-netsuite", "creating"],
+    ]);
+    expect(h.integrator.forEmail(email)).toHaveLength(1);
   });
 
   it("a crash between the intent and the answer: another caller waits out the create's flight, then settles it", async () => {

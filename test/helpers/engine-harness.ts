@@ -10,7 +10,7 @@ import type {
 } from "#lib/engine/ports.ts";
 import { LATE_COMMIT_WINDOW_MS } from "#lib/engine/timing.ts";
 import type { DomainEventType } from "#lib/events/domain-events.ts";
-import { IntegratorError, OutcomeUnknownError } from "#lib/integrator/errors.ts";
+import { IntegratorError, IntegratorResponseError, OutcomeUnknownError } from "#lib/integrator/errors.ts";
 import type { License, LicenseCreate } from "#lib/integrator/schemas.ts";
 import type { Catalog } from "#lib/licensing/catalog.ts";
 import type { MetricName } from "#lib/observability/metrics.ts";
@@ -70,6 +70,10 @@ export type CreateFault =
   | { kind: "lostAnswer" }
   /** The answer is lost before the commit; the license appears `afterMs` later (never, without). */
   | { kind: "lateCommit"; afterMs?: number }
+  /** Committed, but the answer cannot be read (a 2xx with a body that is not a license). */
+  | { kind: "unreadableAnswer" }
+  /** Committed, but our deadline aborted the call before the answer came. */
+  | { kind: "deadline" }
   /** integrator.io refuses it (4xx): nothing is created. */
   | { kind: "refused"; status: number; code: string };
 
@@ -144,6 +148,14 @@ export class FakeIntegrator implements IntegratorLicenses {
     }
     const license = commit();
     if (fault?.kind === "lostAnswer") throw lost();
+    if (fault?.kind === "unreadableAnswer") {
+      throw new IntegratorResponseError("integrator.io answered 201 with a body that is not a license", {
+        method: "POST",
+        path: `/v1/connectors/${connectorId}/licenses`,
+        status: 201,
+      });
+    }
+    if (fault?.kind === "deadline") throw new DOMException("The operation timed out.", "TimeoutError");
     return structuredClone(license);
   }
 
@@ -281,7 +293,7 @@ export function engineHarness({
     announcements: announced,
     clock,
     lateCommitWindowMs,
-    metrics: { count: () => undefined },
+
     logger: new Logger({ serviceName: "engine-test", logLevel: "SILENT" }),
   };
   return { engine: new Engine(ports), clock, integrator, stripe, customers, licenses, announced };

@@ -42,6 +42,10 @@ class Items<T> {
     return [...partition.keys()].sort().map((sk) => structuredClone(partition.get(sk) as T));
   }
 
+  delete(pk: string, sk = ""): void {
+    this.partitions.get(pk)?.delete(sk);
+  }
+
   put(item: T, pk: string, sk = ""): T {
     const partition = this.partitions.get(pk) ?? new Map<string, T>();
     partition.set(sk, withoutUndefined(item));
@@ -84,7 +88,10 @@ export class MemoryLicenseRecords implements LicenseRecords {
     return this.records.put(record, customerId, connectorKey);
   }
 
-  /** Idempotent: the id's one record, with `ownedAt` the time of the latest call. */
+  /**
+   * Idempotent: the id's one record, with `ownedAt` the time of the latest call and a bound
+   * integration kept. Another customer's or connector's license is never taken over.
+   */
   async own({
     licenseId,
     customerId,
@@ -92,8 +99,15 @@ export class MemoryLicenseRecords implements LicenseRecords {
     connectorId,
     email,
   }: Omit<OwnedLicense, "ownedAt" | "integrationId">): Promise<void> {
+    const stored = this.owned.get(licenseId);
+    if (stored && (stored.customerId !== customerId || stored.connectorKey !== connectorKey)) {
+      throw new LicenseConflictError(`license ${licenseId} is owned by another customer or connector`);
+    }
     const ownedAt = this.clock.now().toISOString();
-    this.owned.put({ licenseId, customerId, connectorKey, connectorId, email, ownedAt }, licenseId);
+    this.owned.put(
+      { ...stored, licenseId, customerId, connectorKey, connectorId, email, ownedAt },
+      licenseId,
+    );
   }
 
   async owner(licenseId: string): Promise<OwnedLicense | undefined> {
@@ -101,17 +115,24 @@ export class MemoryLicenseRecords implements LicenseRecords {
   }
 
   async recordIntent(intent: CreateIntent): Promise<void> {
-    const { connectorId, email, intentAt, customerId, connectorKey } = intent;
-    this.intents.put(intent, `${connectorId}#${email}`, `${intentAt}#${customerId}#${connectorKey}`);
+    this.intents.put(intent, intent.connectorId, intentSk(intent));
   }
 
-  async intentsFor(connectorId: string, email: string): Promise<CreateIntent[]> {
+  async forgetIntent(intent: CreateIntent): Promise<void> {
+    this.intents.delete(intent.connectorId, intentSk(intent));
+  }
+
+  async openIntents(connectorId: string): Promise<CreateIntent[]> {
     const now = this.clock.now().getTime();
     return this.intents
-      .query(`${connectorId}#${email}`)
+      .query(connectorId)
       .filter((intent) => Date.parse(intent.intentAt) + INTENT_RETENTION_MS > now);
   }
 }
+
+/** Intents of a connector sort by email, then time (as their DynamoDB sort key). */
+const intentSk = (intent: CreateIntent) =>
+  `${intent.email}#${intent.intentAt}#${intent.customerId}#${intent.connectorKey}`;
 
 export class MemoryCustomerRecords implements CustomerRecords {
   private readonly profiles = new Items<CustomerProfile>();
