@@ -90,18 +90,18 @@ export interface StripeObjects {
   invoice(invoiceId: string): Promise<StripeInvoice | undefined>;
 }
 
+/** One license change as announced: its domain event, metric, audit entry and detail. */
+export interface LicenseChange {
+  type: DomainEventType;
+  metric: MetricName;
+  audit: Omit<AuditEntry, "at" | "detail">;
+  detail: Record<string, unknown>;
+}
+
 /** What a change tells the vendor's systems: the audit trail, domain events and metrics. */
 export interface Announcements {
   /** A license change: its audit entry, then its domain event (logged on `logger` where only recorded), its metric counted. */
-  licenseChanged(
-    change: {
-      type: DomainEventType;
-      metric: MetricName;
-      audit: Omit<AuditEntry, "at" | "detail">;
-      detail: Record<string, unknown>;
-    },
-    logger: Logger,
-  ): Promise<void>;
+  licenseChanged(change: LicenseChange, logger: Logger): Promise<void>;
   /** An audit entry on its own (a reconcile sync, an admin action). */
   audit(entry: Omit<AuditEntry, "at">): Promise<void>;
   /** A domain event on its own (an unknown price, a capped quantity), with its metric counted. */

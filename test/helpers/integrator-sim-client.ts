@@ -41,6 +41,13 @@ export function simClient(sim: IntegratorSimulator) {
     control(method: string, path: string, body?: unknown): Promise<SimResponse> {
       return call(`${sim.origin}/_sim${path}`, method, {}, body);
     },
+    /** Sets the simulator's faults (`PUT /_sim/faults`); answers what it now injects. */
+    async faults(faults: object): Promise<Body> {
+      const response = await call(`${sim.origin}/_sim/faults`, "PUT", {}, faults);
+      if (response.status !== 200)
+        throw new Error(`PUT /_sim/faults: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body;
+    },
     /** A new integrator.io account; answers its `_id`, email and token. */
     async user(email: string, name?: string): Promise<{ _id: string; email: string; token: string }> {
       const created = await call(

@@ -8,11 +8,7 @@ let sim: IntegratorSimulator;
 let client: SimClient;
 
 const vendor = (method: string, path: string, body?: unknown) => client.api(VENDOR, method, path, body);
-const setFaults = async (faults: object) => {
-  const response = await client.control("PUT", "/faults", faults);
-  expect(response.status).toBe(200);
-  return response.body;
-};
+const setFaults = (faults: object) => client.faults(faults);
 const licensesOf = async (connectorId: string) =>
   (await vendor("GET", `/connectors/${connectorId}/licenses`)).body;
 

@@ -14,11 +14,7 @@ let sim: IntegratorSimulator;
 let client: SimClient;
 
 const vendor = (method: string, path: string, body?: unknown) => client.api(VENDOR, method, path, body);
-const setFaults = async (faults: object) => {
-  const response = await client.control("PUT", "/faults", faults);
-  expect(response.status).toBe(200);
-  return response.body;
-};
+const setFaults = (faults: object) => client.faults(faults);
 const licensesFor = async (email: string): Promise<Body[]> => {
   const response = await vendor("GET", `/connectors/${CONNECTOR}/licenses`);
   expect(response.status).toBe(200);

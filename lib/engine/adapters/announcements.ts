@@ -2,7 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { DomainEvents, DomainEventType } from "#lib/events/domain-events.ts";
 import type { MetricName } from "#lib/observability/metrics.ts";
 import type { AuditEntry } from "#lib/store/audit.ts";
-import type { Announcements } from "../ports.ts";
+import type { Announcements, LicenseChange } from "../ports.ts";
 
 /** Announcements through the audit trail (DynamoDB or memory), the domain events (EventBridge) and metrics. */
 export class TrailAnnouncements implements Announcements {
@@ -12,15 +12,7 @@ export class TrailAnnouncements implements Announcements {
     private readonly metrics: { count(name: MetricName): void },
   ) {}
 
-  async licenseChanged(
-    change: {
-      type: DomainEventType;
-      metric: MetricName;
-      audit: Omit<AuditEntry, "at" | "detail">;
-      detail: Record<string, unknown>;
-    },
-    logger: Logger,
-  ): Promise<void> {
+  async licenseChanged(change: LicenseChange, logger: Logger): Promise<void> {
     this.metrics.count(change.metric);
     await this.trail.record({ ...change.audit, detail: change.detail });
     await this.events.publish(change.type, change.detail, logger);
