@@ -1,8 +1,10 @@
 /**
  * The misbehaviour of a chaos run, on a schedule drawn from the seeded PRNG: Stripe delivering
  * duplicates, out of order (within and across customers) and late; integrator.io answering 5xx,
- * dropping answers after applying the change, and 429 bursts from a small bucket; the worker
- * process killed mid-batch; one restart of the poller. `stop()` clears every fault.
+ * dropping answers after applying the change, committing license creates late (the answer lost
+ * before the license exists, the license there a moment later), and 429 bursts from a small
+ * bucket; the worker process killed mid-batch; one restart of the poller. `stop()` clears every
+ * fault (a late commit already scheduled still lands).
  */
 import type { QueuePoller } from "#local/poller.ts";
 import type { Rng } from "./prng.ts";
@@ -14,6 +16,16 @@ export interface MonkeyOptions {
   errorRate: number;
   /** Fraction of integrator.io requests applied whose answer is lost (connection reset). */
   dropResponseRate: number;
+  /**
+   * Fraction of license creates (neither 429'd nor 5xx'd) whose connection is reset before the
+   * license exists, the license being committed `lateCommitMs` later: a late commit.
+   */
+  lateCommitRate: number;
+  /**
+   * How late a late commit lands (ms), drawn uniformly in this range at every reshuffle. Must stay
+   * well under the stack's late-commit window (run.ts), or the engine creates again first.
+   */
+  lateCommitMs: [number, number];
   /** Pause between two worker kills, drawn uniformly in this range (ms). */
   killEveryMs: [number, number];
   /** Pause between two 429 bursts, and how long a burst lasts (ms). */
@@ -27,6 +39,10 @@ export const DEFAULT_MONKEY: MonkeyOptions = {
   duplicateRate: 0.1,
   errorRate: 0.2,
   dropResponseRate: 0.05,
+  lateCommitRate: 0.05,
+  // From under the engine's second look (1 s after the lost answer) to well past it: some late
+  // commits are adopted by the attempt that lost the answer, the rest by a later one.
+  lateCommitMs: [300, 3_000],
   killEveryMs: [2_000, 9_000],
   burstEveryMs: [8_000, 25_000],
   burstLengthMs: [2_000, 6_000],
@@ -51,12 +67,27 @@ export interface MonkeyCounts {
    */
   injected5xxExpected: number;
   droppedExpected: number;
+  /** License creates (`POST /v1/connectors/:id/licenses`) while faults were on, and the 429s among them. */
+  licenseCreatesUnderFaults: number;
+  licenseCreatesRateLimited: number;
+  /**
+   * Late commits, likewise expected: creates neither 429'd nor 5xx'd × rate (an upper bound: a
+   * create for an email without an integrator.io account is refused and never committed).
+   */
+  lateCommitsExpected: number;
 }
 
-interface Stats {
+interface Counter {
   requests: number;
   rateLimited: number;
 }
+
+interface Stats extends Counter {
+  byRoute?: Record<string, Counter>;
+}
+
+/** The simulator's route (in `/_sim/stats`) of a license create. */
+const LICENSE_CREATE = "POST /v1/connectors/:connectorId/licenses";
 
 export interface MonkeyTargets {
   integratorOrigin: string;
@@ -94,6 +125,9 @@ export class ChaosMonkey {
     rateLimited: 0,
     injected5xxExpected: 0,
     droppedExpected: 0,
+    licenseCreatesUnderFaults: 0,
+    licenseCreatesRateLimited: 0,
+    lateCommitsExpected: 0,
   };
 
   constructor(
@@ -172,12 +206,27 @@ export class ChaosMonkey {
     this.counts.rateLimited = rateLimited;
     this.counts.injected5xxExpected = Math.round((requests - rateLimited) * this.options.errorRate);
     this.counts.droppedExpected = Math.round(requests * this.options.dropResponseRate);
+    const creates = (stats: Stats) => stats.byRoute?.[LICENSE_CREATE] ?? { requests: 0, rateLimited: 0 };
+    const createRequests = creates(after).requests - creates(this.before).requests;
+    const createsRateLimited = creates(after).rateLimited - creates(this.before).rateLimited;
+    this.counts.licenseCreatesUnderFaults = createRequests;
+    this.counts.licenseCreatesRateLimited = createsRateLimited;
+    this.counts.lateCommitsExpected = Math.round(
+      (createRequests - createsRateLimited) * (1 - this.options.errorRate) * this.options.lateCommitRate,
+    );
   }
 
   /** Every fault the summary line counts. */
   get total(): number {
     const c = this.counts;
-    return c.rateLimited + c.injected5xxExpected + c.droppedExpected + c.workerKills + c.pollerRestarts;
+    return (
+      c.rateLimited +
+      c.injected5xxExpected +
+      c.droppedExpected +
+      c.lateCommitsExpected +
+      c.workerKills +
+      c.pollerRestarts
+    );
   }
 
   private every(delayMs: () => number, action: () => Promise<unknown>): void {
@@ -201,7 +250,7 @@ export class ChaosMonkey {
     schedule();
   }
 
-  /** New reorder window and delivery delay; a new 5xx status at the same rate. */
+  /** New reorder window and delivery delay; a new 5xx status and late-commit delay at the same rates. */
   private async reshuffle(): Promise<void> {
     if (!this.running) return;
     await put(`${this.targets.stripeUrl}/_sim/delivery`, {
@@ -214,6 +263,8 @@ export class ChaosMonkey {
       status: this.rng.pick([500, 502, 503, 504]),
       dropResponseRate: this.options.dropResponseRate,
       latencyMs: this.rng.int(0, 30),
+      lateCommitRate: this.options.lateCommitRate,
+      lateCommitMs: this.rng.int(...this.options.lateCommitMs),
     });
   }
 

@@ -1,12 +1,14 @@
 /**
  * One chaos run, end to end: its own local stack on free ports; M customers playing seeded
  * lifecycles through the Stripe simulator while the monkey misbehaves (duplicates, reordering,
- * delays, integrator.io 5xx / lost answers / 429 bursts, worker kills, a poller restart); then
- * faults cleared, the queue drained, one repairing reconcile; then every customer judged against
- * Stripe's final state, and the inbox and the DLQ checked.
+ * delays, integrator.io 5xx / lost answers / late commits / 429 bursts, worker kills, a poller
+ * restart); then faults cleared, the queue drained, every late-commit window closed, one repairing
+ * reconcile; then every customer judged against Stripe's final state, and the inbox and the DLQ
+ * checked.
  */
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import Stripe from "stripe";
+import { mayLandUntil } from "#lib/engine/converge.ts";
 import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import type { InboxEvent, InboxStatus } from "#lib/store/inbox.ts";
@@ -42,6 +44,8 @@ export interface ChaosOptions {
   visibilityTimeoutSeconds?: number;
   /** The worker's (Lambda) timeout, under the visibility timeout as in AWS. */
   workerTimeoutSeconds?: number;
+  /** The stack's `LATE_COMMIT_WINDOW_SECONDS` (default `DEFAULT_LATE_COMMIT_WINDOW_SECONDS`). */
+  lateCommitWindowSeconds?: number;
   monkey?: Partial<MonkeyOptions>;
   log?: (line: string) => void;
 }
@@ -88,6 +92,15 @@ export interface ChaosResult {
     reason: string | null;
     receiveCount: number | null;
   }[];
+  lateCommits: {
+    /** The stack's late-commit window. */
+    windowSeconds: number;
+    /** Records still `creating` with their window open once the queue had drained, and how long the run waited for them. */
+    openAfterDrain: number;
+    waitedSeconds: number;
+    /** Records still `creating` with their window open when reconcile started (0 unless the wait gave up). */
+    openAtReconcile: number;
+  };
   reconcile: {
     runId: string;
     state: string;
@@ -108,6 +121,18 @@ export interface ChaosResult {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The chaos stack's late-commit window (AWS: 300 s). Comfortably longer than the latest late
+ * commit the monkey injects (3 s by default), so a create whose answer was lost is never created
+ * again before its license could land, and long enough to outlast one redelivery (the 15 s
+ * visibility timeout): a lost create is looked for on the attempt that lost it, again on the next
+ * delivery, still within its window (left `creating`), and only the one after creates again — the
+ * whole path runs. Short enough for the run: 20 s holds a customer's events back for about two
+ * redeliveries, well within maxReceiveCount (5) × the visibility timeout, and after the queue
+ * drains the run waits at most this long before its reconcile.
+ */
+export const DEFAULT_LATE_COMMIT_WINDOW_SECONDS = 20;
 
 /** Runs `task` over `items`, `width` at a time. */
 async function pool<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
@@ -295,12 +320,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     log(`chaos: ${name} done in ${phases[name]} s`);
   };
   const rng = createRng(options.seed);
+  const monkeyOptions: MonkeyOptions = { ...DEFAULT_MONKEY, ...options.monkey };
+  const windowSeconds = options.lateCommitWindowSeconds ?? DEFAULT_LATE_COMMIT_WINDOW_SECONDS;
+  if (monkeyOptions.lateCommitRate > 0 && monkeyOptions.lateCommitMs[1] >= windowSeconds * 1000)
+    log(
+      `chaos: late commits of up to ${monkeyOptions.lateCommitMs[1]} ms may land after the ${windowSeconds} s late-commit window: the engine creates again first, and only reconcile can expire the second license`,
+    );
   let batchTimeouts = 0;
   let failedBatches = 0;
   log(`chaos: seed=${options.seed} customers=${options.customers}`);
 
   const stack = await startTestStack(
-    { LOG_LEVEL: "SILENT" },
+    // The late-commit window: see DEFAULT_LATE_COMMIT_WINDOW_SECONDS.
+    { LOG_LEVEL: "SILENT", LATE_COMMIT_WINDOW_SECONDS: String(windowSeconds) },
     {
       // AWS: 60 s worker timeout under a 360 s visibility timeout. Shorter here, so a killed batch
       // comes back within seconds, and still never received twice while it runs.
@@ -323,7 +355,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const monkey = new ChaosMonkey(
     { integratorOrigin: stack.integratorOrigin, stripeUrl: stack.urls.stripe, poller, log },
     rng.fork("monkey"),
-    { ...DEFAULT_MONKEY, ...options.monkey },
+    monkeyOptions,
   );
   try {
     phase("stack");
@@ -385,6 +417,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const p of played.filter((p) => p.plan.account === "after"))
       await createAccount(context, p.licenseEmail);
 
+    // A create whose license may still land is left by reconcile to a next run (this run has none):
+    // the run's one reconcile starts once every such window has closed.
+    const windowMs = windowSeconds * 1000;
+    const lateCommits = await lateCommitWindowsClosed(stack, windowMs, windowMs + 60_000);
+    if (lateCommits.openAfterDrain > 0)
+      log(
+        `chaos: waited ${lateCommits.waitedSeconds} s for ${lateCommits.openAfterDrain} late-commit window(s) to close`,
+      );
     const reconcile = await reconcileOnce(stack, 30 * 60_000);
     await drained(stack, sqs, 5 * 60_000);
     phase("reconcile");
@@ -476,6 +516,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       summary,
       counts,
       faults: monkey.counts,
+      lateCommits: { windowSeconds, ...lateCommits },
       batches: { timedOut: batchTimeouts, otherwiseFailed: failedBatches },
       deliveries: {
         attempts: tally.attempts,
@@ -523,6 +564,46 @@ const histogram = (values: number[]) => {
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
   return counts;
 };
+
+/** License records left `creating` whose create may still land (`mayLandUntil` ahead of `now`). */
+async function openLateCommitWindows(stack: TestStack, windowMs: number, now: number): Promise<number[]> {
+  const { licenses } = storeOf(stack);
+  const until: number[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await licenses.list({ state: "creating", limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const record of page.items) {
+      const closes = mayLandUntil(record, windowMs);
+      if (closes > now) until.push(closes);
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return until;
+}
+
+/**
+ * Waits (at most `limitMs`) until no license record is left `creating` with its late-commit window
+ * open — its event in the DLQ, or its customer without a later event.
+ */
+async function lateCommitWindowsClosed(
+  stack: TestStack,
+  windowMs: number,
+  limitMs: number,
+): Promise<Omit<ChaosResult["lateCommits"], "windowSeconds">> {
+  const started = Date.now();
+  const first = await openLateCommitWindows(stack, windowMs, started);
+  let open = first;
+  while (open.length > 0 && Date.now() - started < limitMs) {
+    const last = open.reduce((a, b) => Math.max(a, b), 0);
+    await sleep(Math.min(last - Date.now() + 500, started + limitMs - Date.now()));
+    open = await openLateCommitWindows(stack, windowMs, Date.now());
+  }
+  return {
+    openAfterDrain: first.length,
+    waitedSeconds: Math.round((Date.now() - started) / 100) / 10,
+    openAtReconcile: open.length,
+  };
+}
 
 /** Failing customers diagnosed in detail (the first ones). */
 const MAX_DIAGNOSED = 20;
