@@ -82,8 +82,7 @@ const transferLease = (customerId: string, connectorKey: string) => `transfer#${
  *
  * One transfer of a license at a time: the first to take the license's transfer lease goes on,
  * before anything is written; a concurrent one is a 409 naming the email the license is on and
- * the one it is being moved to; one that loses a race with another writer on the license (the
- * worker) is a 409 too, never retried into a second winner. The new email is written to the deciding Stripe subscription's
+ * the one it is being moved to. The new email is written to the deciding Stripe subscription's
  * `metadata.integrator_email`, the first source of the license email, so the next event, replay or
  * reconcile resolves the same email instead of moving the license back; the stored subscription is
  * refreshed from Stripe and the customer converged through the worker's path. Answers the license
@@ -178,28 +177,41 @@ async function moveLicense(
     cause,
     detail: { from: before.email, to, subscriptionId: desired.subscriptionId },
   });
+  // Stripe's subscription names `to` now, so every plan made from here on moves the license there:
+  // converging again after another writer (the worker, handling the metadata change's webhook)
+  // changed the license can only finish this one transfer, never make a second winner — the
+  // transfer lease keeps any other transfer out. Once settled and still not done: a 409.
   try {
-    await ctx.engine.converge(customerId, cause, { inFlight: "leave" });
+    await convergeTransfer(customerId, to, ctx, cause);
   } catch (error) {
-    if (error instanceof IntegratorError && error.status !== undefined && error.status < 500) {
-      throw conflict(
-        `integrator.io refused the license for ${to} (${error.codes.join(", ") || error.status}); Stripe's subscription names ${to}. Check the email, then transfer again.`,
-      );
-    }
     if (!(error instanceof CreateOutcomePendingError) && !isConflict(error)) throw error;
-    // Another writer changed the license meanwhile — the worker, handling the metadata change's
-    // webhook, moving it to the same email, is the usual one: that is this transfer done. Anything
-    // else is a race this transfer lost: a 409, never a second attempt.
-    const now = await settled(customerId, connectorKey, ctx);
-    if (now?.email !== to || now.state === "creating") {
+    await settled(customerId, connectorKey, ctx);
+    try {
+      await convergeTransfer(customerId, to, ctx, cause);
+    } catch (again) {
+      if (!(again instanceof CreateOutcomePendingError) && !isConflict(again)) throw again;
       throw conflict(
-        `The ${connectorKey} license changed while it was being transferred; Stripe's subscription names ${to}, and the license follows it. Look again shortly.`,
+        `The ${connectorKey} license kept changing while it was being transferred; Stripe's subscription names ${to}, and the license follows it. Look again shortly.`,
       );
     }
   }
   const after = await settled(customerId, connectorKey, ctx);
   if (!after) throw new HttpError(500, "internal_error", "The license record vanished during the transfer.");
   return after;
+}
+
+/** Converges the customer after a transfer to `to`; integrator.io refusing the new license is a 409. */
+async function convergeTransfer(customerId: string, to: string, ctx: ProvisioningContext, cause: string) {
+  try {
+    await ctx.engine.retry(() => ctx.engine.converge(customerId, cause, { inFlight: "leave" }));
+  } catch (error) {
+    if (error instanceof IntegratorError && error.status !== undefined && error.status < 500) {
+      throw conflict(
+        `integrator.io refused the license for ${to} (${error.codes.join(", ") || error.status}); Stripe's subscription names ${to}. Check the email, then transfer again.`,
+      );
+    }
+    throw error;
+  }
 }
 
 /** The license record once no create is in flight on it (waits up to `TRANSFER_SETTLE_MS`; 409 after). */
