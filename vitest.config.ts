@@ -3,8 +3,11 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Each integration/e2e file starts its own DynamoDB Local (a JVM) and simulators on free ports;
-    // two cores run two files at a time without starving the JVMs.
+    // The stacks of e2e files (startTestStack, startExtensionHarness) keep their tables in one
+    // DynamoDB Local (a JVM) for the run, started by the first that needs it; a few integration
+    // files start their own. Simulators, queues and gateways are per file, on free ports; two
+    // cores run two files at a time.
+    globalSetup: ["test/helpers/shared-dynamodb.ts"],
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -17,6 +17,7 @@ import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "#local/dyna
 import { startGateway } from "#local/gateway.ts";
 import { type IntegratorSimulator, startIntegratorSimulator } from "#local/sim/integrator/index.ts";
 import type { StackDialect } from "#local/sim/integrator/stack-caller.ts";
+import { sharedTable } from "./shared-dynamodb.ts";
 
 export const SYSTEM_TOKEN = "extension-test-system-token";
 export const VENDOR_TOKEN = "extension-test-vendor-token";
@@ -67,14 +68,14 @@ export async function startExtensionHarness(
   /** How the simulator calls the stack (its default: the documented typed dialect). */
   { dialect }: { dialect?: StackDialect } = {},
 ): Promise<ExtensionHarness> {
-  const [dynamo, sim]: [DynamoDbLocal, IntegratorSimulator] = await Promise.all([
-    startDynamoDbLocal(),
+  // The run's shared DynamoDB Local (a table of this harness's own) under vitest; else its own.
+  const [store, sim]: [HarnessStore, IntegratorSimulator] = await Promise.all([
+    harnessStore(),
     startIntegratorSimulator({ port: 0, quiet: true, vendorToken: VENDOR_TOKEN }),
   ]);
-  await createTable(dynamo.endpoint, "extension-test");
   const table = new Table(
-    createDocumentClient({ dynamodbEndpoint: dynamo.endpoint, awsRegion: "us-east-1" }),
-    "extension-test",
+    createDocumentClient({ dynamodbEndpoint: store.endpoint, awsRegion: "us-east-1" }),
+    store.tableName,
   );
   const logger = new Logger({ logLevel: "SILENT" });
   const events = new RecordedDomainEvents(table);
@@ -130,9 +131,23 @@ export async function startExtensionHarness(
         gateway.server.close(() => resolve());
         gateway.server.closeAllConnections();
       });
-      await Promise.all([sim.stop(), dynamo.stop()]);
+      await Promise.all([sim.stop(), store.stop()]);
     },
   };
+}
+
+interface HarnessStore {
+  endpoint: string;
+  tableName: string;
+  stop(): Promise<void>;
+}
+
+async function harnessStore(): Promise<HarnessStore> {
+  const shared = await sharedTable("extension");
+  if (shared) return { endpoint: shared.endpoint, tableName: shared.tableName, stop: shared.drop };
+  const dynamo: DynamoDbLocal = await startDynamoDbLocal();
+  await createTable(dynamo.endpoint, "extension-test");
+  return { endpoint: dynamo.endpoint, tableName: "extension-test", stop: () => dynamo.stop() };
 }
 
 /** The simulator's control API. */

@@ -1,13 +1,23 @@
 import Stripe from "stripe";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "#local/stack.ts";
+import { sharedTable } from "./shared-dynamodb.ts";
 
-/** The local stack on free ports with short queue timings, as every e2e test file runs it. */
+/**
+ * The local stack on free ports with short queue timings, as every e2e test file runs it. Under
+ * vitest, its store is a table of its own in the run's shared DynamoDB Local (./shared-dynamodb.ts)
+ * unless `overrides` name an endpoint or a table; elsewhere the stack starts its own.
+ */
 export async function startTestStack(
   overrides: Record<string, string | undefined> = {},
   options: LocalStackOptions = {},
 ): Promise<TestStack> {
+  const shared =
+    overrides.DYNAMODB_ENDPOINT === undefined && overrides.TABLE_NAME === undefined
+      ? await sharedTable("stack")
+      : undefined;
   const stack = await startLocalStack(
     {
+      ...(shared ? { DYNAMODB_ENDPOINT: shared.endpoint, TABLE_NAME: shared.tableName } : {}),
       PORT: "0",
       INTEGRATOR_API_URL: "http://127.0.0.1:0/v1",
       STRIPE_API_URL: "http://127.0.0.1:0",
@@ -18,7 +28,11 @@ export async function startTestStack(
       ...overrides,
     },
     { visibilityTimeoutSeconds: 2, pollWaitSeconds: 1, workerConcurrency: 2, ...options },
-  );
+  ).catch(async (error: unknown) => {
+    await shared?.drop();
+    throw error;
+  });
+  const stopStack = stack.stop;
   const stripeUrl = new URL(stack.urls.stripe);
   const stripe = new Stripe(stack.env.STRIPE_SECRET_KEY ?? "sk_test_local", {
     host: stripeUrl.hostname,
@@ -31,6 +45,10 @@ export async function startTestStack(
     integratorOrigin: new URL(stack.urls.integrator).origin,
     vendorToken: stack.env.INTEGRATOR_TOKEN ?? "",
     adminToken: stack.env.ADMIN_TOKEN ?? "",
+    stop: async () => {
+      await stopStack();
+      await shared?.drop();
+    },
   });
 }
 
