@@ -1,10 +1,9 @@
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { ProvisioningContext } from "#lib/engine/context.ts";
 import { processInboxEvent } from "#lib/engine/inbox-event.ts";
 import { createProvisioningContext } from "#lib/engine/wiring.ts";
-import { functionTable } from "#lib/functions.ts";
 import { createLogger } from "#lib/observability/logger.ts";
+import { processFifoBatch } from "#lib/queue/fifo-batch.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
 export type Deps = ProvisioningContext;
@@ -16,93 +15,28 @@ export const createDeps = (environment: Environment): Promise<Deps> =>
     "provision-worker",
   );
 
-/** A batch's records per message group (one Stripe customer each), each group in queue order. */
-export function byMessageGroup(records: SQSRecord[]): SQSRecord[][] {
-  const groups = new Map<string, SQSRecord[]>();
-  for (const record of records) {
-    const group = record.attributes.MessageGroupId ?? record.messageId;
-    const members = groups.get(group);
-    if (members) members.push(record);
-    else groups.set(group, [record]);
-  }
-  return [...groups.values()];
-}
-
-/**
- * No record starts with less than this much of the invocation left (ms): half the worker's 60 s
- * timeout. A record normally takes well under a second, but one slowed by integrator.io's 429s
- * (each `Retry-After` waited out) or by a stuck call (10 s per attempt, integrator.io's and
- * Stripe's) takes tens of seconds, and the metrics are flushed after it. A record started later
- * risks the timeout, which sends the whole batch back, other customers' records included.
- */
-export const TIME_RESERVE_MS = (functionTable["provision-worker"].timeoutSeconds * 1000) / 2;
-
 export interface HandlerOptions {
   /** The time an invocation keeps back from starting records, in ms (default `TIME_RESERVE_MS`). */
   reserveMs?: number;
 }
 
-/** A record not started because the invocation's time is running out: SQS delivers it again. */
-class NotStarted extends Error {
-  override name = "NotStarted";
-}
-
 /**
- * The SQS FIFO consumer: each record is one inbox event id. The batch's message groups (one
- * Stripe customer each) run side by side, each group's records in order through Powertools' FIFO
- * processor: a failed record fails the rest of its group in this batch, and SQS retries them; the
- * DLQ keeps what never succeeds. Other customers' records are not held back by the failure.
- * A record is started only while more than the reserve is left of the invocation; one that is not
- * started fails with the rest of its group, so SQS delivers them again, in order. Records in
- * progress finish.
+ * The SQS FIFO consumer: each record is one inbox event id, processed by the license engine,
+ * each customer's records in order (lib/queue/fifo-batch.ts).
  */
-export const makeHandler = (deps: Deps, options: HandlerOptions = {}) => {
-  const reserveMs = options.reserveMs ?? TIME_RESERVE_MS;
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    let deferred = 0;
-    /** One group's record handler: the group's records come to it in order. */
-    const processRecordOf = (group: SQSRecord[]) => {
-      let started = 0;
-      return async (record: SQSRecord) => {
-        if (context.getRemainingTimeInMillis() < reserveMs) {
-          // This record and the group's later ones, which the FIFO processor now skips.
-          deferred += group.length - started;
-          throw new NotStarted();
-        }
-        started++;
-        const { eventId } = JSON.parse(record.body) as { eventId: string };
-        await processInboxEvent(eventId, deps);
-      };
-    };
+export const makeHandler =
+  (deps: Deps, { reserveMs }: HandlerOptions = {}) =>
+  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     try {
-      const groups = byMessageGroup(event.Records);
-      const outcomes = await Promise.allSettled(
-        groups.map((Records) =>
-          processPartialResponse({ Records }, processRecordOf(Records), new SqsFifoPartialProcessorAsync(), {
-            context,
-            skipGroupOnError: true,
-            throwOnFullBatchFailure: false,
-          }),
-        ),
+      return await processFifoBatch(
+        event,
+        context,
+        (record) => processInboxEvent((JSON.parse(record.body) as { eventId: string }).eventId, deps),
+        { logger: deps.logger, metrics: deps.metrics, ...(reserveMs === undefined ? {} : { reserveMs }) },
       );
-      // A group whose processing itself failed goes back to the queue whole.
-      const batchItemFailures = outcomes.flatMap((outcome, i) =>
-        outcome.status === "fulfilled"
-          ? outcome.value.batchItemFailures
-          : (groups[i] ?? []).map((r) => ({ itemIdentifier: r.messageId })),
-      );
-      if (deferred > 0) {
-        deps.logger.warn("time running out: records left unstarted for SQS to deliver again", {
-          deferred,
-          reserveMs,
-        });
-        deps.metrics.count("RecordsDeferred", deferred);
-      }
-      return { batchItemFailures };
     } finally {
       deps.metrics.flush();
     }
   };
-};
 
 export const handler = lambdaHandler(createDeps, makeHandler);
