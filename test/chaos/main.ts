@@ -79,6 +79,16 @@ const lateCommitMs = (() => {
 })();
 const lateCommitWindowSeconds = positive("late-commit-window", values["late-commit-window"]);
 
+// A run stopped from outside says so (its stack's processes end with it: DynamoDB Local on its
+// stdin closing, the workers on their IPC channel closing); no result is written.
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => {
+    console.log(
+      `chaos: stopped by ${signal} after ${Math.round(process.uptime())} s (seed=${seed}); no result`,
+    );
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
+
 const result = await runChaos({
   customers: positive("customers", values.customers),
   seed,
