@@ -1,0 +1,152 @@
+import { TableWrap } from "../../components/TableWrap.tsx";
+import { date, text } from "../../format.ts";
+import { useCan } from "../../session.ts";
+import type { IntegratorCopy, License } from "../../types.ts";
+import { addonsOf, editionOf, sameExpiry } from "./license-fields.ts";
+import { TransferLicense } from "./TransferLicense.tsx";
+
+/** Our licenses, with integrator.io's values beside ours where they differ. */
+export function Licenses({
+  customerId,
+  licenses,
+  integratorUnavailable,
+  onChanged,
+}: {
+  customerId: string;
+  licenses: License[];
+  integratorUnavailable: boolean;
+  onChanged: () => void;
+}) {
+  const canAct = useCan("operator");
+  return (
+    <section aria-labelledby="licenses">
+      <h2 id="licenses">Licenses</h2>
+      {integratorUnavailable ? (
+        <p class="notice">integrator.io could not be reached: its copy of the licenses is not compared.</p>
+      ) : null}
+      {licenses.length === 0 ? (
+        <p>No licenses.</p>
+      ) : (
+        <TableWrap label="Licenses">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Connector</th>
+                <th scope="col">State</th>
+                <th scope="col">Email</th>
+                <th scope="col">Edition</th>
+                <th scope="col">Add-ons</th>
+                <th scope="col">Expires</th>
+                <th scope="col">integrator.io</th>
+                {canAct ? <th scope="col">Actions</th> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {licenses.map((license) => (
+                <LicenseRow
+                  key={license.connectorKey}
+                  license={license}
+                  customerId={customerId}
+                  compared={!integratorUnavailable}
+                  canAct={canAct}
+                  onChanged={onChanged}
+                />
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      )}
+    </section>
+  );
+}
+
+function LicenseRow({
+  license,
+  customerId,
+  compared,
+  canAct,
+  onChanged,
+}: {
+  license: License;
+  customerId: string;
+  compared: boolean;
+  canAct: boolean;
+  onChanged: () => void;
+}) {
+  const theirs = copyOf(license.integrator);
+  const missing = license.integrator?.missing === true;
+  const ourAddons = addonsOf(license.opts).join("; ");
+  const theirAddons = theirs?.opts ? addonsOf(theirs.opts).join("; ") : undefined;
+  return (
+    <tr class={missing ? "row-differs" : undefined}>
+      <td class="id">
+        {license.connectorKey}
+        {license.licenseId ? <div class="muted small">{license.licenseId}</div> : null}
+      </td>
+      <td>
+        <span class={`badge state-${license.state}`}>{license.state}</span>
+        {license.reason ? <div class="muted small">{license.reason}</div> : null}
+      </td>
+      <Compared
+        ours={text(license.email)}
+        theirs={theirs?.email}
+        same={(a, b) => a.toLowerCase() === b.toLowerCase()}
+      />
+      <Compared
+        ours={text(editionOf(license.opts))}
+        theirs={theirs?.opts ? text(editionOf(theirs.opts)) : undefined}
+      />
+      <Compared ours={text(ourAddons)} theirs={theirAddons === undefined ? undefined : text(theirAddons)} />
+      <Compared
+        ours={date(license.expires)}
+        theirs={theirs?.expires === undefined ? undefined : date(theirs.expires)}
+        same={() => theirs?.expires !== undefined && sameExpiry(license.expires, theirs.expires)}
+      />
+      <td>
+        {missing ? (
+          <span class="differs">missing in integrator.io</span>
+        ) : license.integrator ? (
+          <span class="differs">differs</span>
+        ) : compared ? (
+          "same"
+        ) : (
+          "—"
+        )}
+      </td>
+      {canAct ? (
+        <td>
+          <TransferLicense customerId={customerId} license={license} onTransferred={onChanged} />
+        </td>
+      ) : null}
+    </tr>
+  );
+}
+
+/** integrator.io's copy when it is there (not missing). */
+function copyOf(copy: IntegratorCopy | undefined) {
+  if (!copy || copy.missing === true) return undefined;
+  return copy;
+}
+
+/** Our value; integrator.io's beneath it, highlighted, when it is known and differs. */
+function Compared({
+  ours,
+  theirs,
+  same = (a, b) => a === b,
+}: {
+  ours: string;
+  theirs: string | undefined;
+  same?: (ours: string, theirs: string) => boolean;
+}) {
+  const differs = theirs !== undefined && !same(ours, theirs);
+  return (
+    <td class={differs ? "cell-differs" : undefined}>
+      {ours}
+      {differs ? (
+        <div class="theirs">
+          <span class="label">integrator.io:</span> {theirs}
+        </div>
+      ) : null}
+    </td>
+  );
+}
