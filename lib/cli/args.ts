@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { OPERATOR_NAME, ROLES, type Role } from "#lib/access/roles.ts";
 import { INBOX_STATUSES, LICENSE_STATES } from "#lib/admin/schemas.ts";
 import { UsageError } from "./errors.ts";
 
@@ -29,13 +30,18 @@ export type Command =
   | { name: "reconcile"; dryRun: boolean; wait: boolean }
   | { name: "reconcile show"; runId: string }
   | { name: "dlq list"; limit?: string }
-  | { name: "dlq redrive" };
+  | { name: "dlq redrive" }
+  | { name: "operators add"; operator: string; role: Role }
+  | { name: "operators list" }
+  | { name: "operators revoke"; operator: string };
 
 export type CommandName = Exclude<Command["name"], "help">;
 
 interface CommandSpec {
   args: string[];
   options: string[];
+  /** Options the command cannot do without (shown without brackets in its usage). */
+  required?: string[];
   summary: string;
 }
 
@@ -86,6 +92,22 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     options: [],
     summary: "Move every dead letter back to the event queue",
   },
+  "operators add": {
+    args: ["name"],
+    options: ["role"],
+    required: ["role"],
+    summary: `Create a named operator (--role ${ROLES.join("|")}); prints its token, shown only this once`,
+  },
+  "operators list": {
+    args: [],
+    options: [],
+    summary: "The active operators: name, role, when and by whom they were created",
+  },
+  "operators revoke": {
+    args: ["name"],
+    options: [],
+    summary: "Revoke an operator: its token and console sessions stop working within a minute",
+  },
 };
 
 const GLOBAL_OPTIONS = ["url", "token", "json", "help"];
@@ -105,6 +127,7 @@ const OPTION_SPEC = {
   all: { type: "boolean" },
   "dry-run": { type: "boolean" },
   "no-wait": { type: "boolean" },
+  role: { type: "string" },
 } as const;
 
 /** The command a list of positionals names: two words (`licenses list`) before one (`reconcile`). */
@@ -168,6 +191,11 @@ export function parseCommandLine(argv: string[]): { command: Command; global: Gl
     );
   }
   for (const arg of rest) if (!arg.trim()) throw new UsageError(`${name}: an argument is empty`);
+  for (const option of spec.required ?? []) {
+    if (values[option as keyof typeof values] === undefined) {
+      throw new UsageError(`${name} needs ${optionUsage(option)}`);
+    }
+  }
   checkValues(values);
   const arg = (i: number) => rest[i] ?? "";
   const pick = (...keys: (keyof typeof values)[]) =>
@@ -191,7 +219,12 @@ export function parseCommandLine(argv: string[]): { command: Command; global: Gl
       case "dlq list":
         return { name, ...pick("limit") };
       case "dlq redrive":
+      case "operators list":
         return { name };
+      case "operators add":
+        return { name, operator: operatorName(arg(0)), role: values.role as Role };
+      case "operators revoke":
+        return { name, operator: operatorName(arg(0)) };
     }
   })();
   if (command.name === "licenses list" || command.name === "events list") {
@@ -200,8 +233,21 @@ export function parseCommandLine(argv: string[]): { command: Command; global: Gl
   return { command, global };
 }
 
+/** An operator's name as the API accepts it, or a `UsageError` saying what a name may be. */
+function operatorName(name: string): string {
+  if (!OPERATOR_NAME.test(name)) {
+    throw new UsageError(
+      `operator name "${name}" is not valid: lower-case letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64 characters`,
+    );
+  }
+  return name;
+}
+
 /** Values the API would refuse anyway, refused here with the choices spelled out. */
-function checkValues(values: { state?: string; status?: string; limit?: string }): void {
+function checkValues(values: { state?: string; status?: string; limit?: string; role?: string }): void {
+  if (values.role !== undefined && !(ROLES as readonly string[]).includes(values.role)) {
+    throw new UsageError(`--role must be one of ${ROLES.join(", ")}`);
+  }
   if (values.state !== undefined && !(LICENSE_STATES as readonly string[]).includes(values.state)) {
     throw new UsageError(`--state must be one of ${LICENSE_STATES.join(", ")}`);
   }
@@ -218,7 +264,9 @@ export function usage(topic?: string): string {
   const line = (name: CommandName) => {
     const spec = COMMANDS[name];
     const args = spec.args.map((arg) => ` <${arg}>`).join("");
-    const options = spec.options.map((option) => ` [--${option}${isFlag(option) ? "" : ` <${option}>`}]`);
+    const options = spec.options.map((option) =>
+      spec.required?.includes(option) ? ` ${optionUsage(option)}` : ` [${optionUsage(option)}]`,
+    );
     return `  ${name}${args}${options.join("")}`;
   };
   if (topic && topic in COMMANDS) {
@@ -244,10 +292,20 @@ export function usage(topic?: string): string {
 const isFlag = (option: string) =>
   (OPTION_SPEC as Record<string, { type: string }>)[option]?.type === "boolean";
 
+/** The values a required option takes, spelled out in its usage. */
+const OPTION_CHOICES: Record<string, readonly string[]> = { role: ROLES };
+
+/** `--all`, `--limit <limit>`, `--role viewer|operator|admin`. */
+function optionUsage(option: string): string {
+  if (isFlag(option)) return `--${option}`;
+  const choices = OPTION_CHOICES[option];
+  return `--${option} ${choices ? choices.join("|") : `<${option}>`}`;
+}
+
 const GLOBAL_HELP = [
   "Options of every command:",
   "  --url <url>      the API (default http://127.0.0.1:$PORT, i.e. `npm start`; a deployed stack: its ApiUrl)",
-  "  --token <token>  the admin token (default: ADMIN_TOKEN from the environment, else the local default)",
+  "  --token <token>  the admin token or an operator's token (default: ADMIN_TOKEN from the environment, else the local default)",
   "  --json           the API's JSON on stdout, for scripts",
   "  -h, --help       this help",
   "",

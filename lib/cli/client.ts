@@ -32,8 +32,9 @@ function connectionProblem(error: unknown): string {
 }
 
 /**
- * The admin API over HTTP with the bearer admin token. Every failure is a `CliError` with its exit
- * code: no answer → `ConnectionError`, 401/403 → `AuthError`, any other error → `ApiError`.
+ * The admin API over HTTP with a bearer token: the admin token (root) or an operator's. Every
+ * failure is a `CliError` with its exit code: no answer → `ConnectionError`, 401/403 (a missing,
+ * wrong or revoked token, or a role too low for the action) → `AuthError`, any other error → `ApiError`.
  * The token never appears in an error message.
  */
 export class AdminClient {
@@ -59,6 +60,11 @@ export class AdminClient {
 
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.request<T>("POST", path, body);
+  }
+
+  /** `DELETE`; a 204 resolves to undefined. */
+  delete<T = undefined>(path: string): Promise<T> {
+    return this.request<T>("DELETE", path);
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -108,8 +114,16 @@ export class AdminClient {
       );
     }
     if (response.status === 403) {
+      // A known token whose role is too low: the API's message names the role the action needs.
+      const role = /\bneeds the (\w+) role\b/.exec(error?.message ?? "")?.[1];
+      if (role) {
+        throw new AuthError(
+          `the API refused this action (403: ${error?.message}); it needs a token with the ${role} role or above`,
+          403,
+        );
+      }
       throw new AuthError(
-        `the API refused the admin token (403${error?.message ? `: ${error.message}` : ""}); pass the stack's admin token with --token or ADMIN_TOKEN`,
+        `the API refused the admin token (403${error?.message ? `: ${error.message}` : ""}); pass the stack's admin token or an operator's token with --token or ADMIN_TOKEN`,
         403,
       );
     }

@@ -11,6 +11,7 @@ import {
   reconcileProgress,
   reconcileReport,
 } from "./format.ts";
+import { runOperatorsCommand } from "./operators.ts";
 
 /** Where a command writes: results to `out` (stdout), progress and notes to `err` (stderr). */
 export interface CliOutput {
@@ -143,6 +144,10 @@ export async function runCommand(
       );
       return 0;
     }
+    case "operators add":
+    case "operators list":
+    case "operators revoke":
+      return runOperatorsCommand(command, ctx);
   }
 }
 

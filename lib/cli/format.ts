@@ -1,4 +1,5 @@
 import type { z } from "zod/mini";
+import type { Operator } from "#lib/access/operators.ts";
 import type {
   CustomerView,
   DlqMessage,
@@ -9,7 +10,7 @@ import type {
 
 export type LicenseRow = CustomerView["licenses"][number];
 export type ReconcileRunView = z.infer<typeof reconcileRunSchema>;
-export type { DlqMessage, EventSummary, LicenseListQuery };
+export type { DlqMessage, EventSummary, LicenseListQuery, Operator };
 
 /** A cell's text: empty for nothing, cut with an ellipsis past `max` characters, on one line. */
 function cell(value: unknown, max: number): string {
@@ -97,6 +98,17 @@ export function dlqTable(list: { data: DlqMessage[]; approximateTotal: number })
     { header: "SENT", value: (m) => time(m.sentAt) },
     { header: "REASON", value: (m) => m.reason, max: 100 },
   ])}`;
+}
+
+/** The active operators (never their tokens). */
+export function operatorsTable(operators: Operator[]): string {
+  if (operators.length === 0) return nothing("operators");
+  return table(operators, [
+    { header: "NAME", value: (o) => o.name },
+    { header: "ROLE", value: (o) => o.role },
+    { header: "CREATED", value: (o) => time(o.createdAt) },
+    { header: "CREATED BY", value: (o) => o.createdBy },
+  ]);
 }
 
 /** One customer: profile, then a section per kind of record. */
