@@ -1,6 +1,9 @@
-/** A reconcile run's counts as "kind n" pairs; a count of drift above 0 stands out. */
-export function RunCounts({ counts }: { counts: Record<string, number> }) {
-  const entries = Object.entries(counts);
+/**
+ * A reconcile run's counts as "kind n" pairs; a count of drift above 0 stands out. `found`: only
+ * `checked` and the kinds that found something.
+ */
+export function RunCounts({ counts, found = false }: { counts: Record<string, number>; found?: boolean }) {
+  const entries = Object.entries(counts).filter(([key, value]) => !found || key === "checked" || value > 0);
   if (entries.length === 0) return <p class="muted">No counts.</p>;
   return (
     <dl class="counts">

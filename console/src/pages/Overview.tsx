@@ -74,7 +74,7 @@ function OverviewCards({ data }: { data: OverviewData }) {
               {plural(driftTotal(run.counts), "finding")}.
             </p>
             {run.error ? <p class="alert error">{run.error}</p> : null}
-            <RunCounts counts={run.counts} />
+            <RunCounts counts={run.counts} found />
           </>
         ) : (
           <p>No reconcile run yet.</p>

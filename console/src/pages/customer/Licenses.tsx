@@ -88,6 +88,7 @@ function LicenseRow({
         {license.reason ? <div class="muted small">{license.reason}</div> : null}
       </td>
       <Compared
+        wide
         ours={text(license.email)}
         theirs={theirs?.email}
         same={(a, b) => a.toLowerCase() === b.toLowerCase()}
@@ -133,14 +134,18 @@ function Compared({
   ours,
   theirs,
   same = (a, b) => a === b,
+  wide = false,
 }: {
   ours: string;
   theirs: string | undefined;
   same?: (ours: string, theirs: string) => boolean;
+  /** A column of emails: wider than the others. */
+  wide?: boolean;
 }) {
   const differs = theirs !== undefined && !same(ours, theirs);
+  const classes = [wide ? "email" : "", differs ? "cell-differs" : ""].filter(Boolean).join(" ");
   return (
-    <td class={differs ? "cell-differs" : undefined}>
+    <td class={classes || undefined}>
       {ours}
       {differs ? (
         <div class="theirs">
