@@ -53,6 +53,8 @@ export interface ReconcileRun extends RunSummary {
 
 export interface Overview {
   licenses: Partial<Record<LicenseState, number>>;
+  /** The license counts are lower bounds. */
+  licensesPartial?: boolean;
   eventsFailed24h: number;
   dlq: { approximateCount: number };
   lastReconcile: RunSummary | null;
@@ -102,7 +104,13 @@ export interface SubscriptionSummary {
 /** integrator.io's copy of a license when it differs from ours. */
 export type IntegratorCopy =
   | { missing: true }
-  | { missing?: false; email?: string; expires?: string; opts?: Record<string, unknown> };
+  | {
+      missing?: false;
+      email: string | null;
+      expires: string | null;
+      opts: Record<string, unknown>;
+      integrationId?: string;
+    };
 
 export interface License {
   customerId: string;

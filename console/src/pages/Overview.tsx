@@ -44,6 +44,7 @@ function OverviewCards({ data }: { data: OverviewData }) {
             </div>
           ))}
         </dl>
+        {data.licensesPartial ? <p class="muted small">At least these many: some states hold more.</p> : null}
       </section>
 
       <section class="card" aria-labelledby="ov-events">

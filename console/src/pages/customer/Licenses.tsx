@@ -76,7 +76,7 @@ function LicenseRow({
   const theirs = copyOf(license.integrator);
   const missing = license.integrator?.missing === true;
   const ourAddons = addonsOf(license.opts).join("; ");
-  const theirAddons = theirs?.opts ? addonsOf(theirs.opts).join("; ") : undefined;
+  const theirAddons = theirs ? addonsOf(theirs.opts).join("; ") : undefined;
   return (
     <tr class={missing ? "row-differs" : undefined}>
       <td class="id">
@@ -90,18 +90,18 @@ function LicenseRow({
       <Compared
         wide
         ours={text(license.email)}
-        theirs={theirs?.email}
+        theirs={theirs ? text(theirs.email) : undefined}
         same={(a, b) => a.toLowerCase() === b.toLowerCase()}
       />
       <Compared
         ours={text(editionOf(license.opts))}
-        theirs={theirs?.opts ? text(editionOf(theirs.opts)) : undefined}
+        theirs={theirs ? text(editionOf(theirs.opts)) : undefined}
       />
       <Compared ours={text(ourAddons)} theirs={theirAddons === undefined ? undefined : text(theirAddons)} />
       <Compared
         ours={date(license.expires)}
-        theirs={theirs?.expires === undefined ? undefined : date(theirs.expires)}
-        same={() => theirs?.expires !== undefined && sameExpiry(license.expires, theirs.expires)}
+        theirs={theirs ? date(theirs.expires) : undefined}
+        same={() => typeof theirs?.expires === "string" && sameExpiry(license.expires, theirs.expires)}
       />
       <td>
         {missing ? (
