@@ -5,6 +5,7 @@ import { type AdminDeps, createAdminDeps } from "#lib/admin/deps.ts";
 import { eventRoutes } from "#lib/admin/event-routes.ts";
 import { installRoutes, installsByCustomer } from "#lib/admin/installs-routes.ts";
 import { listingsRoutes } from "#lib/admin/listings-routes.ts";
+import { overviewRoutes } from "#lib/admin/overview-routes.ts";
 import { reconcileRoutes } from "#lib/admin/reconcile-routes.ts";
 import { Installs } from "#lib/extension/installs.ts";
 import { httpFunction } from "#lib/http/http-function.ts";
@@ -44,6 +45,7 @@ export const makeHandler = (deps: Deps) => {
       ...customerRoutes(deps),
       ...eventRoutes(deps),
       ...reconcileRoutes(deps),
+      ...overviewRoutes(deps),
       ...catalogRoutes(deps),
       ...(deps.installStore
         ? installRoutes({ installs: deps.installStore, catalog: deps.ctx.catalog, cursors: deps.cursors })

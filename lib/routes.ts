@@ -2,6 +2,10 @@ import * as z from "zod/mini";
 import {
   catalogResponse,
   customerParams,
+  customerReconcileRequest,
+  customerReconcileResponse,
+  customerSearchQuery,
+  customerSearchResponse,
   customerViewSchema,
   dlqListResponse,
   dlqQuery,
@@ -11,6 +15,7 @@ import {
   licenseListQuery,
   licenseListResponse,
   licenseRecordSchema,
+  overviewResponse,
   portalSessionRequest,
   portalSessionResponse,
   reconcileAccepted,
@@ -320,13 +325,53 @@ function adminRoutes(): RouteDefinition[] {
   return [
     admin({
       method: "GET",
+      path: "/admin/customers",
+      summary:
+        "Finds customers by email (profile, checkout or license email; exact, any case), Stripe customer id, " +
+        "subscription id or integrator.io license id, in customer-id order, a page at a time.",
+      request: { query: customerSearchQuery },
+      responses: {
+        200: {
+          description: "One page (empty when nothing matches); `nextCursor` while more remain.",
+          schema: customerSearchResponse,
+        },
+      },
+    }),
+    admin({
+      method: "GET",
+      path: "/admin/overview",
+      summary:
+        "Licenses by state, events failed in the last 24 hours, the DLQ's depth, the last reconcile run and the " +
+        "integrator.io rate-limit bucket.",
+      responses: { 200: { description: "The overview.", schema: overviewResponse } },
+    }),
+    admin({
+      method: "GET",
       path: "/admin/customers/{customerId}",
       summary:
-        "One Stripe customer as the store holds it: profile, subscriptions, licenses, installs and audit trail.",
+        "One Stripe customer as the store holds it: profile, subscriptions, licenses (with integrator.io's copy where it " +
+        "differs), installs, inbox events and audit trail.",
       request: { params: customerParams },
       responses: {
         200: { description: "The customer.", schema: customerViewSchema },
         404: { description: "The store holds nothing about this customer.", schema: apiError },
+      },
+    }),
+    admin({
+      method: "POST",
+      path: "/admin/customers/{customerId}/reconcile",
+      summary:
+        "Reconciles one customer now (Stripe ↔ store ↔ integrator.io): a dry run reports the findings, a repair " +
+        "carries them out as a run's repair does.",
+      request: { params: customerParams, body: customerReconcileRequest },
+      responses: {
+        200: { description: "The findings, and how many were repaired.", schema: customerReconcileResponse },
+        404: { description: "Neither the store nor Stripe knows this customer.", schema: apiError },
+        409: {
+          description:
+            "A repair while a repairing run holds the repair lease (`details`: `[{runId, leaseExpiresAt}]`); a dry run may always run.",
+          schema: apiError,
+        },
       },
     }),
     admin({

@@ -3,12 +3,14 @@ import type { RouteHandler } from "#lib/http/http-function.ts";
 import type { RouteInput } from "#lib/http/types.ts";
 import { connectorByKey } from "#lib/licensing/catalog.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
+import { reconcileCustomerNow } from "./customer-reconcile.ts";
+import { searchCustomers, searchKeys } from "./customer-search.ts";
 import { customerView, transferLicense } from "./customers.ts";
 import type { AdminDeps } from "./deps.ts";
 import { pageLimit } from "./page-limit.ts";
-import type { LicenseListQuery } from "./schemas.ts";
+import type { CustomerSearchQuery, LicenseListQuery } from "./schemas.ts";
 
-/** Customers and their licenses: the view of one customer, the license list, and transfers. */
+/** Customers and their licenses: search, the view of one customer, reconciling one, the license list, and transfers. */
 export function customerRoutes(deps: AdminDeps): Record<string, RouteHandler> {
   const { ctx } = deps;
   return {
@@ -16,6 +18,24 @@ export function customerRoutes(deps: AdminDeps): Record<string, RouteHandler> {
       params,
     }: RouteInput<unknown, Record<string, string>, { customerId: string }>) => ({
       body: await customerView(params.customerId, ctx, deps.installs),
+    }),
+
+    "GET /admin/customers": async ({ query }: RouteInput<unknown, CustomerSearchQuery>) => {
+      // Cursors are good for the query as it is looked up (an email in any case is one query).
+      const keys = searchKeys(query.q);
+      const scope = { list: "customers", filters: { q: keys.kind === "email" ? keys.email : query.q } };
+      const after = deps.cursors.read(scope, query.cursor);
+      const page = await searchCustomers(query.q, after, pageLimit(query.limit, 20), ctx);
+      const nextCursor = deps.cursors.issue(scope, page.next);
+      return { body: { data: page.data, ...(nextCursor ? { nextCursor } : {}) } };
+    },
+
+    "POST /admin/customers/{customerId}/reconcile": async ({
+      params,
+      body,
+      requestId,
+    }: RouteInput<{ dryRun: boolean }, Record<string, string>, { customerId: string }>) => ({
+      body: await reconcileCustomerNow(params.customerId, body.dryRun, ctx, deps.leases, requestId),
     }),
 
     "GET /admin/licenses": async ({ query }: RouteInput<unknown, LicenseListQuery>) => {

@@ -14,24 +14,34 @@ import type { Lease, Leases } from "#lib/store/leases.ts";
 import type { LicenseRecord } from "#lib/store/licenses.ts";
 import { UnrecognisedStripeObject } from "#lib/stripe/unrecognised.ts";
 import type { CustomerInstalls } from "./deps.ts";
+import { withIntegratorCopies } from "./integrator-copies.ts";
 import type { CustomerView } from "./schemas.ts";
 
-/** Everything we hold about one Stripe customer; 404 when we hold nothing. */
+/** The customer's inbox events the view shows, newest first. */
+export const CUSTOMER_VIEW_EVENTS = 50;
+
+/**
+ * Everything we hold about one Stripe customer, with integrator.io's copy of each license where it
+ * differs from ours (read live; left out, and `integratorUnavailable`, when integrator.io cannot
+ * be read); 404 when we hold nothing.
+ */
 export async function customerView(
   customerId: string,
   ctx: ProvisioningContext,
   installs?: CustomerInstalls,
 ): Promise<CustomerView> {
-  const [profile, subscriptions, licenses, audit, installed] = await Promise.all([
+  const [profile, subscriptions, records, audit, installed, events] = await Promise.all([
     ctx.customers.profile(customerId),
     ctx.customers.subscriptions(customerId),
     ctx.licenses.forCustomer(customerId),
     ctx.audit.forCustomer(customerId),
     installs?.forCustomer(customerId),
+    ctx.inbox.forCustomer(customerId, CUSTOMER_VIEW_EVENTS),
   ]);
-  if (!profile && subscriptions.length === 0 && licenses.length === 0) {
+  if (!profile && subscriptions.length === 0 && records.length === 0) {
     throw notFound(`No customer ${customerId} in the store.`);
   }
+  const { licenses, unavailable } = await withIntegratorCopies(records, ctx.integrator);
   return {
     customerId,
     profile: profile
@@ -46,7 +56,9 @@ export async function customerView(
       : null,
     subscriptions: subscriptions.map(subscriptionSummary),
     licenses,
+    ...(unavailable ? { integratorUnavailable: true as const } : {}),
     ...(installed ? { installs: installed } : {}),
+    events,
     audit: audit.map(({ customerId: _id, ...entry }) => entry),
   };
 }

@@ -3,7 +3,7 @@ import { describeError, type RouteHandler } from "#lib/http/http-function.ts";
 import type { RouteInput } from "#lib/http/types.ts";
 import { effectiveRun, releaseRepairLease, startRun } from "#lib/reconcile/run.ts";
 import type { Lease } from "#lib/store/leases.ts";
-import { DRIFT_COUNT_KEYS } from "#lib/store/reconcile-runs.ts";
+import { DRIFT_COUNT_KEYS, type DriftCounts } from "#lib/store/reconcile-runs.ts";
 import type { AdminDeps } from "./deps.ts";
 import { pageLimit } from "./page-limit.ts";
 
@@ -58,7 +58,7 @@ export function reconcileRoutes(deps: AdminDeps): Record<string, RouteHandler> {
       const nextCursor = deps.cursors.issue(RUN_LIST, page.nextCursor);
       return {
         body: {
-          data: page.items.map((run) => summary(effectiveRun(run, now))),
+          data: page.items.map((run) => runSummary(effectiveRun(run, now))),
           ...(nextCursor ? { nextCursor } : {}),
         },
       };
@@ -72,7 +72,7 @@ export function reconcileRoutes(deps: AdminDeps): Record<string, RouteHandler> {
       const items = await deps.runs.items(run.runId, SHOWN_ITEMS);
       return {
         body: {
-          ...summary(effectiveRun(run, deps.ctx.now())),
+          ...runSummary(effectiveRun(run, deps.ctx.now())),
           items,
           itemsTruncated: run.itemCount > items.length,
         },
@@ -91,10 +91,13 @@ function alreadyRepairing(lease: Lease): HttpError {
   );
 }
 
-function summary(run: ReturnType<typeof effectiveRun>) {
+/** A run as the run list shows it (and the overview its last). */
+export function runSummary(run: ReturnType<typeof effectiveRun>) {
   const { runId, state, dryRun, trigger, startedAt, finishedAt, itemCount, error } = run;
   // In the documented order (the store keeps a map), and 0 for a count an older run did not have.
-  const counts = Object.fromEntries(DRIFT_COUNT_KEYS.map((key) => [key, run.counts[key] ?? 0]));
+  const counts = Object.fromEntries(
+    DRIFT_COUNT_KEYS.map((key) => [key, run.counts[key] ?? 0]),
+  ) as DriftCounts;
   return {
     runId,
     state,

@@ -39,6 +39,21 @@ export const licenseRecordSchema = z.object({
   updatedAt: isoDateTime,
 });
 
+/** An inbox event as the admin API lists it (GET /admin/events, the customer view): no payload. */
+export const eventSummarySchema = z.object({
+  eventId: z.string(),
+  type: z.string(),
+  customerId: z.optional(z.string()),
+  groupId: z.string(),
+  status: z.enum(INBOX_STATUSES),
+  reason: z.optional(z.string()),
+  attempts: z.number(),
+  created: z.number(),
+  livemode: z.boolean(),
+  receivedAt: isoDateTime,
+  updatedAt: isoDateTime,
+});
+
 // GET /admin/customers/{customerId}
 export const customerParams = z.object({ customerId: id });
 const subscriptionSummary = z.object({
@@ -66,8 +81,25 @@ const auditEntry = z.object({
   connectorKey: z.optional(z.string()),
   licenseId: z.optional(z.string()),
   cause: z.optional(z.string()),
+  /** Who acted, for a person's action: `operator:<name>` or `root`. */
+  actor: z.optional(z.string()),
   detail: z.optional(json),
 });
+/**
+ * integrator.io's copy of a license where it differs from ours (email, expiry or opts), or
+ * `{missing: true}` when integrator.io no longer has it (docs/architecture.md §6).
+ */
+const integratorCopy = z.union([
+  z.object({ missing: z.literal(true) }),
+  z.object({
+    email: z.nullable(z.string()),
+    expires: z.nullable(isoDateTime),
+    opts: json,
+    integrationId: z.optional(z.string()),
+  }),
+]);
+const customerLicense = z.object({ ...licenseRecordSchema.shape, integrator: z.optional(integratorCopy) });
+
 export const customerViewSchema = z.object({
   customerId: z.string(),
   profile: z.nullable(
@@ -81,11 +113,71 @@ export const customerViewSchema = z.object({
     }),
   ),
   subscriptions: z.array(subscriptionSummary),
-  licenses: z.array(licenseRecordSchema),
+  /** Each with integrator.io's copy where it differs from ours (read live, unless integrator.io is unreachable). */
+  licenses: z.array(customerLicense),
+  /** True when integrator.io could not be read: the licenses show ours only. */
+  integratorUnavailable: z.optional(z.literal(true)),
   /** The customer's installs of the vendor's integration apps, where the install store is wired in. */
   installs: z.optional(z.array(json)),
+  /** The customer's Stripe events in the inbox, newest first (the last 50), as GET /admin/events lists them. */
+  events: z.array(eventSummarySchema),
   /** License changes and admin actions, newest first (the last 200). */
   audit: z.array(auditEntry),
+});
+
+// GET /admin/customers?q=
+export const MATCHED_BY = [
+  "customerId",
+  "subscriptionId",
+  "licenseId",
+  "email",
+  "checkoutEmail",
+  "licenseEmail",
+] as const;
+export const customerSearchQuery = z.object({
+  q: z
+    .string("must be an email, a customer, subscription or license id")
+    .check(
+      z.trim(),
+      z.minLength(1, "must not be empty"),
+      z.maxLength(254, "must be at most 254 characters"),
+      z.describe(
+        "An email (profile, checkout or license email; any case), a Stripe customer or subscription id, or an integrator.io license id.",
+      ),
+    ),
+  cursor,
+  limit,
+});
+export const customerMatchSchema = z.object({
+  customerId: z.string(),
+  /** The profile's email (null when Stripe has none, or no profile is stored). */
+  email: z.nullable(z.string()),
+  matchedBy: z.enum(MATCHED_BY),
+  subscriptions: z.array(z.object({ subscriptionId: z.string(), status: z.string() })),
+  licenses: z.array(z.object({ connectorKey: z.string(), state: z.enum(LICENSE_STATES), email: z.string() })),
+});
+export const customerSearchResponse = z.object({
+  data: z.array(customerMatchSchema),
+  nextCursor: z.optional(z.string()),
+});
+
+// POST /admin/customers/{customerId}/reconcile
+export const customerReconcileRequest = z.strictObject({ dryRun: z.boolean() });
+export const customerReconcileResponse = z.object({
+  customerId: z.string(),
+  dryRun: z.boolean(),
+  findings: z.array(
+    z.object({
+      kind: z.enum(DRIFT_KINDS),
+      connectorKey: z.optional(z.string()),
+      licenseId: z.optional(z.string()),
+      subscriptionId: z.optional(z.string()),
+      eventId: z.optional(z.string()),
+      detail: z.string(),
+    }),
+  ),
+  /** Findings repaired (0 for a dry run). */
+  repaired: z.number(),
 });
 
 // POST /admin/customers/{customerId}/licenses/{connector}/transfer
@@ -111,19 +203,6 @@ export const eventListQuery = z.object({
   type: z.optional(eventType),
   cursor,
   limit,
-});
-export const eventSummarySchema = z.object({
-  eventId: z.string(),
-  type: z.string(),
-  customerId: z.optional(z.string()),
-  groupId: z.string(),
-  status: z.enum(INBOX_STATUSES),
-  reason: z.optional(z.string()),
-  attempts: z.number(),
-  created: z.number(),
-  livemode: z.boolean(),
-  receivedAt: isoDateTime,
-  updatedAt: isoDateTime,
 });
 export const eventListResponse = z.object({
   data: z.array(eventSummarySchema),
@@ -207,7 +286,41 @@ export const portalSessionRequest = z.strictObject({
 });
 export const portalSessionResponse = z.object({ url: z.string() });
 
+// GET /admin/overview
+const runSummarySchema = z.object(runSummary);
+export const overviewResponse = z.object({
+  /** Stored licenses per state. */
+  licenses: z.object(
+    Object.fromEntries(LICENSE_STATES.map((state) => [state, z.number()])) as Record<
+      (typeof LICENSE_STATES)[number],
+      z.ZodMiniNumber
+    >,
+  ),
+  /** Present (true) when a state held more licenses than one request counts: the counts are lower bounds. */
+  licensesPartial: z.optional(z.literal(true)),
+  /** Events failed now whose failure was recorded in the last 24 hours. */
+  eventsFailed24h: z.number(),
+  dlq: z.object({ approximateCount: z.number() }),
+  /** The newest reconcile run, as GET /admin/reconcile lists it; null before the first. */
+  lastReconcile: z.nullable(runSummarySchema),
+  /** The integrator.io rate-limit bucket the fleet shares (the limits less the safety margin). */
+  rateLimit: z.object({
+    tokens: z.number(),
+    capacity: z.number(),
+    refillPerSecond: z.number(),
+    pausedUntil: z.nullable(isoDateTime),
+    updatedAt: z.nullable(isoDateTime),
+  }),
+  generatedAt: isoDateTime,
+});
+
 export type LicenseListQuery = z.infer<typeof licenseListQuery>;
+export type CustomerSearchQuery = z.infer<typeof customerSearchQuery>;
+export type CustomerMatch = z.infer<typeof customerMatchSchema>;
+export type MatchedBy = (typeof MATCHED_BY)[number];
+export type CustomerReconcileResult = z.infer<typeof customerReconcileResponse>;
+export type Overview = z.infer<typeof overviewResponse>;
+export type RunSummary = z.infer<typeof runSummarySchema>;
 export type EventListQuery = z.infer<typeof eventListQuery>;
 export type EventSummary = z.infer<typeof eventSummarySchema>;
 export type DlqMessage = z.infer<typeof dlqMessageSchema>;

@@ -128,6 +128,58 @@ interface Batch {
   epoch: number;
 }
 
+/** The shared bucket as an operator reads it (the admin overview). */
+export interface BucketSnapshot {
+  /** Tokens in the bucket now (0 while paused or reserved ahead). */
+  tokens: number;
+  /** The enforced limits: integrator.io's × share × margin. */
+  capacity: number;
+  refillPerSecond: number;
+  /** When a 429 paused the fleet until a moment still ahead, that moment (epoch ms). */
+  pausedUntil: number | undefined;
+}
+
+/**
+ * The bucket's state at `nowMs` from its item (`tat`, `pausedUntil`): `min(capacity, (t + B − tat) / T)`
+ * tokens, never below 0; a bucket without an item (or with `tat` passed) is full.
+ */
+export function bucketSnapshot(
+  item: Record<string, AttributeValue> | undefined,
+  settings: RateLimitSettings & { margin?: number },
+  nowMs: number,
+): BucketSnapshot {
+  const { capacity, refillPerSecond } = effectiveRate(settings, settings.margin ?? DEFAULT_MARGIN);
+  const tat = tatOf(item);
+  // Short of full by the refill still owed until `tat` (the same as `(t + B − tat) / T`).
+  const owed = tat === undefined ? 0 : (Math.max(0, tat - nowMs) * refillPerSecond) / 1000;
+  const tokens = Math.max(0, capacity - owed);
+  const pausedUntil = numberOf(item, "pausedUntil");
+  return {
+    // Whole tokens, past the float error of ms ↔ tokens.
+    tokens: Math.floor(tokens + 1e-6),
+    capacity,
+    refillPerSecond,
+    pausedUntil: pausedUntil !== undefined && pausedUntil > nowMs ? pausedUntil : undefined,
+  };
+}
+
+/** Reads the shared bucket's item (one consistent GetItem) as `bucketSnapshot` describes it. */
+export async function readBucket(
+  options: Pick<DistributedTokenBucketOptions, "client" | "tableName" | "bucketName" | "margin"> &
+    RateLimitSettings,
+  nowMs: number = Date.now(),
+): Promise<BucketSnapshot> {
+  const client = options.client as DynamoDBClient;
+  const result = await client.send(
+    new GetItemCommand({
+      TableName: options.tableName,
+      Key: bucketKey(options.bucketName ?? "integrator"),
+      ConsistentRead: true,
+    }),
+  );
+  return bucketSnapshot(result.Item, options, nowMs);
+}
+
 /**
  * Creates the fleet-wide limiter. Build one per process (module scope of the Lambda) and share
  * it between every integrator.io client of the process.

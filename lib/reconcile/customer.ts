@@ -72,6 +72,22 @@ const DRY_RUN_NOTE: Partial<Record<DriftItem["kind"], string>> = {
   adopted: "would adopt",
 };
 
+/** What a repair adds to each finding when a license create it made is still settling. */
+const SETTLING_NOTE = "; a license create is still settling, the next run looks again";
+
+/**
+ * How many of a repair's findings it carried out: those of a kind it repairs, but a pending
+ * license still waiting for its account, and none while a create it made is still settling.
+ */
+export function countRepaired(items: readonly DriftItem[]): number {
+  return items.filter(
+    (item) =>
+      DRY_RUN_NOTE[item.kind] !== undefined &&
+      !item.detail.endsWith(SETTLING_NOTE) &&
+      (item.kind !== "pendingRetried" || item.licenseId !== undefined),
+  ).length;
+}
+
 async function reconcileOnce(
   customerId: string,
   run: CustomerRun,
@@ -193,8 +209,7 @@ async function reconcileOnce(
       if (!(error instanceof CreateOutcomePendingError)) throw error;
       // What was repaired stays repaired; a create still settling is looked at again next run.
       ctx.logger.info("a license create has an unknown outcome; the next run looks again", { customerId });
-      for (const finding of findings)
-        finding.detail += "; a license create is still settling, the next run looks again";
+      for (const finding of findings) finding.detail += SETTLING_NOTE;
       return { items: findings, checked: plan.steps.length };
     }
     await describePendingOutcome(customerId, findings, run);

@@ -1,6 +1,7 @@
 import type { ProvisioningContext } from "#lib/engine/context.ts";
 import { INTENT_SKEW_MS, LATE_COMMIT_ADOPTION_MS } from "#lib/engine/timing.ts";
 import { describeError } from "#lib/http/http-function.ts";
+import { IntegratorError } from "#lib/integrator/errors.ts";
 import type { License } from "#lib/integrator/schemas.ts";
 import { type Catalog, lookupPrice } from "#lib/licensing/catalog.ts";
 import { normalizeEmail, sameJson } from "#lib/licensing/license.ts";
@@ -64,13 +65,22 @@ export function touchesCatalog(subscription: StripeSubscription, catalog: Catalo
 }
 
 /**
- * Every Stripe subscription of every status, grouped by customer. One our schemas cannot read is
- * left out and listed in `unreadable`: one odd subscription must not stop the run.
+ * Every Stripe subscription of every status (of one customer, with `customerId`), grouped by
+ * customer. One our schemas cannot read is left out and listed in `unreadable`: one odd
+ * subscription must not stop the run.
  */
-export async function loadStripeState(ctx: ProvisioningContext): Promise<StripeState> {
+export async function loadStripeState(
+  ctx: ProvisioningContext,
+  { customerId }: { customerId?: string } = {},
+): Promise<StripeState> {
   const customers = new Map<string, StripeCustomerState>();
   const unreadable: UnreadableSubscription[] = [];
-  const list = ctx.stripe.stripe.subscriptions.list({ status: "all", limit: 100, expand: ["data.customer"] });
+  const list = ctx.stripe.stripe.subscriptions.list({
+    status: "all",
+    limit: 100,
+    expand: ["data.customer"],
+    ...(customerId ? { customer: customerId } : {}),
+  });
   for await (const raw of list) {
     const plain = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
     const customerRef = plain.customer as string | { id: string } | null | undefined;
@@ -290,4 +300,41 @@ export async function loadIntegratorState(
     ownedLive.set(key, [...(ownedLive.get(key) ?? []), listed]);
   }
   return { listedAt, byId, ownedLive, foreign };
+}
+
+/**
+ * integrator.io's side for reconciling one customer, without listing every license of a connector:
+ * each license id the customer owns (`Licenses.ownedBy`), read by id. A live one off the
+ * customer's records is adopted or expired as a run would; what only a listing finds — a license
+ * whose create was never answered and that no record or ownership names yet (a late commit), or
+ * one owned before ownership was kept by customer — is left to the next run.
+ */
+export async function loadCustomerIntegratorState(
+  ctx: ProvisioningContext,
+  customerId: string,
+): Promise<IntegratorState> {
+  const listedAt = ctx.now();
+  const connectorIds = new Set(ctx.catalog.connectors.map((c) => c.connectorId));
+  const owned = (await ctx.licenses.ownedBy(customerId)).filter((o) => connectorIds.has(o.connectorId));
+  const read = await Promise.all(
+    owned.map(async (owner) => {
+      try {
+        const license = await ctx.integrator.licenses.get(owner.connectorId, owner.licenseId);
+        return { license, connectorKey: owner.connectorKey, connectorId: owner.connectorId, owner };
+      } catch (error) {
+        if (error instanceof IntegratorError && error.status === 404) return undefined;
+        throw error;
+      }
+    }),
+  );
+  const byId = new Map<string, ListedLicense>();
+  const ownedLive = new Map<string, ListedLicense[]>();
+  for (const listed of read) {
+    if (!listed) continue;
+    byId.set(listed.license._id, listed);
+    if (!isLive(listed.license, listedAt)) continue;
+    const key = pairKey(customerId, listed.connectorKey);
+    ownedLive.set(key, [...(ownedLive.get(key) ?? []), listed]);
+  }
+  return { listedAt, byId, ownedLive, foreign: [] };
 }

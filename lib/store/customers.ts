@@ -1,4 +1,5 @@
 import type { StripeSubscription } from "#lib/stripe/schemas.ts";
+import { checkoutEmailKey, profileEmailKey } from "./customer-index.ts";
 import { isConditionFailure, type Table, withoutKeys } from "./dynamo.ts";
 import type { LicenseRecord } from "./licenses.ts";
 
@@ -84,6 +85,10 @@ export class Customers {
     const remove: string[] = [];
     (profile.deleted ? set : remove).push(profile.deleted ? "#deleted = :true" : "#deleted");
     (profile.source ? set : remove).push(profile.source ? "#source = :source" : "#source");
+    // The email's search key moves with the email, in this same write (lib/store/customer-index.ts).
+    const email = profile.email?.trim() ? profile.email : undefined;
+    if (email) set.push("gsi1pk = :emailKey", "gsi1sk = :customerId");
+    else remove.push("gsi1pk", "gsi1sk");
     try {
       const item = await this.table.update({
         Key: { pk: customerKey(profile.customerId), sk: "PROFILE" },
@@ -106,6 +111,7 @@ export class Customers {
           ":now": new Date(this.table.now()).toISOString(),
           ...(profile.deleted ? { ":true": true } : {}),
           ...(profile.source ? { ":source": profile.source } : {}),
+          ...(email ? { ":emailKey": profileEmailKey(email) } : {}),
         },
       });
       return item ? withoutKeys<CustomerProfile>(item) : undefined;
@@ -120,9 +126,10 @@ export class Customers {
     const item = await this.table.update({
       Key: { pk: customerKey(customerId), sk: "PROFILE" },
       UpdateExpression:
-        "SET checkoutEmail = :email, customerId = :id, updatedAt = :now, metadata = if_not_exists(metadata, :empty), version = if_not_exists(version, :zero)",
+        "SET checkoutEmail = :email, customerId = :id, updatedAt = :now, metadata = if_not_exists(metadata, :empty), version = if_not_exists(version, :zero), gsi2pk = :emailKey, gsi2sk = :id",
       ExpressionAttributeValues: {
         ":email": email,
+        ":emailKey": checkoutEmailKey(email),
         ":id": customerId,
         ":now": new Date(this.table.now()).toISOString(),
         ":empty": {},
@@ -210,6 +217,51 @@ export class Customers {
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * True when the store holds a profile, subscription or license of the customer (what the admin
+   * customer view shows): one query of at most one item of its partition.
+   */
+  async known(customerId: string): Promise<boolean> {
+    const page = await this.table.query({
+      KeyConditionExpression: "pk = :pk AND sk >= :from",
+      ExpressionAttributeValues: { ":pk": customerKey(customerId), ":from": "LICENSE#" },
+      ProjectionExpression: "pk",
+      Limit: 1,
+    });
+    return page.items.length > 0;
+  }
+
+  /** Customers whose profile email is `email` (normalised), by id after `after`, at most `limit`. */
+  async idsByProfileEmail(email: string, after: string | undefined, limit: number): Promise<string[]> {
+    return this.idsIn("gsi1", profileEmailKey(email), after, limit);
+  }
+
+  /** Customers whose checkout email is `email` (normalised), by id after `after`, at most `limit`. */
+  async idsByCheckoutEmail(email: string, after: string | undefined, limit: number): Promise<string[]> {
+    return this.idsIn("gsi2", checkoutEmailKey(email), after, limit);
+  }
+
+  /** The customer(s) a subscription id is stored for (one, unless Stripe reused an id), after `after`. */
+  async idsBySubscription(
+    subscriptionId: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<string[]> {
+    return this.idsIn("gsi1", `SUBSCRIPTION#${subscriptionId}`, after, limit);
+  }
+
+  /** Customer ids of one index partition whose sort key is the customer id, ascending, after `after`. */
+  private async idsIn(index: "gsi1" | "gsi2", partition: string, after: string | undefined, limit: number) {
+    const page = await this.table.query({
+      IndexName: index,
+      KeyConditionExpression: after ? `${index}pk = :pk AND ${index}sk > :after` : `${index}pk = :pk`,
+      ExpressionAttributeValues: { ":pk": partition, ...(after ? { ":after": after } : {}) },
+      ProjectionExpression: "customerId",
+      Limit: limit,
+    });
+    return page.items.map((item) => String(item.customerId));
   }
 
   /**

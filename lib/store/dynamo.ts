@@ -117,6 +117,28 @@ export class Table {
     return nextCursor ? { items, nextCursor } : { items };
   }
 
+  /**
+   * How many items a query matches (`Select: "COUNT"`), page after page up to `maxPages` (each
+   * reads at most 1 MB): `complete` is false when more remained. A count sees no items, so
+   * callers filter expired ones in the query (`isLive` cannot).
+   */
+  async count(
+    input: Omit<QueryCommandInput, "TableName" | "ExclusiveStartKey" | "Select">,
+    maxPages: number,
+  ): Promise<{ count: number; complete: boolean }> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const output = await this.client.send(
+        new QueryCommand({ TableName: this.name, ...input, Select: "COUNT", ExclusiveStartKey: start }),
+      );
+      count += output.Count ?? 0;
+      start = output.LastEvaluatedKey;
+      if (!start) return { count, complete: true };
+    }
+    return { count, complete: false };
+  }
+
   /** Every live item of a query, across pages. */
   async queryAll<T extends Item>(
     input: Omit<QueryCommandInput, "TableName" | "ExclusiveStartKey">,

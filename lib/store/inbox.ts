@@ -1,5 +1,8 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { cutText } from "#lib/bounded-text.ts";
+import { customerEventSk, customerEventsKey } from "./customer-index.ts";
 import { isConditionFailure, type Page, type Table, withoutKeys } from "./dynamo.ts";
+import { isLive } from "./table.ts";
 
 /** `received` → `enqueued` → `processed` | `failed` | `ignored` (docs/architecture.md §1). */
 export type InboxStatus = "received" | "enqueued" | "processed" | "failed" | "ignored";
@@ -43,6 +46,21 @@ const statusIndex = (status: InboxStatus, receivedAt: string, eventId: string) =
 
 const fromItem = (item: Record<string, unknown>) => withoutKeys<InboxEvent>(item);
 
+/** An event's fields but its payload. */
+const SUMMARY_FIELDS = [
+  "eventId",
+  "type",
+  "groupId",
+  "customerId",
+  "livemode",
+  "created",
+  "status",
+  "reason",
+  "attempts",
+  "receivedAt",
+  "updatedAt",
+] as const satisfies readonly Exclude<keyof InboxEvent, "payload">[];
+
 /** The webhook inbox: one item per Stripe event id, written once, then moved through its states. */
 export class Inbox {
   constructor(private readonly table: Table) {}
@@ -65,6 +83,7 @@ export class Inbox {
       updatedAt: now,
       ...(reason ? { reason: boundedReason(reason) } : {}),
     };
+    const ttl = Math.floor(this.table.now() / 1000) + INBOX_RETENTION_DAYS * 86400;
     try {
       await this.table.put(
         {
@@ -72,18 +91,46 @@ export class Inbox {
           ...statusIndex(status, now, event.eventId),
           gsi2pk: "EVENTS",
           gsi2sk: `${now}#${event.eventId}`,
-          ttl: Math.floor(this.table.now() / 1000) + INBOX_RETENTION_DAYS * 86400,
+          ttl,
           ...item,
         },
         { ConditionExpression: "attribute_not_exists(pk)" },
       );
+      await this.pointTo(item, ttl);
       return undefined;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const existing = await this.get(event.eventId);
       if (!existing) throw new Error(`inbox item ${event.eventId} vanished`);
+      // A delivery that failed after recording the event left no pointer: this one adds it.
+      await this.pointTo(existing, ttl);
       return existing;
     }
+  }
+
+  /**
+   * The customer's pointer to a recorded event (GET /admin/customers/{id} lists them), written
+   * once after the event: keyed by the stored event (its id and `created`), and only where none is,
+   * so a redelivery — even one whose content differs — changes nothing, and one after a delivery
+   * that failed between the two writes completes it. A pointer whose event is gone is skipped
+   * where they are read.
+   */
+  private async pointTo(event: Pick<InboxEvent, "eventId" | "customerId" | "created">, ttl: number) {
+    if (!event.customerId) return;
+    await this.table
+      .put(
+        {
+          pk: customerEventsKey(event.customerId),
+          sk: customerEventSk(event.created, event.eventId),
+          eventId: event.eventId,
+          created: event.created,
+          ttl,
+        },
+        { ConditionExpression: "attribute_not_exists(pk)" },
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
   }
 
   async get(eventId: string): Promise<InboxEvent | undefined> {
@@ -161,6 +208,60 @@ export class Inbox {
       filter.cursor,
     );
     return { ...page, items: page.items.map(fromItem) };
+  }
+
+  /**
+   * The customer's events, newest first (by Stripe's `created`), at most `limit`, from the
+   * customer's pointers (recorded since they were kept: older events are not found this way).
+   * Without their payloads.
+   */
+  async forCustomer(customerId: string, limit: number): Promise<Omit<InboxEvent, "payload">[]> {
+    const pointers = await this.table.query({
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": customerEventsKey(customerId) },
+      ScanIndexForward: false,
+      Limit: limit,
+    });
+    const events = await Promise.all(pointers.items.map((pointer) => this.summary(String(pointer.eventId))));
+    return events.filter((event) => event !== undefined);
+  }
+
+  /** One event without its payload (which may be as large as the event). */
+  private async summary(eventId: string): Promise<Omit<InboxEvent, "payload"> | undefined> {
+    const fields = [...SUMMARY_FIELDS, "ttl"];
+    const output = await this.table.client.send(
+      new GetCommand({
+        TableName: this.table.name,
+        Key: keys(eventId),
+        ProjectionExpression: fields.map((_, i) => `#f${i}`).join(", "),
+        ExpressionAttributeNames: Object.fromEntries(fields.map((field, i) => [`#f${i}`, field])),
+      }),
+    );
+    const item = output.Item;
+    return item && isLive(item, this.table.now())
+      ? withoutKeys<Omit<InboxEvent, "payload">>(item)
+      : undefined;
+  }
+
+  /**
+   * How many events are `failed` now whose failure was recorded at or after `since` (at most
+   * `maxPages` of the failed ones read: `complete` false past that).
+   */
+  async countFailedSince(since: Date, maxPages: number): Promise<{ count: number; complete: boolean }> {
+    return this.table.count(
+      {
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :pk",
+        FilterExpression: "updatedAt >= :since AND (attribute_not_exists(#ttl) OR #ttl > :now)",
+        ExpressionAttributeNames: { "#ttl": "ttl" },
+        ExpressionAttributeValues: {
+          ":pk": "EVENTS#failed",
+          ":since": since.toISOString(),
+          ":now": Math.floor(this.table.now() / 1000),
+        },
+      },
+      maxPages,
+    );
   }
 
   /** Events left in `status` since before `olderThan` (oldest first). */

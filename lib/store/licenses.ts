@@ -1,5 +1,6 @@
 import { BatchGetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import type { StoredLicense } from "#lib/licensing/plan-changes.ts";
+import type { LicenseState, StoredLicense } from "#lib/licensing/plan-changes.ts";
+import { ownedLicensesKey } from "./customer-index.ts";
 import { customerKey } from "./customers.ts";
 import {
   decodeCursor,
@@ -57,6 +58,15 @@ const INTENT_RETENTION_SECONDS = 30 * 24 * 3600;
 export class LicenseConflictError extends Error {
   override name = "LicenseConflictError";
 }
+
+/** The states of `LicenseRecord`, each a partition of the state index (gsi2 `LICENSES#<state>`). */
+export const LICENSE_STATE_PARTITIONS = [
+  "creating",
+  "active",
+  "pending_user",
+  "expired",
+  "deleted",
+] as const satisfies readonly LicenseState[];
 
 const licenseSk = (connectorKey: string) => `LICENSE#${connectorKey}`;
 const emailIndex = (connectorId: string, email: string) => `LICENSE#${connectorId}#${email}`;
@@ -210,8 +220,9 @@ export class Licenses {
     try {
       await this.table.update({
         Key: ownedKey(license.licenseId),
+        // The owner never changes (the condition), so neither does its by-customer key (gsi2).
         UpdateExpression:
-          "SET licenseId = :licenseId, customerId = :customerId, connectorKey = :connectorKey, connectorId = :connectorId, email = :email, ownedAt = :ownedAt",
+          "SET licenseId = :licenseId, customerId = :customerId, connectorKey = :connectorKey, connectorId = :connectorId, email = :email, ownedAt = :ownedAt, gsi2pk = :owner, gsi2sk = :ownedSk",
         ConditionExpression:
           "attribute_not_exists(pk) OR (customerId = :customerId AND connectorKey = :connectorKey)",
         ExpressionAttributeValues: {
@@ -221,6 +232,8 @@ export class Licenses {
           ":connectorId": license.connectorId,
           ":email": license.email,
           ":ownedAt": new Date(this.table.now()).toISOString(),
+          ":owner": ownedLicensesKey(license.customerId),
+          ":ownedSk": `${license.connectorKey}#${license.licenseId}`,
         },
         ReturnValues: "NONE",
       });
@@ -233,6 +246,62 @@ export class Licenses {
         },
       );
     }
+  }
+
+  /**
+   * The license ids a customer owns, recorded since ownership is kept by customer (an id owned
+   * before that is found through the customer's license records, or by a reconcile run's listing).
+   */
+  async ownedBy(customerId: string): Promise<OwnedLicense[]> {
+    const items = await this.table.queryAll({
+      IndexName: "gsi2",
+      KeyConditionExpression: "gsi2pk = :pk",
+      ExpressionAttributeValues: { ":pk": ownedLicensesKey(customerId) },
+    });
+    return items.map((item) => withoutKeys<OwnedLicense>(item));
+  }
+
+  /** How many license records are in `state` (a `COUNT` query of the state index, at most `maxPages` pages). */
+  async countInState(state: LicenseState, maxPages: number): Promise<{ count: number; complete: boolean }> {
+    return this.table.count(
+      {
+        IndexName: "gsi2",
+        KeyConditionExpression: "gsi2pk = :pk",
+        ExpressionAttributeValues: { ":pk": `LICENSES#${state}` },
+      },
+      maxPages,
+    );
+  }
+
+  /**
+   * Customers with a license record on `email` (normalised), by id after `after`, at most `limit`:
+   * from the state index (gsi2 `LICENSES#<state>`, sorted by email, customer, connector), one
+   * range per state, so every license ever stored is found without an index of its own.
+   */
+  async customerIdsByEmail(email: string, after: string | undefined, limit: number): Promise<string[]> {
+    const found = new Set<string>();
+    for (const state of LICENSE_STATE_PARTITIONS) {
+      // `#` < `$`: from just past every key of `after` to the end of the email's keys.
+      const from = after ? `${email}#${after}$` : `${email}#`;
+      const ids = new Set<string>();
+      let cursor: string | undefined;
+      do {
+        const page = await this.table.query(
+          {
+            IndexName: "gsi2",
+            KeyConditionExpression: "gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to",
+            ExpressionAttributeValues: { ":pk": `LICENSES#${state}`, ":from": from, ":to": `${email}$` },
+            ProjectionExpression: "customerId, email",
+            Limit: limit + 1,
+          },
+          cursor,
+        );
+        for (const item of page.items) if (item.email === email) ids.add(String(item.customerId));
+        cursor = page.nextCursor;
+      } while (cursor && ids.size < limit);
+      for (const id of [...ids].sort().slice(0, limit)) found.add(id);
+    }
+    return [...found].sort().slice(0, limit);
   }
 
   async owner(licenseId: string): Promise<OwnedLicense | undefined> {

@@ -78,6 +78,7 @@ const readsBody = takesBody;
 const VALID_BODIES: Record<string, string> = {
   "POST /admin/customers/{customerId}/licenses/{connector}/transfer": '{"email":"hostile@example.com"}',
   "POST /admin/reconcile": '{"dryRun":true}',
+  "POST /admin/customers/{customerId}/reconcile": '{"dryRun":true}',
 };
 const validBodyOf = (route: RouteDefinition) =>
   VALID_BODIES[routeKey(route)] ?? (route.method === "GET" ? undefined : "{}");
@@ -365,8 +366,11 @@ describe("list cursors", () => {
     "/admin/events": "events",
     "/admin/reconcile": "reconcile-runs",
     "/admin/installs": "installs",
+    "/admin/customers": "customers",
     "/marketplace/templates": "templates",
   };
+  /** What a list needs besides its cursor (the customer search, its `q`). */
+  const LIST_QUERIES: Record<string, string> = { "/admin/customers": "q=hostile%40example.com&" };
   const base64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const tableKey = base64({ pk: "CUSTOMER#cus_hostile", sk: "LICENSE#shopify-netsuite" });
   const expectInvalidCursor = (answer: RawAnswer, what: string) => {
@@ -397,7 +401,11 @@ describe("list cursors", () => {
       ) as string,
     };
     for (const [what, cursor] of Object.entries(forged)) {
-      expectInvalidCursor(await send(route, `${route.path}?cursor=${encodeURIComponent(cursor)}`), what);
+      const query = LIST_QUERIES[route.path] ?? "";
+      expectInvalidCursor(
+        await send(route, `${route.path}?${query}cursor=${encodeURIComponent(cursor)}`),
+        what,
+      );
     }
   });
 
@@ -447,7 +455,7 @@ describe("unknown routes and methods", () => {
       "/",
       "/admin",
       "/admin/",
-      "/admin/customers",
+      "/admin/customer",
       "/admin/customers/cus_1/licenses",
       "/webhooks/stripe/extra",
       "/%00",

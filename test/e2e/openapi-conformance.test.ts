@@ -159,6 +159,35 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
     { what: "a customer", path: `/admin/customers/${ids.customerId}` },
     { what: "an unknown customer", path: "/admin/customers/cus_nobody", status: 404 },
   ],
+  "GET /admin/customers": () => [
+    { what: "a customer by id", path: `/admin/customers?q=${ids.customerId}` },
+    { what: "by email, one a page", path: "/admin/customers?q=Conformance%40Nobody.example&limit=1" },
+    { what: "no q", path: "/admin/customers", status: 400 },
+    { what: "a q over 254 characters", path: `/admin/customers?q=${"a".repeat(255)}`, status: 400 },
+    { what: "a made-up cursor", path: "/admin/customers?q=x&cursor=abc.def", status: 400 },
+  ],
+  "GET /admin/overview": () => [{ what: "the overview", path: "/admin/overview" }],
+  "POST /admin/customers/{customerId}/reconcile": () => [
+    {
+      what: "a dry run",
+      path: `/admin/customers/${ids.customerId}/reconcile`,
+      ...json({ dryRun: true }),
+      status: 200,
+    },
+    {
+      what: "a repair",
+      path: `/admin/customers/${ids.customerId}/reconcile`,
+      ...json({ dryRun: false }),
+      status: 200,
+    },
+    {
+      what: "an unknown customer",
+      path: "/admin/customers/cus_nobody/reconcile",
+      ...json({ dryRun: true }),
+      status: 404,
+    },
+    { what: "no dryRun", path: `/admin/customers/${ids.customerId}/reconcile`, ...json({}), status: 400 },
+  ],
   "GET /admin/licenses": () => [
     { what: "every license", path: "/admin/licenses" },
     {
