@@ -25,8 +25,22 @@ const shared = {
   banner: ESM_REQUIRE_BANNER,
 } as const;
 
-/** NodejsFunction bundling: local esbuild (no Docker), ESM, minified, source maps without sources. */
-export function lambdaBundling(catalogFile: string): BundlingOptions {
+/** Where the console's page and assets land inside the console function's bundle (CONSOLE_ASSETS_DIR). */
+export const BUNDLED_CONSOLE_DIR = "console";
+
+/**
+ * The console build (scripts/build-console.ts) into a bundle's output directory, run from the
+ * project root with the project's own tsx.
+ */
+function consoleBuild(projectRoot: string, outputDir: string): string {
+  return `cd "${projectRoot}" && "${process.execPath}" --import tsx scripts/build-console.ts "${outputDir}/${BUNDLED_CONSOLE_DIR}"`;
+}
+
+/**
+ * NodejsFunction bundling: local esbuild (no Docker), ESM, minified, source maps without sources.
+ * `withConsole`: the project root whose console is built into the bundle.
+ */
+export function lambdaBundling(catalogFile: string, withConsole?: { projectRoot: string }): BundlingOptions {
   return {
     ...shared,
     mainFields: [...shared.mainFields],
@@ -41,7 +55,10 @@ export function lambdaBundling(catalogFile: string): BundlingOptions {
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_inputDir, outputDir) => [`cp "${catalogFile}" "${outputDir}/${BUNDLED_CATALOG_FILE}"`],
+      afterBundling: (_inputDir, outputDir) => [
+        `cp "${catalogFile}" "${outputDir}/${BUNDLED_CATALOG_FILE}"`,
+        ...(withConsole ? [consoleBuild(withConsole.projectRoot, outputDir)] : []),
+      ],
     },
   };
 }

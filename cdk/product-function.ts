@@ -13,7 +13,7 @@ import type { SecretSetting } from "../lib/config.ts";
 import type { FunctionDefinition, QueueAccess, TableAccess } from "../lib/functions.ts";
 import { queueDefinition } from "../lib/queue/definition.ts";
 import { tableDefinition } from "../lib/store/table.ts";
-import { lambdaBundling } from "./bundling.ts";
+import { BUNDLED_CONSOLE_DIR, LAMBDA_TASK_ROOT, lambdaBundling } from "./bundling.ts";
 import type { ProductSecrets } from "./secrets.ts";
 
 /** The shared resources a function may be granted (see `FunctionAccess` in lib/functions.ts). */
@@ -86,6 +86,8 @@ export class ProductFunction extends Construct {
     );
 
     const environment: Record<string, string> = { ...props.environment };
+    if (definition.servesConsole)
+      environment.CONSOLE_ASSETS_DIR = `${LAMBDA_TASK_ROOT}/${BUNDLED_CONSOLE_DIR}`;
     if (access.table) this.grantTable(props.name, access.table, resources.table);
     this.grantQueue(access.queue ?? [], resources.queue);
     this.grantQueue(access.dlq ?? [], resources.deadLetterQueue);
@@ -117,7 +119,10 @@ export class ProductFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment,
-      bundling: lambdaBundling(props.catalogFile),
+      bundling: lambdaBundling(
+        props.catalogFile,
+        definition.servesConsole ? { projectRoot: props.projectRoot } : undefined,
+      ),
     });
     Validations.of(this.function).acknowledge({
       id: "AwsSolutions-L1",

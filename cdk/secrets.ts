@@ -15,13 +15,22 @@ const descriptions: Record<SecretSetting, string> = {
   ADMIN_TOKEN: "Bearer token of the admin API and CLI. Generated; rotate with put-secret-value.",
   CURSOR_SIGNING_KEY:
     "Key of the HMAC that authenticates the API's list cursors. Generated; rotating it only ends the paging in progress.",
+  CONSOLE_SESSION_KEY:
+    "Key of the HMAC that signs the operator console's session cookies. Generated; rotating it signs every operator out.",
 };
 
 /** Tokens we issue ourselves start as strong random values; the others are placeholders until the vendor sets them. */
-const GENERATED: readonly SecretSetting[] = ["INTEGRATOR_SYSTEM_TOKEN", "ADMIN_TOKEN", "CURSOR_SIGNING_KEY"];
+const GENERATED: readonly SecretSetting[] = [
+  "INTEGRATOR_SYSTEM_TOKEN",
+  "ADMIN_TOKEN",
+  "CURSOR_SIGNING_KEY",
+  "CONSOLE_SESSION_KEY",
+];
 
 /** Why a secret is not rotated automatically (cdk-nag's AwsSolutions-SMG4). */
 function noRotationReason(setting: SecretSetting): string {
+  if (setting === "CONSOLE_SESSION_KEY")
+    return "CONSOLE_SESSION_KEY only signs console session cookies: rotating it signs every operator out of the console, so it is rotated on purpose with put-secret-value (README, Deploy) rather than at an arbitrary moment.";
   if (setting === "CURSOR_SIGNING_KEY")
     return "CURSOR_SIGNING_KEY only authenticates list cursors: rotating it turns the cursors handed out so far into 400 invalid_cursor (callers start again from the first page), so it is rotated on purpose with put-secret-value (README, Deploy) rather than at an arbitrary moment.";
   return GENERATED.includes(setting)

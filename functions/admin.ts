@@ -5,6 +5,7 @@ import { type AdminDeps, createAdminDeps } from "#lib/admin/deps.ts";
 import { eventRoutes } from "#lib/admin/event-routes.ts";
 import { installRoutes, installsByCustomer } from "#lib/admin/installs-routes.ts";
 import { listingsRoutes } from "#lib/admin/listings-routes.ts";
+import { operatorRoutes } from "#lib/admin/operator-routes.ts";
 import { overviewRoutes } from "#lib/admin/overview-routes.ts";
 import { reconcileRoutes } from "#lib/admin/reconcile-routes.ts";
 import { Installs } from "#lib/extension/installs.ts";
@@ -36,7 +37,8 @@ export const createDeps = async (environment: Environment): Promise<Deps> => {
 };
 
 /**
- * The staff's admin API (bearer `ADMIN_TOKEN`): one route group per lib/admin/*-routes.ts module.
+ * The staff's admin API (root `ADMIN_TOKEN`, operators' tokens, console sessions): one route
+ * group per lib/admin/*-routes.ts module.
  * A new group is one more line here and its entries in lib/routes.ts.
  */
 export const makeHandler = (deps: Deps) => {
@@ -51,8 +53,9 @@ export const makeHandler = (deps: Deps) => {
         ? installRoutes({ installs: deps.installStore, catalog: deps.ctx.catalog, cursors: deps.cursors })
         : {}),
       ...(deps.listings ? listingsRoutes(deps.listings) : {}),
+      ...operatorRoutes(deps.operators, { access: deps.access, cursors: deps.cursors, logger: deps.logger }),
     },
-    { logger: deps.logger, tokens: { admin: deps.adminToken } },
+    { logger: deps.logger, admin: deps.access },
   );
   return async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     try {

@@ -49,6 +49,7 @@ export const LOCAL_DEFAULTS = {
   INTEGRATOR_SYSTEM_TOKEN: "local-system-token",
   ADMIN_TOKEN: "local-admin-token",
   CURSOR_SIGNING_KEY: "local-cursor-signing-key",
+  CONSOLE_SESSION_KEY: "local-console-session-key",
 } as const;
 
 /** The names of the settings that are secrets: never printed (unless the local default), never logged. */
@@ -59,6 +60,7 @@ export const SECRET_SETTINGS = [
   "INTEGRATOR_SYSTEM_TOKEN",
   "ADMIN_TOKEN",
   "CURSOR_SIGNING_KEY",
+  "CONSOLE_SESSION_KEY",
 ] as const;
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
@@ -94,6 +96,8 @@ const schema = z.object({
   ADMIN_TOKEN: z.optional(secret),
   // Key of the HMAC that authenticates list cursors (lib/http/page-cursor.ts).
   CURSOR_SIGNING_KEY: z.optional(secret),
+  // Key of the HMAC that signs the console's session cookies (lib/access/sessions.ts).
+  CONSOLE_SESSION_KEY: z.optional(secret),
   // integrator.io's per-account bucket: 1000 requests, refilled at 300/s.
   INTEGRATOR_RATE_CAPACITY: z._default(positive, 1000),
   INTEGRATOR_RATE_REFILL_PER_SECOND: z._default(positive, 300),
@@ -101,6 +105,8 @@ const schema = z.object({
   INTEGRATOR_RATE_SHARE: z._default(z.coerce.number().check(z.positive(), z.maximum(1)), 1),
   // Where the catalog of connectors, editions and prices lives.
   CATALOG_PATH: z._default(z.string(), "local/catalog.json"),
+  // Where the operator console's built page and assets are (npm run build:console; CDK bundles them).
+  CONSOLE_ASSETS_DIR: z._default(z.string(), "dist/console"),
   // Origins checkout success/cancel URLs may point at.
   CHECKOUT_ALLOWED_ORIGINS: z.prefault(origins, "http://localhost:3000"),
   // Origins allowed to call the public marketplace routes from a browser.
@@ -124,6 +130,7 @@ const schema = z.object({
   INTEGRATOR_SYSTEM_TOKEN_SECRET_ID: z.optional(z.string()),
   ADMIN_TOKEN_SECRET_ID: z.optional(z.string()),
   CURSOR_SIGNING_KEY_SECRET_ID: z.optional(z.string()),
+  CONSOLE_SESSION_KEY_SECRET_ID: z.optional(z.string()),
 });
 
 export class ConfigError extends Error {
@@ -146,6 +153,7 @@ export interface Config {
   integratorApiUrl: string;
   rateLimit: { capacity: number; refillPerSecond: number; share: number };
   catalogPath: string;
+  consoleAssetsDir: string;
   checkoutAllowedOrigins: string[];
   corsAllowedOrigins: string[];
   port: number;
@@ -209,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       share: e.INTEGRATOR_RATE_SHARE,
     },
     catalogPath: e.CATALOG_PATH,
+    consoleAssetsDir: e.CONSOLE_ASSETS_DIR,
     checkoutAllowedOrigins: e.CHECKOUT_ALLOWED_ORIGINS,
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     port: e.PORT,

@@ -96,8 +96,27 @@ const definitions = {
       },
       queue: ["send"],
       dlq: ["consume", "attributes"],
-      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN", "ADMIN_TOKEN", "CURSOR_SIGNING_KEY"],
+      secrets: [
+        "STRIPE_SECRET_KEY",
+        "INTEGRATOR_TOKEN",
+        "ADMIN_TOKEN",
+        "CURSOR_SIGNING_KEY",
+        "CONSOLE_SESSION_KEY",
+      ],
       eventBus: true,
+    },
+  },
+  // The operator console's page, assets and sign-in (lib/console). It holds no admin token: it
+  // reads operators (to check a token's hash) and writes sessions, nothing else in the table.
+  console: {
+    entry: "functions/console.ts",
+    trigger: "http",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    servesConsole: true,
+    access: {
+      table: { actions: ["GetItem", "PutItem", "DeleteItem"], keyPrefixes: ["OPERATOR#", "SESSION#"] },
+      secrets: ["CONSOLE_SESSION_KEY"],
     },
   },
   // Stripe ↔ store ↔ integrator.io on the schedule (every 15 minutes), and on the admin API's
@@ -141,6 +160,8 @@ export interface FunctionDefinition {
   memoryMb: number;
   /** What the function may touch in AWS; CDK grants exactly this (absent = nothing). */
   access?: FunctionAccess;
+  /** Its bundle carries the built console (dist/console → `console/`, CONSOLE_ASSETS_DIR). */
+  servesConsole?: boolean;
   /** Events on the product's EventBridge bus that invoke it asynchronously (CDK adds one rule per pattern). */
   busEvents?: readonly BusEventPattern[];
 }

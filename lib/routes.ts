@@ -1,4 +1,14 @@
 import * as z from "zod/mini";
+import type { Role } from "./access/roles.ts";
+import {
+  operatorCreated,
+  operatorListQuery,
+  operatorListResponse,
+  operatorParams,
+  operatorRequest,
+  sessionResponse,
+  signInRequest,
+} from "./access/schemas.ts";
 import {
   catalogResponse,
   customerParams,
@@ -56,6 +66,11 @@ export interface RouteDefinition {
   path: string;
   function: FunctionName;
   auth: AuthKind;
+  /**
+   * The least role an `admin` route needs (lib/access/roles.ts), checked before the body is read:
+   * by default `viewer` to read (GET) and `operator` to act; operator management needs `admin`.
+   */
+  role?: Role;
   /** Largest accepted body in bytes (after base64 decoding); more → 413. */
   bodyLimit: number;
   /** Keep the body as received (no JSON parsing): signature checks need the exact bytes. */
@@ -79,6 +94,8 @@ export interface RouteDefinition {
 export interface RouteResponse {
   description: string;
   schema?: z.ZodMiniType;
+  /** The media type of a body that is not JSON (the console's page and assets). */
+  contentType?: string;
   /** Response headers that come with this status, by name, with what they say. */
   headers?: Record<string, string>;
 }
@@ -316,7 +333,120 @@ export const routes: readonly RouteDefinition[] = [
       400: { description: "Invalid input: an unknown connector, a bad cursor or limit.", schema: apiError },
     },
   }),
+  ...consoleAndOperatorRoutes(),
 ];
+
+/** Named operators (admin role, functions/admin.ts) and the operator console (functions/console.ts, lib/console). */
+function consoleAndOperatorRoutes(): RouteDefinition[] {
+  const page = (definition: Omit<RouteInputDefinition, "function">) =>
+    route({ function: "console", ...definition });
+  return [
+    route({
+      method: "POST",
+      path: "/admin/operators",
+      function: "admin",
+      auth: "admin",
+      role: "admin",
+      summary: "Creates a named operator with a role; the token is in this answer only (stored as a hash).",
+      request: { body: operatorRequest },
+      responses: {
+        201: { description: "Created; hand the token to the operator.", schema: operatorCreated },
+        409: { description: "An active operator has this name.", schema: apiError },
+      },
+    }),
+    route({
+      method: "GET",
+      path: "/admin/operators",
+      function: "admin",
+      auth: "admin",
+      role: "admin",
+      summary: "The active operators and their roles (never their tokens), by name, a page at a time.",
+      request: { query: operatorListQuery },
+      responses: {
+        200: { description: "One page; `nextCursor` while more remain.", schema: operatorListResponse },
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: "/admin/operators/{name}",
+      function: "admin",
+      auth: "admin",
+      role: "admin",
+      summary:
+        "Revokes an operator: their token and console sessions stop working within a minute on every function.",
+      request: { params: operatorParams },
+      responses: {
+        204: { description: "Revoked." },
+        404: { description: "No active operator has this name.", schema: apiError },
+      },
+    }),
+    page({
+      method: "GET",
+      path: "/console",
+      summary: "The operator console: one page (hash routing) with a strict Content-Security-Policy.",
+      responses: {
+        200: { description: "The page.", contentType: "text/html; charset=utf-8" },
+        304: { description: "Unchanged since the ETag in If-None-Match." },
+        503: { description: "The console was not built (npm run build:console).", schema: apiError },
+      },
+    }),
+    ...(["app.js", "app.css"] as const).map((file) =>
+      page({
+        method: "GET",
+        path: `/console/${file}`,
+        summary: `The console's ${file === "app.js" ? "script" : "style sheet"}.`,
+        responses: {
+          200: {
+            description: "The file.",
+            contentType: file === "app.js" ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
+          },
+          304: { description: "Unchanged since the ETag in If-None-Match." },
+          503: { description: "The console was not built (npm run build:console).", schema: apiError },
+        },
+      }),
+    ),
+    page({
+      method: "POST",
+      path: "/console/session",
+      summary:
+        "Signs in to the console: trades an operator's token for a session cookie (HttpOnly, SameSite=Strict, Secure, 8 h).",
+      request: { body: signInRequest },
+      responses: {
+        201: {
+          description: "Signed in; the session cookie is set.",
+          schema: sessionResponse,
+          headers: { "Set-Cookie": "The session cookie `il_session`." },
+        },
+        401: {
+          description: "Wrong or revoked operator token, or ADMIN_TOKEN (not a person).",
+          schema: apiError,
+        },
+        503: { description: "Sign-in is not configured (CONSOLE_SESSION_KEY unset).", schema: apiError },
+      },
+    }),
+    page({
+      method: "GET",
+      path: "/console/session",
+      summary: "The console session of the cookie: who is signed in, until when, and the CSRF token.",
+      responses: {
+        200: { description: "Signed in.", schema: sessionResponse },
+        401: {
+          description: "No session: none, expired, signed out, or its operator revoked.",
+          schema: apiError,
+        },
+      },
+    }),
+    page({
+      method: "DELETE",
+      path: "/console/session",
+      summary: "Signs out: ends the session (a copy of the cookie stops working too) and clears the cookie.",
+      responses: {
+        204: { description: "Signed out.", headers: { "Set-Cookie": "Clears `il_session`." } },
+        403: { description: "A live session without its X-CSRF-Token header.", schema: apiError },
+      },
+    }),
+  ];
+}
 
 /** The admin routes of functions/admin.ts (401 without a token and 403 with a wrong one: the shared stack's). */
 function adminRoutes(): RouteDefinition[] {
@@ -502,6 +632,10 @@ function adminRoutes(): RouteDefinition[] {
     }),
   ];
 }
+
+/** The role an `admin` route needs: its own, else `viewer` to read and `operator` to act. */
+export const requiredRole = (r: Pick<RouteDefinition, "method" | "role">): Role =>
+  r.role ?? (r.method === "GET" ? "viewer" : "operator");
 
 export const routeKey = (r: Pick<RouteDefinition, "method" | "path">) => `${r.method} ${r.path}`;
 

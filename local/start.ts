@@ -3,6 +3,7 @@
  * while it is the built-in local default; Ctrl-C or SIGTERM stops every child process.
  */
 import { LOCAL_DEFAULTS, SECRET_SETTINGS } from "#lib/config.ts";
+import { buildConsole } from "../scripts/build-console.ts";
 import { loadDotEnv } from "./dotenv.ts";
 import { startLocalStack } from "./stack.ts";
 
@@ -27,6 +28,8 @@ setInterval(() => {
 
 if (loadDotEnv()) console.log("settings from .env (the environment wins over it)");
 try {
+  // The console is served from what this build writes (dist/console); a fresh clone has none yet.
+  await buildConsole();
   stack = await startLocalStack(process.env, { log: (line) => console.log(line) });
 } catch (error) {
   console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -41,6 +44,7 @@ const lines = [
   row("    health", `${urls.api}/health`),
   row("    Stripe webhooks", `${urls.api}/webhooks/stripe`),
   row("    integrator.io stack", `${urls.api}/integrator`),
+  row("    operator console", `${urls.api}/console`),
   row("  integrator.io API", urls.integrator),
   row("  Stripe API", urls.stripe),
   row("  DynamoDB Local", urls.dynamodb),
@@ -55,5 +59,8 @@ const hidden = SECRET_SETTINGS.filter(
   (name) => env[name] !== undefined && env[name] !== LOCAL_DEFAULTS[name],
 );
 if (hidden.length > 0) lines.push(`  configured secrets (not shown): ${hidden.join(", ")}`);
+lines.push(
+  "  console sign-in takes an operator token: npx integrator-licensing operators add <name> --role operator",
+);
 lines.push("Ctrl-C stops everything.");
 console.log(lines.join("\n"));

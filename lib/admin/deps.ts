@@ -1,5 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { AdminAccess } from "#lib/access/access.ts";
+import { Operators } from "#lib/access/operators.ts";
+import { Sessions } from "#lib/access/sessions.ts";
 import type { Config } from "#lib/config.ts";
 import type { ProvisioningContext } from "#lib/engine/context.ts";
 import { type PageCursors, pageCursorsOf } from "#lib/http/page-cursor.ts";
@@ -28,7 +31,11 @@ export interface AdminDeps {
   queueUrl: string;
   dlqUrl: string;
   config: Config;
-  adminToken: string | undefined;
+  /** Who may call the admin routes: ADMIN_TOKEN (root), operators' tokens, console sessions. */
+  access: AdminAccess;
+  operators: Operators;
+  /** Console sessions; undefined without CONSOLE_SESSION_KEY (sign-in answers 503). */
+  sessions: Sessions | undefined;
   /** The cursors of the admin lists (licenses, events, reconcile runs, installs). */
   cursors: PageCursors;
   installs?: CustomerInstalls;
@@ -37,6 +44,10 @@ export interface AdminDeps {
 
 export async function createAdminDeps(environment: Environment, logger: Logger): Promise<AdminDeps> {
   const reconcile = await createReconcileDeps(environment, logger, "admin");
+  const { table } = reconcile.ctx;
+  const operators = new Operators(table);
+  const sessionKey = environment.secrets.CONSOLE_SESSION_KEY;
+  const sessions = sessionKey ? new Sessions(table, sessionKey) : undefined;
   return {
     ctx: reconcile.ctx,
     reconcile,
@@ -47,7 +58,9 @@ export async function createAdminDeps(environment: Environment, logger: Logger):
     queueUrl: environment.config.queueUrl,
     dlqUrl: environment.config.dlqUrl,
     config: environment.config,
-    adminToken: environment.secrets.ADMIN_TOKEN,
+    access: new AdminAccess({ rootToken: environment.secrets.ADMIN_TOKEN, operators, sessions }),
+    operators,
+    sessions,
     cursors: pageCursorsOf(environment.secrets),
     logger,
   };

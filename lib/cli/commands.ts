@@ -40,7 +40,7 @@ const print = (ctx: CommandContext, value: unknown, human: () => string) =>
   ctx.output.out(ctx.json ? JSON.stringify(value, null, 2) : human());
 
 /** One page, or with `all` every page (`nextCursor` followed until the end). */
-async function listPages<T>(
+export async function listPages<T>(
   ctx: CommandContext,
   path: string,
   query: Record<string, string | undefined>,

@@ -1,7 +1,7 @@
 import type { Operator } from "#lib/access/operators.ts";
 import type { Role } from "#lib/access/roles.ts";
 import type { Command } from "./args.ts";
-import type { CommandContext } from "./commands.ts";
+import { type CommandContext, listPages } from "./commands.ts";
 import { operatorsTable } from "./format.ts";
 
 type OperatorsCommand = Extract<Command, { name: `operators ${string}` }>;
@@ -30,7 +30,8 @@ export async function runOperatorsCommand(command: OperatorsCommand, ctx: Comman
       return 0;
     }
     case "operators list": {
-      const list = await client.get<{ data: Operator[] }>("/admin/operators");
+      // Every page: a team's operators fit in a few.
+      const list = await listPages<Operator>(ctx, "/admin/operators", { limit: "100" }, true);
       output.out(json ? JSON.stringify(list, null, 2) : operatorsTable(list.data));
       return 0;
     }

@@ -15,22 +15,6 @@ export function bearerToken(headers: Record<string, string | undefined>): string
   return match?.[1];
 }
 
-/** Admin routes: 401 without credentials, 403 with wrong ones. */
-export function assertAdmin(
-  headers: Record<string, string | undefined>,
-  adminToken: string | undefined,
-): void {
-  const token = bearerToken(headers);
-  if (token === undefined) {
-    throw new HttpError(401, "unauthorized", "Missing bearer token (Authorization: Bearer <admin token>).", {
-      headers: { "www-authenticate": "Bearer" },
-    });
-  }
-  if (adminToken === undefined || !safeEqual(token, adminToken)) {
-    throw new HttpError(403, "forbidden", "Invalid admin token.");
-  }
-}
-
 /** The integrator.io stack route: integrator.io's own convention, 401 for a missing or wrong system token. */
 export function assertSystemToken(
   headers: Record<string, string | undefined>,

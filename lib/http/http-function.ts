@@ -1,12 +1,22 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
-import { answeringKey, type RouteDefinition, routeByKey, routeKey, takesBody } from "../routes.ts";
-import { assertAdmin, assertSystemToken } from "./auth.ts";
+import type { AdminAccess } from "../access/access.ts";
+import { actingAs } from "../access/actor.ts";
+import type { Principal } from "../access/roles.ts";
+import {
+  answeringKey,
+  type RouteDefinition,
+  requiredRole,
+  routeByKey,
+  routeKey,
+  takesBody,
+} from "../routes.ts";
+import { assertSystemToken } from "./auth.ts";
 import { assertBodyLimit, parseJsonBody, rawBodyOf, validate } from "./body.ts";
 import { corsHeaders } from "./cors.ts";
 import { HttpError } from "./errors.ts";
-import { errorResult, jsonResult, withoutBody } from "./respond.ts";
+import { errorResult, routeResult, withoutBody } from "./respond.ts";
 import type { HttpEvent, HttpResult, RouteInput, RouteOutput } from "./types.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: each route handler declares the input its route's schemas validated
@@ -14,8 +24,10 @@ export type RouteHandler = (input: RouteInput<any, any, any>) => Promise<RouteOu
 
 export interface HttpFunctionOptions {
   logger: Logger;
-  /** Tokens for the `admin` and `system` auth kinds. */
-  tokens?: { admin?: string | undefined; system?: string | undefined };
+  /** Who may call the `admin` routes: root, operators, console sessions (lib/access/access.ts). */
+  admin?: Pick<AdminAccess, "authorize">;
+  /** The token of the `system` auth kind. */
+  tokens?: { system?: string | undefined };
   corsAllowedOrigins?: string[];
   /** Route lookup by `routeKey` (`GET /x` for a HEAD); the project's table unless a test brings its own routes. */
   findRoute?: (routeKey: string) => RouteDefinition | undefined;
@@ -52,7 +64,7 @@ export function httpFunction(
 ): (event: HttpEvent, context: Context) => Promise<HttpResult> {
   const { logger } = options;
   const findRoute = (key: string) => (options.findRoute ?? routeByKey)(answeringKey(key));
-  const correlated = Object.values(CORRELATION_KEYS);
+  const correlated = [...Object.values(CORRELATION_KEYS), "actor"];
   const stack = middy<HttpEvent, HttpResult, Error, Context>()
     .before(async (request) => {
       logger.removeKeys(correlated);
@@ -66,7 +78,12 @@ export function httpFunction(
       const headers = lowerCaseHeaders(event.headers);
       const raw = rawBodyOf(event);
       assertBodyLimit(raw, route.bodyLimit);
-      if (route.auth === "admin") assertAdmin(headers, options.tokens?.admin);
+      let principal: Principal | undefined;
+      if (route.auth === "admin") {
+        if (!options.admin) throw new HttpError(403, "forbidden", "Invalid admin token.");
+        principal = await options.admin.authorize(event, headers, requiredRole(route));
+        logger.appendKeys({ actor: principal.actor });
+      }
       if (route.auth === "system") assertSystemToken(headers, options.tokens?.system);
       const body =
         takesBody(route) && !route.rawBody ? parseJsonBody(raw, headers["content-type"]) : undefined;
@@ -81,11 +98,12 @@ export function httpFunction(
         rawBody: raw.toString("utf8"),
         requestId: event.requestContext?.requestId ?? context.awsRequestId,
         event,
+        ...(principal ? { principal } : {}),
       };
       logger.appendKeys(correlationKeys(input.params));
-      const output = await handle(input);
+      const output = principal ? await actingAs(principal.actor, () => handle(input)) : await handle(input);
       const cors = route.cors ? corsHeaders(headers.origin, options.corsAllowedOrigins ?? []) : {};
-      return jsonResult(output.status ?? 200, output.body, { ...cors, ...output.headers });
+      return routeResult(output, cors);
     })
     .after(async () => {
       logger.removeKeys(correlated);

@@ -1,5 +1,5 @@
 import { HttpError } from "./errors.ts";
-import type { ErrorFormat, HttpResult } from "./types.ts";
+import type { ErrorFormat, HttpResult, RouteOutput } from "./types.ts";
 
 const jsonHeaders = { "content-type": "application/json; charset=utf-8" };
 
@@ -9,6 +9,20 @@ export function jsonResult(status: number, body: unknown, headers: Record<string
     headers: { ...jsonHeaders, ...headers },
     body: body === undefined ? "" : JSON.stringify(body),
   };
+}
+
+/** A route handler's answer as API Gateway takes it: JSON, or text of its own content type. */
+export function routeResult(output: RouteOutput, extraHeaders: Record<string, string> = {}): HttpResult {
+  const status = output.status ?? 200;
+  const result =
+    output.contentType === undefined
+      ? jsonResult(status, output.body, { ...extraHeaders, ...output.headers })
+      : {
+          statusCode: status,
+          headers: { "content-type": output.contentType, ...extraHeaders, ...output.headers },
+          body: typeof output.body === "string" ? output.body : "",
+        };
+  return output.cookies?.length ? { ...result, cookies: output.cookies } : result;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { Principal } from "../access/roles.ts";
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -17,11 +18,17 @@ export interface RouteInput<Body = unknown, Query = Record<string, string>, Para
   rawBody: string;
   requestId: string;
   event: HttpEvent;
+  /** Who an `admin` route's request acts as (root or a named operator). */
+  principal?: Principal;
 }
 
 /** What a route handler answers; the shared stack serializes it. */
 export interface RouteOutput {
   status?: number;
+  /** JSON, unless `contentType` is set: then the text as it is (the console's page and assets). */
   body?: unknown;
+  contentType?: string;
   headers?: Record<string, string>;
+  /** `Set-Cookie` values (API Gateway payload 2.0 `cookies`). */
+  cookies?: string[];
 }

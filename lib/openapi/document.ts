@@ -152,7 +152,11 @@ export function openApiDocument(
     const responses: Record<string, JsonObject> = {};
     const withSchema = (response: RouteResponse, status: string, schema: JsonSchema | undefined) => ({
       description: response.description,
-      ...(schema ? { content: { "application/json": { schema } } } : {}),
+      ...(response.contentType
+        ? { content: { [response.contentType.split(";")[0] ?? ""]: { schema: { type: "string" } } } }
+        : schema
+          ? { content: { "application/json": { schema } } }
+          : {}),
       ...headersOf(response, cacheable && (status === "200" || status === "304")),
     });
     const gateway = { $ref: `#/components/schemas/${GATEWAY_SCHEMA}` };

@@ -367,6 +367,7 @@ describe("list cursors", () => {
     "/admin/reconcile": "reconcile-runs",
     "/admin/installs": "installs",
     "/admin/customers": "customers",
+    "/admin/operators": "operators",
     "/marketplace/templates": "templates",
   };
   /** What a list needs besides its cursor (the customer search, its `q`). */

@@ -37,6 +37,10 @@ interface SampleIds {
   runId: string;
   templateId: string;
   webhookSecret: string;
+  /** An operator's token, and a console session of theirs (cookie and CSRF token). */
+  operatorToken: string;
+  sessionCookie: string;
+  csrfToken: string;
 }
 
 const JSON_TYPE = { "content-type": "application/json" };
@@ -273,6 +277,77 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
       ...json({ customerId: ids.customerId, returnUrl: "https://evil.example/account" }),
     },
   ],
+  "POST /admin/operators": () => [
+    {
+      what: "a viewer",
+      path: "/admin/operators",
+      ...json({ name: "conformance-viewer", role: "viewer" }),
+      status: 201,
+    },
+    {
+      what: "the same name again",
+      path: "/admin/operators",
+      ...json({ name: "conformance-viewer", role: "admin" }),
+      status: 409,
+    },
+    {
+      what: "a role that does not exist",
+      path: "/admin/operators",
+      ...json({ name: "x", role: "owner" }),
+      status: 400,
+    },
+    {
+      what: "an operator's token (role operator, not admin)",
+      path: "/admin/operators",
+      ...json({ name: "y", role: "viewer" }),
+      headers: { ...JSON_TYPE, authorization: `Bearer ${ids.operatorToken}` },
+      status: 403,
+    },
+  ],
+  "GET /admin/operators": () => [{ what: "the operators", path: "/admin/operators", status: 200 }],
+  "DELETE /admin/operators/{name}": () => [
+    { what: "the viewer made above", path: "/admin/operators/conformance-viewer", status: 204 },
+    { what: "an unknown operator", path: "/admin/operators/nobody-here", status: 404 },
+    { what: "a bad name", path: "/admin/operators/Not%20A%20Name", status: 400 },
+  ],
+  "GET /console": () => [
+    { what: "the page", path: "/console", status: 200 },
+    { what: "unchanged", path: "/console", headers: { "if-none-match": "*" }, status: 304 },
+  ],
+  "GET /console/app.js": () => [
+    { what: "the script", path: "/console/app.js", status: 200 },
+    { what: "unchanged", path: "/console/app.js", headers: { "if-none-match": "*" }, status: 304 },
+  ],
+  "GET /console/app.css": () => [{ what: "the style sheet", path: "/console/app.css", status: 200 }],
+  "POST /console/session": () => [
+    { what: "a wrong token", path: "/console/session", ...json({ token: "wrong" }), status: 401 },
+    { what: "no token", path: "/console/session", ...json({}), status: 400 },
+    {
+      what: "an operator's token",
+      path: "/console/session",
+      ...json({ token: ids.operatorToken }),
+      status: 201,
+    },
+  ],
+  "GET /console/session": () => [
+    { what: "a session", path: "/console/session", headers: { cookie: ids.sessionCookie }, status: 200 },
+    { what: "no session", path: "/console/session", status: 401 },
+  ],
+  "DELETE /console/session": (): Sample[] => [
+    {
+      what: "a session without CSRF",
+      path: "/console/session",
+      headers: { cookie: ids.sessionCookie },
+      status: 403,
+    },
+    {
+      what: "sign-out",
+      path: "/console/session",
+      headers: { cookie: ids.sessionCookie, "x-csrf-token": ids.csrfToken },
+      status: 204,
+    },
+    { what: "no session", path: "/console/session", status: 204 },
+  ],
   "GET /admin/installs": () => [
     { what: "every install", path: "/admin/installs" },
     { what: "one connector, one a page", path: `/admin/installs?connector=${CONNECTOR.key}&limit=1` },
@@ -333,6 +408,14 @@ function problemsWith(route: RouteDefinition, method: string, answer: RawAnswer)
     if (answer.text !== "") problems.push(`a body where none is declared: ${answer.text.slice(0, 200)}`);
     return problems;
   }
+  const mediaTypes = Object.keys(declared.content as Record<string, unknown>);
+  if (!mediaTypes.includes("application/json")) {
+    // A page or an asset: its declared media type, and text.
+    const type = String(answer.headers["content-type"]).split(";")[0] ?? "";
+    if (!mediaTypes.some((declaredType) => declaredType.split("/")[0] === type.split("/")[0]))
+      problems.push(`content-type ${answer.headers["content-type"]}, not ${mediaTypes.join(" or ")}`);
+    return problems;
+  }
   if (!/^application\/json/.test(String(answer.headers["content-type"])))
     problems.push(`content-type ${answer.headers["content-type"]}`);
   const validate = ajv.getSchema(schemaRef(route.path, method.toLowerCase(), answer.status));
@@ -369,7 +452,24 @@ beforeAll(async () => {
     headers: { authorization: `Bearer ${stack.adminToken}`, ...JSON_TYPE },
     body: '{"dryRun":true}',
   });
+  const operator = await client.send({
+    method: "POST",
+    path: "/admin/operators",
+    headers: { authorization: `Bearer ${stack.adminToken}`, ...JSON_TYPE },
+    body: '{"name":"conformance","role":"operator"}',
+  });
+  const operatorToken = (operator.json as { token: string }).token;
+  const signIn = await client.send({
+    method: "POST",
+    path: "/console/session",
+    headers: JSON_TYPE,
+    body: JSON.stringify({ token: operatorToken }),
+  });
+  const setCookie = signIn.headers["set-cookie"];
   ids = {
+    operatorToken,
+    sessionCookie: String(Array.isArray(setCookie) ? setCookie[0] : setCookie).split(";")[0] ?? "",
+    csrfToken: (signIn.json as { csrfToken: string }).csrfToken,
     customerId: customer.id,
     processedEventId: processed?.eventId ?? "",
     ignoredEventId: `evt_conformance_${Date.now().toString(36)}`,

@@ -99,6 +99,11 @@ const shippedNeverCalled: Partial<Record<FunctionName, Record<string, string>>> 
     "dynamodb:PutItem":
       "The stack writes installs and bindings by conditional UpdateItem; its domain events go to the bus (only the local stack records them with a put)",
   },
+  console: {
+    "dynamodb:Query":
+      "Operators.list is the admin API's (GET /admin/operators); the console reads one operator by name",
+    "dynamodb:UpdateItem": "Operators.revoke is the admin API's (DELETE /admin/operators/{name})",
+  },
   admin: {
     "dynamodb:BatchGetItem":
       "Licenses.owners is a reconcile run's: in AWS the admin API only starts runs, through the bus",

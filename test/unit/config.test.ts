@@ -15,6 +15,7 @@ describe("loadConfig", () => {
       INTEGRATOR_SYSTEM_TOKEN: "local-system-token",
       ADMIN_TOKEN: "local-admin-token",
       CURSOR_SIGNING_KEY: "local-cursor-signing-key",
+      CONSOLE_SESSION_KEY: "local-console-session-key",
     });
     expect(config.rateLimit).toEqual({ capacity: 1000, refillPerSecond: 300, share: 1 });
     expect(config.corsAllowedOrigins).toEqual(["http://localhost:3000"]);

@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { describe, expect, it } from "vitest";
 import { z } from "zod/mini";
+import { AdminAccess } from "#lib/access/access.ts";
 import { HttpError } from "#lib/http/errors.ts";
 import { describeError, httpFunction } from "#lib/http/http-function.ts";
 import type { RouteDefinition } from "#lib/routes.ts";
@@ -58,7 +59,8 @@ const handler = httpFunction(
   },
   {
     logger: new Logger({ logLevel: "SILENT" }),
-    tokens: { admin: "admin-secret", system: "system-secret" },
+    admin: new AdminAccess({ rootToken: "admin-secret" }),
+    tokens: { system: "system-secret" },
     findRoute: (key) => testRoutes.find((r) => `${r.method} ${r.path}` === key),
   },
 );

@@ -1,4 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { currentActor } from "#lib/access/actor.ts";
 import type { DomainEvents, DomainEventType } from "#lib/events/domain-events.ts";
 import type { MetricName } from "#lib/observability/metrics.ts";
 import type { AuditEntry } from "#lib/store/audit.ts";
@@ -15,7 +16,7 @@ export class TrailAnnouncements implements Announcements {
   async licenseChanged(change: LicenseChange, logger: Logger): Promise<void> {
     this.metrics.count(change.metric);
     await this.trail.record({ ...change.audit, detail: change.detail });
-    await this.events.publish(change.type, change.detail, logger);
+    await this.events.publish(change.type, withActor(change.detail), logger);
   }
 
   audit(entry: Omit<AuditEntry, "at">): Promise<void> {
@@ -29,6 +30,12 @@ export class TrailAnnouncements implements Announcements {
     logger: Logger,
   ): Promise<void> {
     this.metrics.count(metric);
-    await this.events.publish(type, detail, logger);
+    await this.events.publish(type, withActor(detail), logger);
   }
+}
+
+/** A domain event's detail, naming the person whose admin request caused it (`operator:<name>`, `root`). */
+function withActor(detail: Record<string, unknown>): Record<string, unknown> {
+  const actor = currentActor();
+  return actor ? { ...detail, actor } : detail;
 }

@@ -1,0 +1,145 @@
+import { bearerToken, safeEqual } from "#lib/http/auth.ts";
+import { HttpError } from "#lib/http/errors.ts";
+import type { HttpEvent } from "#lib/http/types.ts";
+import type { Operator, Operators } from "./operators.ts";
+import { operatorPrincipal, type Principal, ROOT, type Role, roleAllows } from "./roles.ts";
+import { SESSION_COOKIE, type Session, type Sessions } from "./sessions.ts";
+
+/**
+ * How long a warm function trusts what it read of an operator: a revoked operator's token and
+ * sessions stop working within this (issue: within a minute), without a read per request.
+ */
+export const OPERATOR_CACHE_MS = 30_000;
+const CACHE_LIMIT = 1_000;
+
+export interface AccessOptions {
+  /** The bootstrap (root) credential; absent → only operators get in. */
+  rootToken: string | undefined;
+  operators?: Operators;
+  sessions?: Sessions;
+  now?: () => number;
+}
+
+/** The console session a request carried (for sign-out and the CSRF check). */
+export interface SessionCredential {
+  id: string;
+  principal: Principal;
+  session: Session;
+}
+
+/**
+ * Who an admin request is (docs/architecture.md §6): `Authorization: Bearer` with `ADMIN_TOKEN`
+ * (root) or an operator's token, else the console's session cookie, whose state-changing
+ * requests must also carry `X-CSRF-Token`. 401 without credentials (or with a session that
+ * ended), 403 with a wrong token, a missing CSRF token, or a role below the route's.
+ */
+export class AdminAccess {
+  private readonly byToken = new Map<string, { operator: Operator | undefined; at: number }>();
+  private readonly byName = new Map<string, { operator: Operator | undefined; at: number }>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: AccessOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The principal of a request to a route that needs `role`; throws its 401/403. */
+  async authorize(event: HttpEvent, headers: Record<string, string>, role: Role): Promise<Principal> {
+    const principal = await this.authenticate(event, headers);
+    if (!roleAllows(principal.role, role)) {
+      throw new HttpError(
+        403,
+        "forbidden",
+        `This action needs the ${role} role; ${principal.actor} has ${principal.role}.`,
+      );
+    }
+    return principal;
+  }
+
+  async authenticate(event: HttpEvent, headers: Record<string, string>): Promise<Principal> {
+    const token = bearerToken(headers);
+    if (token !== undefined) {
+      const principal = await this.principalOfToken(token);
+      if (!principal) throw new HttpError(403, "forbidden", "Invalid admin token.");
+      return principal;
+    }
+    const cookie = sessionCookie(event, headers);
+    if (cookie === undefined) {
+      throw new HttpError(
+        401,
+        "unauthorized",
+        "Missing bearer token (Authorization: Bearer <admin token>).",
+        {
+          headers: { "www-authenticate": "Bearer" },
+        },
+      );
+    }
+    const session = await this.session(cookie);
+    if (!session) throw sessionEnded();
+    if (!SAFE_METHODS.has(event.requestContext?.http?.method ?? "GET")) {
+      if (!this.options.sessions?.csrfMatches(session.id, headers["x-csrf-token"])) {
+        throw new HttpError(
+          403,
+          "csrf_required",
+          "A console request that changes something needs its X-CSRF-Token header.",
+        );
+      }
+    }
+    return session.principal;
+  }
+
+  /** Root or the active operator a bearer token names; undefined for any other token. */
+  async principalOfToken(token: string): Promise<Principal | undefined> {
+    const root = this.options.rootToken;
+    if (root !== undefined && safeEqual(token, root)) return ROOT;
+    const operator = await this.cached(this.byToken, token, () =>
+      this.options.operators ? this.options.operators.authenticate(token) : Promise.resolve(undefined),
+    );
+    return operator ? operatorPrincipal(operator.name, operator.role) : undefined;
+  }
+
+  /** The live session of a cookie value, with its operator's current role; undefined once it ended. */
+  async session(cookie: string): Promise<SessionCredential | undefined> {
+    const { sessions, operators } = this.options;
+    const found = await sessions?.find(cookie);
+    if (!found || !operators) return undefined;
+    const operator = await this.cached(this.byName, found.operator, () => operators.active(found.operator));
+    if (!operator) return undefined;
+    const { id, ...session } = found;
+    return { id, principal: operatorPrincipal(operator.name, operator.role), session };
+  }
+
+  /** Drops what this function remembers of `name` (its own revocation takes effect at once here). */
+  forget(name: string): void {
+    this.byName.delete(name);
+    for (const [token, entry] of this.byToken) if (entry.operator?.name === name) this.byToken.delete(token);
+  }
+
+  private async cached(
+    cache: Map<string, { operator: Operator | undefined; at: number }>,
+    key: string,
+    read: () => Promise<Operator | undefined>,
+  ): Promise<Operator | undefined> {
+    const hit = cache.get(key);
+    if (hit && this.now() - hit.at < OPERATOR_CACHE_MS) return hit.operator;
+    const operator = await read();
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(key, { operator, at: this.now() });
+    return operator;
+  }
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export function sessionEnded(): HttpError {
+  return new HttpError(401, "session_ended", "The console session has ended; sign in again.");
+}
+
+/** The session cookie's value: from API Gateway's `cookies` (payload 2.0) or a `Cookie` header. */
+export function sessionCookie(event: HttpEvent, headers: Record<string, string>): string | undefined {
+  const pairs = event.cookies ?? (headers.cookie ?? "").split(";");
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at > 0 && pair.slice(0, at).trim() === SESSION_COOKIE) return pair.slice(at + 1).trim();
+  }
+  return undefined;
+}

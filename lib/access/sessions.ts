@@ -1,0 +1,89 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Table } from "#lib/store/dynamo.ts";
+
+/** A console session lasts this long from sign-in (issue: 8 h), unless signed out first. */
+export const SESSION_MS = 8 * 60 * 60 * 1000;
+export const SESSION_COOKIE = "il_session";
+
+/** A session as the console sees it: whose it is, until when, and the CSRF token its writes carry. */
+export interface Session {
+  operator: string;
+  expiresAt: string;
+  csrfToken: string;
+}
+
+const sessionKey = (id: string) => ({
+  pk: `SESSION#${createHash("sha256").update(id).digest("base64url")}`,
+  sk: "SESSION",
+});
+
+/**
+ * Console sessions: the cookie is `<id>.<expires, epoch seconds>.<HMAC-SHA256 of both>` under
+ * `CONSOLE_SESSION_KEY`, so a forged or altered cookie is refused before any read; the session's
+ * item (keyed by the id's hash, with a TTL) is what sign-out deletes, so a copied cookie stops
+ * working at sign-out. The CSRF token is an HMAC of the id: nothing more to store.
+ */
+export class Sessions {
+  constructor(
+    private readonly table: Table,
+    private readonly key: string,
+  ) {}
+
+  async start(operator: string): Promise<{ cookie: string; session: Session }> {
+    const id = randomBytes(32).toString("base64url");
+    const expiresMs = this.table.now() + SESSION_MS;
+    const expires = Math.floor(expiresMs / 1000);
+    await this.table.put({ ...sessionKey(id), operator, expiresAtMs: expires * 1000, ttl: expires });
+    return {
+      cookie: `${id}.${expires}.${this.mac(`${id}.${expires}`)}`,
+      session: this.sessionOf(id, operator, expires),
+    };
+  }
+
+  /** The live session a cookie value names, or undefined (forged, expired, signed out). */
+  async find(cookie: string | undefined): Promise<(Session & { id: string }) | undefined> {
+    const parsed = this.verify(cookie);
+    if (!parsed) return undefined;
+    const item = await this.table.get<{ operator: string } & Record<string, unknown>>(
+      sessionKey(parsed.id).pk,
+      sessionKey(parsed.id).sk,
+    );
+    if (!item) return undefined;
+    return { id: parsed.id, ...this.sessionOf(parsed.id, item.operator, parsed.expires) };
+  }
+
+  async end(id: string): Promise<void> {
+    await this.table.delete(sessionKey(id));
+  }
+
+  /** True when `given` is the CSRF token of session `id` (constant time). */
+  csrfMatches(id: string, given: string | undefined): boolean {
+    return given !== undefined && equal(given, this.csrfOf(id));
+  }
+
+  private verify(cookie: string | undefined): { id: string; expires: number } | undefined {
+    const [id, expiresText, mac, ...rest] = (cookie ?? "").split(".");
+    if (!id || !expiresText || !mac || rest.length > 0 || !/^\d{1,12}$/.test(expiresText)) return undefined;
+    if (!equal(mac, this.mac(`${id}.${expiresText}`))) return undefined;
+    const expires = Number(expiresText);
+    return expires * 1000 > this.table.now() ? { id, expires } : undefined;
+  }
+
+  private sessionOf(id: string, operator: string, expires: number): Session {
+    return { operator, expiresAt: new Date(expires * 1000).toISOString(), csrfToken: this.csrfOf(id) };
+  }
+
+  private csrfOf(id: string): string {
+    return this.mac(`csrf:${id}`);
+  }
+
+  private mac(data: string): string {
+    return createHmac("sha256", this.key).update(data).digest("base64url");
+  }
+}
+
+function equal(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
