@@ -93,7 +93,7 @@ function alreadyRepairing(lease: Lease): HttpError {
 
 /** A run as the run list shows it (and the overview its last). */
 export function runSummary(run: ReturnType<typeof effectiveRun>) {
-  const { runId, state, dryRun, trigger, startedAt, finishedAt, itemCount, error } = run;
+  const { runId, state, dryRun, trigger, requestedBy, startedAt, finishedAt, itemCount, error } = run;
   // In the documented order (the store keeps a map), and 0 for a count an older run did not have.
   const counts = Object.fromEntries(
     DRIFT_COUNT_KEYS.map((key) => [key, run.counts[key] ?? 0]),
@@ -103,6 +103,7 @@ export function runSummary(run: ReturnType<typeof effectiveRun>) {
     state,
     dryRun,
     trigger,
+    ...(requestedBy ? { requestedBy } : {}),
     startedAt,
     finishedAt,
     counts,

@@ -259,6 +259,8 @@ const runSummary = {
   state: z.enum(["running", "done", "failed"]),
   dryRun: z.boolean(),
   trigger: z.enum(["admin", "schedule"]),
+  /** Who started an admin run: `operator:<name>` or `root`. */
+  requestedBy: z.optional(z.string()),
   startedAt: isoDateTime,
   finishedAt: z.nullable(isoDateTime),
   counts: driftCounts,

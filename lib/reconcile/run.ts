@@ -1,4 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { actingAs, currentActor } from "#lib/access/actor.ts";
 import type { ProvisioningContext } from "#lib/engine/context.ts";
 import { functionTable } from "#lib/functions.ts";
 import { describeError } from "#lib/http/http-function.ts";
@@ -51,11 +52,13 @@ export async function startRun(
     const lease = await deps.leases.take(REPAIR_LEASE, runId, REPAIR_LEASE_MS, { trigger: options.trigger });
     if (!lease.taken) return { repairing: lease.heldBy };
   }
+  const requestedBy = currentActor();
   try {
     const run = await deps.runs.create({
       runId,
       dryRun: options.dryRun,
       trigger: options.trigger,
+      ...(requestedBy ? { requestedBy } : {}),
       startedAt: now.toISOString(),
       counts: emptyCounts(),
     });
@@ -106,7 +109,7 @@ export async function executeRun(
   // A logger of its own: the admin function runs this in the background beside its requests.
   const logger = sharedDeps.ctx.logger.createChild({ persistentKeys: { reconcileRunId: runId } });
   const deps: ReconcileDeps = { ...sharedDeps, ctx: { ...sharedDeps.ctx, logger } };
-  const { ctx, runs, leases } = deps;
+  const { ctx, runs } = deps;
   const run = await runs.get(runId);
   if (!run) {
     ctx.logger.warn("reconcile run not found", { runId });
@@ -116,7 +119,15 @@ export async function executeRun(
     ctx.logger.info("reconcile run already taken", { runId });
     return run;
   }
-  if (run.dryRun) return carryOut(run, deps, async () => undefined);
+  // A run an operator started repairs as them, in this process or the reconcile function.
+  if (run.requestedBy) logger.appendKeys({ actor: run.requestedBy });
+  const work = () => (run.dryRun ? carryOut(run, deps, async () => undefined) : repair(run, deps));
+  return run.requestedBy ? actingAs(run.requestedBy, work) : work();
+}
+
+async function repair(run: ReconcileRun, deps: ReconcileDeps): Promise<ReconcileRun | undefined> {
+  const { ctx, runs, leases } = deps;
+  const { runId } = run;
   // Not freed, it lapses after REPAIR_LEASE_MS: later runs wait that long, nothing breaks.
   const freeLease = () => releaseRepairLease(deps, runId);
   let lease: LeaseOutcome;

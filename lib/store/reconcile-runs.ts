@@ -25,6 +25,8 @@ export interface ReconcileRun {
   dryRun: boolean;
   /** Who asked: the admin API or the schedule. */
   trigger: "admin" | "schedule";
+  /** The person who started an admin run (`operator:<name>` or `root`); its repairs act as them. */
+  requestedBy?: string;
   startedAt: string;
   finishedAt: string | null;
   /** Refreshed while the run works; a `running` run whose heartbeat stops has died (timeout, crash). */
@@ -59,7 +61,7 @@ export class ReconcileRuns {
 
   /** Records a new run in state `running`. */
   async create(
-    run: Pick<ReconcileRun, "runId" | "dryRun" | "trigger" | "startedAt" | "counts">,
+    run: Pick<ReconcileRun, "runId" | "dryRun" | "trigger" | "startedAt" | "counts" | "requestedBy">,
   ): Promise<ReconcileRun> {
     const record: ReconcileRun = {
       ...run,

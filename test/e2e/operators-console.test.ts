@@ -267,6 +267,25 @@ describe("console session", () => {
 });
 
 describe("audit under the operator's name", () => {
+  it("a reconcile run an operator starts names them", async () => {
+    const started = await adminApi<{ runId: string }>(
+      stack,
+      "POST",
+      "/admin/reconcile",
+      { dryRun: true },
+      tokens.otto,
+    );
+    expect(started.status).toBe(202);
+    const run = await adminApi<{ requestedBy?: string; trigger: string }>(
+      stack,
+      "GET",
+      `/admin/reconcile/${started.body.runId}`,
+      undefined,
+      tokens.vera,
+    );
+    expect(run.body).toMatchObject({ trigger: "admin", requestedBy: "operator:otto" });
+  });
+
   it("a transfer by an operator is audited and announced as operator:<name>", {
     timeout: 90_000,
   }, async () => {
