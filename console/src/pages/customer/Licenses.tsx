@@ -47,7 +47,7 @@ export function Licenses({
                   key={license.connectorKey}
                   license={license}
                   customerId={customerId}
-                  compared={!integratorUnavailable}
+                  compared={!integratorUnavailable && comparable(license)}
                   canAct={canAct}
                   onChanged={onChanged}
                 />
@@ -122,6 +122,13 @@ function LicenseRow({
     </tr>
   );
 }
+
+/**
+ * The licenses the API compares with integrator.io's copy: those integrator.io should hold
+ * (lib/admin/integrator-copies.ts). One still being created, or waiting for its user, is not "same".
+ */
+const comparable = (license: License) =>
+  license.licenseId !== undefined && (license.state === "active" || license.state === "expired");
 
 /** integrator.io's copy when it is there (not missing). */
 function copyOf(copy: IntegratorCopy | undefined) {
