@@ -1,7 +1,7 @@
 import { bearerToken, safeEqual } from "#lib/http/auth.ts";
 import { HttpError } from "#lib/http/errors.ts";
 import type { HttpEvent } from "#lib/http/types.ts";
-import type { Operator, Operators } from "./operators.ts";
+import { claimedName, type Operator, type Operators } from "./operators.ts";
 import { operatorPrincipal, type Principal, ROOT, type Role, roleAllows } from "./roles.ts";
 import { SESSION_COOKIE, type Session, type Sessions } from "./sessions.ts";
 
@@ -75,7 +75,7 @@ export class AdminAccess {
     }
     const session = await this.session(cookie);
     if (!session) throw sessionEnded();
-    if (!SAFE_METHODS.has(event.requestContext?.http?.method ?? "GET")) {
+    if (!SAFE_METHODS.has(requestMethod(event))) {
       if (!this.options.sessions?.csrfMatches(session.id, headers["x-csrf-token"])) {
         throw new HttpError(
           403,
@@ -89,21 +89,42 @@ export class AdminAccess {
 
   /** Root or the active operator a bearer token names; undefined for any other token. */
   async principalOfToken(token: string): Promise<Principal | undefined> {
-    const root = this.options.rootToken;
-    if (root !== undefined && safeEqual(token, root)) return ROOT;
-    const operator = await this.cached(this.byToken, token, () =>
-      this.options.operators ? this.options.operators.authenticate(token) : Promise.resolve(undefined),
-    );
+    if (this.isRootToken(token)) return ROOT;
+    const operator = await this.operatorOfToken(token);
     return operator ? operatorPrincipal(operator.name, operator.role) : undefined;
   }
 
-  /** The live session of a cookie value, with its operator's current role; undefined once it ended. */
+  /** True when `token` is the bootstrap `ADMIN_TOKEN` (constant time); never where none is set. */
+  isRootToken(token: string): boolean {
+    const root = this.options.rootToken;
+    return root !== undefined && safeEqual(token, root);
+  }
+
+  /**
+   * The active operator a token belongs to (never root). A token not shaped like an operator's
+   * is refused without a read and without a cache entry, so junk cannot push real ones out.
+   */
+  async operatorOfToken(token: string): Promise<Operator | undefined> {
+    const { operators } = this.options;
+    if (!operators || claimedName(token) === undefined) return undefined;
+    return this.cached(this.byToken, token, () => operators.authenticate(token));
+  }
+
+  /**
+   * The live session of a cookie value, with its operator's current role; undefined once it ended.
+   * A session belongs to the operator as created when it started: one whose name was revoked and
+   * given again (another `createdAt`) is over, whatever the new operator's role.
+   */
   async session(cookie: string): Promise<SessionCredential | undefined> {
     const { sessions, operators } = this.options;
     const found = await sessions?.find(cookie);
     if (!found || !operators) return undefined;
-    const operator = await this.cached(this.byName, found.operator, () => operators.active(found.operator));
-    if (!operator) return undefined;
+    const read = () => operators.active(found.operator);
+    let operator = await this.cached(this.byName, found.operator, read);
+    // What this function remembers may predate the name being given again: look once more.
+    if (operator && operator.createdAt !== found.operatorCreatedAt)
+      operator = await this.cached(this.byName, found.operator, read, { fresh: true });
+    if (!operator || operator.createdAt !== found.operatorCreatedAt) return undefined;
     const { id, ...session } = found;
     return { id, principal: operatorPrincipal(operator.name, operator.role), session };
   }
@@ -118,10 +139,12 @@ export class AdminAccess {
     cache: Map<string, { operator: Operator | undefined; at: number }>,
     key: string,
     read: () => Promise<Operator | undefined>,
+    { fresh = false } = {},
   ): Promise<Operator | undefined> {
     const hit = cache.get(key);
-    if (hit && this.now() - hit.at < OPERATOR_CACHE_MS) return hit.operator;
+    if (!fresh && hit && this.now() - hit.at < OPERATOR_CACHE_MS) return hit.operator;
     const operator = await read();
+    cache.delete(key);
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
     cache.set(key, { operator, at: this.now() });
     return operator;
@@ -129,6 +152,14 @@ export class AdminAccess {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * The request's method: API Gateway's, else the route key's. Never assumed: a request whose
+ * method is unknown is treated as one that changes something (it needs the CSRF token).
+ */
+function requestMethod(event: HttpEvent): string {
+  return event.requestContext?.http?.method ?? event.routeKey?.split(" ")[0] ?? "";
+}
 
 export function sessionEnded(): HttpError {
   return new HttpError(401, "session_ended", "The console session has ended; sign in again.");

@@ -10,6 +10,11 @@ export interface Session {
   operator: string;
   expiresAt: string;
   csrfToken: string;
+  /**
+   * When the operator it was started for was created: a name revoked and given again is another
+   * operator, whose item has another `createdAt`, so the sessions of the revoked one never revive.
+   */
+  operatorCreatedAt?: string;
 }
 
 const sessionKey = (id: string) => ({
@@ -29,14 +34,27 @@ export class Sessions {
     private readonly key: string,
   ) {}
 
-  async start(operator: string): Promise<{ cookie: string; session: Session }> {
+  /** A session of the operator `name` as created at `createdAt` (its item's, lib/access/operators.ts). */
+  async start({
+    name,
+    createdAt,
+  }: {
+    name: string;
+    createdAt: string;
+  }): Promise<{ cookie: string; session: Session }> {
     const id = randomBytes(32).toString("base64url");
     const expiresMs = this.table.now() + SESSION_MS;
     const expires = Math.floor(expiresMs / 1000);
-    await this.table.put({ ...sessionKey(id), operator, expiresAtMs: expires * 1000, ttl: expires });
+    await this.table.put({
+      ...sessionKey(id),
+      operator: name,
+      operatorCreatedAt: createdAt,
+      expiresAtMs: expires * 1000,
+      ttl: expires,
+    });
     return {
       cookie: `${id}.${expires}.${this.mac(`${id}.${expires}`)}`,
-      session: this.sessionOf(id, operator, expires),
+      session: this.sessionOf(id, name, expires, createdAt),
     };
   }
 
@@ -44,12 +62,14 @@ export class Sessions {
   async find(cookie: string | undefined): Promise<(Session & { id: string }) | undefined> {
     const parsed = this.verify(cookie);
     if (!parsed) return undefined;
-    const item = await this.table.get<{ operator: string } & Record<string, unknown>>(
-      sessionKey(parsed.id).pk,
-      sessionKey(parsed.id).sk,
-    );
+    const item = await this.table.get<
+      { operator: string; operatorCreatedAt?: string } & Record<string, unknown>
+    >(sessionKey(parsed.id).pk, sessionKey(parsed.id).sk);
     if (!item) return undefined;
-    return { id: parsed.id, ...this.sessionOf(parsed.id, item.operator, parsed.expires) };
+    return {
+      id: parsed.id,
+      ...this.sessionOf(parsed.id, item.operator, parsed.expires, item.operatorCreatedAt),
+    };
   }
 
   async end(id: string): Promise<void> {
@@ -69,8 +89,13 @@ export class Sessions {
     return expires * 1000 > this.table.now() ? { id, expires } : undefined;
   }
 
-  private sessionOf(id: string, operator: string, expires: number): Session {
-    return { operator, expiresAt: new Date(expires * 1000).toISOString(), csrfToken: this.csrfOf(id) };
+  private sessionOf(id: string, operator: string, expires: number, operatorCreatedAt?: string): Session {
+    return {
+      operator,
+      expiresAt: new Date(expires * 1000).toISOString(),
+      csrfToken: this.csrfOf(id),
+      ...(operatorCreatedAt === undefined ? {} : { operatorCreatedAt }),
+    };
   }
 
   private csrfOf(id: string): string {

@@ -18,6 +18,8 @@ export function operatorRoutes(
     "POST /admin/operators": async ({ body, principal }: RouteInput<{ name: string; role: Role }>) => {
       try {
         const { operator, token } = await operators.add(body.name, body.role, actorOf(principal));
+        // A name given again: what this function remembers of the one revoked is not this operator.
+        access.forget(operator.name);
         logger.info("operator added", { operator: operator.name, role: operator.role });
         return {
           status: 201,

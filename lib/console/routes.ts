@@ -1,6 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AdminAccess } from "#lib/access/access.ts";
 import { sessionCookie } from "#lib/access/access.ts";
+import { claimedName } from "#lib/access/operators.ts";
+import { operatorPrincipal } from "#lib/access/roles.ts";
 import { SESSION_COOKIE, SESSION_MS, type Session, type Sessions } from "#lib/access/sessions.ts";
 import { HttpError } from "#lib/http/errors.ts";
 import type { RouteHandler } from "#lib/http/http-function.ts";
@@ -50,22 +52,28 @@ export function consoleRoutes(deps: ConsoleDeps): Record<string, RouteHandler> {
 
     "POST /console/session": async ({ body, headers, event }: RouteInput<{ token: string }>) => {
       const sessions = signInAvailable(deps.sessions);
-      const principal = await deps.access.principalOfToken(body.token);
-      if (!principal?.name) {
-        deps.logger.info("console sign-in refused", { reason: principal ? "root token" : "unknown token" });
+      const operator = await deps.access.operatorOfToken(body.token);
+      if (!operator) {
+        const reason = deps.access.isRootToken(body.token)
+          ? "root token"
+          : claimedName(body.token) === undefined
+            ? "not an operator token"
+            : "unknown token";
+        deps.logger.info("console sign-in refused", { reason });
         throw new HttpError(
           401,
           "invalid_token",
-          principal
-            ? "The console takes an operator's own token, not ADMIN_TOKEN: create one with `integrator-licensing operators add <name> --role <role>`."
-            : "Wrong or revoked operator token.",
+          reason === "unknown token"
+            ? "Wrong or revoked operator token."
+            : "That is not an operator token: the console takes an operator's own token (ilop.…), never ADMIN_TOKEN. Create one with `integrator-licensing operators add <name> --role <role>`.",
         );
       }
-      const { cookie, session } = await sessions.start(principal.name);
+      const principal = operatorPrincipal(operator.name, operator.role);
+      const { cookie, session } = await sessions.start(operator);
       deps.logger.info("console sign-in", { actor: principal.actor });
       return {
         status: 201,
-        body: sessionBody(principal.name, principal.role, session),
+        body: sessionBody(operator.name, operator.role, session),
         headers: NO_STORE,
         cookies: [sessionSetCookie(cookie, SESSION_MS / 1000, secureCookie(event, headers))],
       };

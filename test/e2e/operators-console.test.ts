@@ -242,6 +242,41 @@ describe("console session", () => {
     expect((await api("GET", "/admin/events", { headers: { cookie: leaver.cookie } })).status).toBe(401);
   });
 
+  it("a revoked operator's session stays ended when the name is given again, and the new one signs in at once", async () => {
+    const first = await adminApi<{ token: string }>(stack, "POST", "/admin/operators", {
+      name: "rehired",
+      role: "viewer",
+    });
+    const old = await signIn(first.body.token);
+    expect((await api("GET", "/admin/events", { headers: { cookie: old.cookie } })).status).toBe(200);
+    expect((await adminApi(stack, "DELETE", "/admin/operators/rehired")).status).toBe(204);
+    expect((await api("GET", "/admin/events", { headers: { cookie: old.cookie } })).status).toBe(401);
+    // The name again, now as an admin: the viewer's old cookie must not become an admin's.
+    const again = await adminApi<{ token: string }>(stack, "POST", "/admin/operators", {
+      name: "rehired",
+      role: "admin",
+    });
+    expect(again.status).toBe(201);
+    // At once, though this function last read the name as revoked.
+    const current = await signIn(again.body.token);
+    expect(current.response.status).toBe(201);
+    expect((await api("GET", "/admin/operators", { headers: { cookie: current.cookie } })).status).toBe(200);
+    for (const path of ["/console/session", "/admin/operators", "/admin/events"]) {
+      expect((await api("GET", path, { headers: { cookie: old.cookie } })).status).toBe(401);
+    }
+    expect((await api("GET", "/admin/events", { headers: { cookie: current.cookie } })).status).toBe(200);
+  });
+
+  it("tells a person who pastes ADMIN_TOKEN that the console takes an operator's token", async () => {
+    const { response, setCookie, body } = await signIn(stack.adminToken);
+    expect(response.status).toBe(401);
+    expect(setCookie).toEqual([]);
+    const { error } = body as unknown as { error: { message: string } };
+    expect(error.message).toMatch(/operator's own token/);
+    expect(error.message).toContain("operators add");
+    expect(error.message).not.toContain(stack.adminToken);
+  });
+
   it("serves the page with a strict CSP, its assets, and nothing else under /console", async () => {
     const page = await api("GET", "/console");
     expect(page.status).toBe(200);
