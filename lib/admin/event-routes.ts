@@ -40,9 +40,9 @@ export function eventRoutes(deps: AdminDeps): Record<string, RouteHandler> {
       body: await peekDeadLetters(queue, pageLimit(query.limit, 100)),
     }),
 
-    "POST /admin/dlq/redrive": async () => ({
+    "POST /admin/dlq/redrive": async ({ requestId }: RouteInput) => ({
       status: 202,
-      body: { count: await redriveDeadLetters(queue) },
+      body: { count: await redriveDeadLetters(queue, requestId) },
     }),
   };
 }

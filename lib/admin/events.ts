@@ -8,6 +8,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { currentActor } from "#lib/access/actor.ts";
 import { conflict, notFound } from "#lib/http/errors.ts";
 import type { AuditTrail } from "#lib/store/audit.ts";
 import type { Inbox, InboxEvent } from "#lib/store/inbox.ts";
@@ -48,7 +49,7 @@ export async function replayEvent(
   const deduplicationId = repeatDeduplicationId(eventId, "replay", requestId);
   await enqueueEvent(deps.sqs, deps.queueUrl, eventId, event.groupId, deduplicationId);
   // From the state it was in: if the worker is already done with it, that state stays.
-  await deps.inbox.setStatus(eventId, "enqueued", `replayed (${requestId})`, [event.status]);
+  await deps.inbox.setStatus(eventId, "enqueued", `replayed${byActor()} (${requestId})`, [event.status]);
   if (event.customerId) {
     await deps.audit.record({
       customerId: event.customerId,
@@ -138,12 +139,23 @@ async function describeDeadLetter(message: Message, inbox: Inbox): Promise<DlqMe
   };
 }
 
+/** ` by <actor>` inside an admin request (lib/access/actor.ts), for the inbox reasons it writes. */
+const byActor = () => {
+  const actor = currentActor();
+  return actor ? ` by ${actor}` : "";
+};
+
 /**
  * Moves every DLQ message back to the event queue (up to `limit`), in order: sent with a new
  * deduplication id in its own group, its inbox event marked `enqueued`, then deleted from the DLQ
- * — so a crash in between repeats a message (harmless) rather than losing one.
+ * — so a crash in between repeats a message (harmless) rather than losing one. Each redriven
+ * event of a customer is audited (`admin.redrive`, under the request's actor) like a replay.
  */
-export async function redriveDeadLetters(deps: QueueDeps, limit = 10_000): Promise<number> {
+export async function redriveDeadLetters(
+  deps: QueueDeps,
+  requestId: string,
+  limit = 10_000,
+): Promise<number> {
   let count = 0;
   while (count < limit) {
     const output = await deps.sqs.send(
@@ -172,12 +184,21 @@ export async function redriveDeadLetters(deps: QueueDeps, limit = 10_000): Promi
           ),
         }),
       );
-      if (eventId && (await deps.inbox.get(eventId))) {
-        await deps.inbox.setStatus(eventId, "enqueued", "redriven from the DLQ", [
+      const event = eventId ? await deps.inbox.get(eventId) : undefined;
+      if (event) {
+        await deps.inbox.setStatus(event.eventId, "enqueued", `redriven from the DLQ${byActor()}`, [
           "failed",
           "enqueued",
           "received",
         ]);
+        if (event.customerId) {
+          await deps.audit.record({
+            customerId: event.customerId,
+            action: "admin.redrive",
+            cause: `admin:${requestId}`,
+            detail: { eventId: event.eventId, type: event.type, from: event.status },
+          });
+        }
       }
       await deps.sqs.send(
         new DeleteMessageCommand({ QueueUrl: deps.dlqUrl, ReceiptHandle: message.ReceiptHandle ?? "" }),
