@@ -1,4 +1,5 @@
 import { ApiError, AuthError, ConnectionError } from "./errors.ts";
+import { isLoopback } from "./target.ts";
 
 export interface AdminClientOptions {
   /** The API's base URL, e.g. `http://127.0.0.1:3000` or a deployed stack's ApiUrl. */
@@ -82,8 +83,9 @@ export class AdminClient {
       });
     } catch (error) {
       const problem = connectionProblem(error);
-      const local = /^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(`${this.baseUrl}/`);
-      const hint = local ? "; is `npm start` running? Elsewhere, pass --url" : "; check --url";
+      const hint = isLoopback(new URL(this.baseUrl))
+        ? "; is `npm start` running? Elsewhere, pass --url or set INTEGRATOR_LICENSING_URL"
+        : "; check --url (or INTEGRATOR_LICENSING_URL)";
       throw new ConnectionError(`cannot reach the API at ${this.baseUrl} (${problem})${hint}`, {
         cause: error,
       });
@@ -109,7 +111,7 @@ export class AdminClient {
       ?.error;
     if (response.status === 401) {
       throw new AuthError(
-        `the API wants an admin token (401${error?.message ? `: ${error.message}` : ""}); pass --token or set ADMIN_TOKEN`,
+        `the API wants an admin token (401${error?.message ? `: ${error.message}` : ""}); set ADMIN_TOKEN, or pass --token-file or --token-stdin`,
         401,
       );
     }
@@ -123,7 +125,7 @@ export class AdminClient {
         );
       }
       throw new AuthError(
-        `the API refused the admin token (403${error?.message ? `: ${error.message}` : ""}); pass the stack's admin token or an operator's token with --token or ADMIN_TOKEN`,
+        `the API refused the admin token (403${error?.message ? `: ${error.message}` : ""}); pass the stack's admin token or an operator's token (ADMIN_TOKEN, --token-file or --token-stdin)`,
         403,
       );
     }

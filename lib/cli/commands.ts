@@ -2,14 +2,27 @@ import type { CustomerView, DlqMessage, EventSummary } from "#lib/admin/schemas.
 import type { Command } from "./args.ts";
 import type { AdminClient } from "./client.ts";
 import {
+  type CustomerMatch,
+  type CustomerReconcileResult,
+  catalogReport,
+  customerReconcileReport,
   customerReport,
+  customersTable,
   dlqTable,
   eventsTable,
+  type InstallRow,
+  installsTable,
   type LicenseRow,
+  type ListingsSyncResult,
   licensesTable,
+  listingsSyncReport,
+  type Overview,
+  overviewReport,
   type ReconcileRunView,
+  type RunSummary,
   reconcileProgress,
   reconcileReport,
+  reconcileRunsTable,
 } from "./format.ts";
 import { runOperatorsCommand } from "./operators.ts";
 
@@ -63,11 +76,71 @@ function moreNote(ctx: CommandContext, page: Page<unknown>): void {
 
 /** Carries out a parsed command against the admin API; returns the exit code. */
 export async function runCommand(
-  command: Exclude<Command, { name: "help" }>,
+  command: Exclude<Command, { name: "help" | "version" }>,
   ctx: CommandContext,
 ): Promise<number> {
   const { client } = ctx;
   switch (command.name) {
+    case "overview": {
+      const overview = await client.get<Overview>("/admin/overview");
+      print(ctx, overview, () => overviewReport(overview));
+      return 0;
+    }
+    case "customers search": {
+      const { query: q, limit, cursor } = command;
+      const page = await listPages<CustomerMatch>(ctx, "/admin/customers", { q, limit, cursor }, command.all);
+      print(ctx, page, () => customersTable(page.data));
+      moreNote(ctx, page);
+      return 0;
+    }
+    case "customers reconcile": {
+      const result = await client.post<CustomerReconcileResult>(
+        `/admin/customers/${segment(command.customerId)}/reconcile`,
+        { dryRun: command.dryRun },
+      );
+      print(ctx, result, () => customerReconcileReport(result));
+      return 0;
+    }
+    case "installs list": {
+      const { connector, email, limit, cursor } = command;
+      const page = await listPages<InstallRow>(
+        ctx,
+        "/admin/installs",
+        { connector, email, limit, cursor },
+        command.all,
+      );
+      print(ctx, page, () => installsTable(page.data));
+      moreNote(ctx, page);
+      return 0;
+    }
+    case "reconcile list": {
+      const { limit, cursor } = command;
+      const page = await listPages<RunSummary>(ctx, "/admin/reconcile", { limit, cursor }, command.all);
+      print(ctx, page, () => reconcileRunsTable(page.data));
+      moreNote(ctx, page);
+      return 0;
+    }
+    case "catalog show": {
+      const catalog = await client.get<{ connectors: Record<string, unknown>[]; policy: unknown }>(
+        "/admin/catalog",
+      );
+      print(ctx, catalog, () => catalogReport(catalog));
+      return 0;
+    }
+    case "listings sync": {
+      const result = await client.post<ListingsSyncResult>("/admin/listings/sync");
+      print(ctx, result, () => listingsSyncReport(result));
+      return 0;
+    }
+    case "billing portal": {
+      // The URL alone on stdout: `open "$(integrator-licensing billing portal cus_1 --return-url ...)"`.
+      const session = await client.post<{ url: string }>("/admin/billing/portal-sessions", {
+        customerId: command.customerId,
+        returnUrl: command.returnUrl,
+      });
+      print(ctx, session, () => session.url);
+      return 0;
+    }
     case "customers show": {
       const view = await client.get<CustomerView>(`/admin/customers/${segment(command.customerId)}`);
       print(ctx, view, () => customerReport(view));

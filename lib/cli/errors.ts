@@ -2,6 +2,17 @@
 export const EXIT = { ok: 0, api: 1, usage: 2, auth: 3, connection: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** What each exit code means, as `--help` prints it (the README's table says the same at length). */
+export const EXIT_MEANINGS: Record<ExitCode, string> = {
+  [EXIT.ok]: "done (a reconcile run that finished, with or without drift)",
+  [EXIT.api]: "the API refused or failed (its code and message are printed), or a reconcile run failed",
+  [EXIT.usage]:
+    "usage or configuration: a wrong command line, --token, a bad URL (plain http to another host), an unreadable token file; nothing was sent",
+  [EXIT.auth]:
+    "authentication: no token for a remote API, or the token is wrong, revoked or its role too low",
+  [EXIT.connection]: "the API could not be reached (connection refused, unknown host, timeout)",
+};
+
 /** A failure of the CLI that ends it with `exitCode` and a message for the operator. */
 export class CliError extends Error {
   override name = "CliError";

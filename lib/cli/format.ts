@@ -1,16 +1,33 @@
 import type { z } from "zod/mini";
 import type { Operator } from "#lib/access/operators.ts";
 import type {
+  CustomerMatch,
+  CustomerReconcileResult,
   CustomerView,
   DlqMessage,
   EventSummary,
   LicenseListQuery,
+  Overview,
+  RunSummary,
   reconcileRunSchema,
 } from "#lib/admin/schemas.ts";
+import type { installRecordSchema } from "#lib/extension/install-schemas.ts";
+import type { ListingsSyncResult } from "#lib/marketplace/schemas.ts";
 
 export type LicenseRow = CustomerView["licenses"][number];
 export type ReconcileRunView = z.infer<typeof reconcileRunSchema>;
-export type { DlqMessage, EventSummary, LicenseListQuery, Operator };
+export type InstallRow = z.infer<typeof installRecordSchema>;
+export type {
+  CustomerMatch,
+  CustomerReconcileResult,
+  DlqMessage,
+  EventSummary,
+  LicenseListQuery,
+  ListingsSyncResult,
+  Operator,
+  Overview,
+  RunSummary,
+};
 
 /** A cell's text: empty for nothing, cut with an ellipsis past `max` characters, on one line. */
 function cell(value: unknown, max: number): string {
@@ -100,6 +117,150 @@ export function dlqTable(list: { data: DlqMessage[]; approximateTotal: number })
   ])}`;
 }
 
+const installColumns: Column<Partial<InstallRow>>[] = [
+  { header: "INTEGRATION", value: (i) => i.integrationId },
+  { header: "CONNECTOR", value: (i) => i.connectorKey },
+  { header: "STATE", value: (i) => i.state },
+  { header: "EDITION", value: (i) => i.edition },
+  { header: "VERSION", value: (i) => i.version },
+  { header: "EMAIL", value: (i) => i.email, max: 60 },
+];
+
+/** Installs as GET /admin/installs lists them: the customer's columns, and whose and when. */
+export function installsTable(installs: InstallRow[]): string {
+  if (installs.length === 0) return nothing("installs");
+  return table(installs, [
+    ...installColumns,
+    { header: "CUSTOMER", value: (i) => i.customerId },
+    { header: "LICENSE", value: (i) => i.licenseId },
+    { header: "UPDATED", value: (i) => time(i.updatedAt) },
+  ]);
+}
+
+/** Customers a search found, with what matched and a line of their subscriptions and licenses. */
+export function customersTable(matches: CustomerMatch[]): string {
+  if (matches.length === 0) return nothing("customers found");
+  return table(matches, [
+    { header: "CUSTOMER", value: (m) => m.customerId },
+    { header: "EMAIL", value: (m) => m.email, max: 60 },
+    { header: "MATCHED BY", value: (m) => m.matchedBy },
+    {
+      header: "SUBSCRIPTIONS",
+      value: (m) => m.subscriptions.map((s) => `${s.subscriptionId} ${s.status}`).join(", "),
+      max: 100,
+    },
+    {
+      header: "LICENSES",
+      value: (m) => m.licenses.map((l) => `${l.connectorKey} ${l.state} ${l.email}`).join(", "),
+      max: 120,
+    },
+  ]);
+}
+
+/** One customer's reconcile: what was found and, for a repair, how much was repaired. */
+export function customerReconcileReport(result: CustomerReconcileResult): string {
+  const head = `Reconciled ${result.customerId} (${result.dryRun ? "dry run: nothing was changed" : `repair: ${result.repaired} repaired`}): ${result.findings.length} finding(s)`;
+  if (result.findings.length === 0) return `${head}\nNo drift found.`;
+  return `${head}\n${table(result.findings, [
+    { header: "KIND", value: (f) => f.kind },
+    { header: "CONNECTOR", value: (f) => f.connectorKey },
+    { header: "REF", value: (f) => f.licenseId ?? f.eventId ?? f.subscriptionId },
+    { header: "DETAIL", value: (f) => f.detail, max: 400 },
+  ])}`;
+}
+
+/** Reconcile runs as GET /admin/reconcile lists them, newest first. */
+export function reconcileRunsTable(runs: RunSummary[]): string {
+  if (runs.length === 0) return nothing("reconcile runs");
+  return table(runs, [
+    { header: "RUN", value: (r) => r.runId },
+    { header: "STATE", value: (r) => r.state },
+    { header: "MODE", value: (r) => (r.dryRun ? "dry run" : "repair") },
+    { header: "TRIGGER", value: (r) => r.trigger },
+    { header: "BY", value: (r) => r.requestedBy },
+    { header: "STARTED", value: (r) => time(r.startedAt) },
+    { header: "FINISHED", value: (r) => time(r.finishedAt) },
+    { header: "CHECKED", value: (r) => r.counts.checked },
+    { header: "FINDINGS", value: (r) => r.itemCount },
+    { header: "ERROR", value: (r) => r.error, max: 80 },
+  ]);
+}
+
+/** The system at a glance, as GET /admin/overview tells it. */
+export function overviewReport(overview: Overview): string {
+  const states = Object.entries(overview.licenses)
+    .map(([state, n]) => `${state} ${n}`)
+    .join(", ");
+  const run = overview.lastReconcile;
+  const bucket = overview.rateLimit;
+  return [
+    `Licenses: ${states}${overview.licensesPartial ? " (lower bounds: a state holds more than one request counts)" : ""}`,
+    `Events failed in the last 24 h: ${overview.eventsFailed24h}`,
+    `DLQ: ${overview.dlq.approximateCount} message(s) (approximate)`,
+    run
+      ? `Last reconcile: ${run.runId} (${run.dryRun ? "dry run" : "repair"}, ${run.trigger}) ${run.state}, started ${time(run.startedAt)}, ${run.counts.checked} checked, ${run.itemCount} finding(s)${run.error ? `, error: ${run.error}` : ""}`
+      : "Last reconcile: none yet",
+    `integrator.io rate limit: ${Math.floor(bucket.tokens)} of ${bucket.capacity} tokens, ${bucket.refillPerSecond}/s${bucket.pausedUntil ? `, paused until ${time(bucket.pausedUntil)}` : ""}`,
+    `(as of ${time(overview.generatedAt)})`,
+  ].join("\n");
+}
+
+/** A catalog price as the catalog names it: a `price_` id or lookup key, or an object with a lookup key. */
+function priceName(price: unknown): string {
+  if (typeof price === "string") return price;
+  const lookupKey = (price as { lookupKey?: unknown } | null)?.lookupKey;
+  return typeof lookupKey === "string" ? lookupKey : JSON.stringify(price);
+}
+
+interface CatalogEntry {
+  key?: string;
+  name?: string;
+  prices?: unknown[];
+}
+
+/** The catalog in force: a line per edition and add-on of each connector, then the policy. */
+export function catalogReport(catalog: { connectors: Record<string, unknown>[]; policy: unknown }): string {
+  const rows = catalog.connectors.flatMap((connector) => {
+    const entries = (kind: string, list: unknown) =>
+      (Array.isArray(list) ? (list as CatalogEntry[]) : []).map((entry) => ({
+        connector: connector.key,
+        connectorId: connector.connectorId,
+        kind,
+        key: entry.key,
+        name: entry.name,
+        prices: (entry.prices ?? []).map(priceName).join(", "),
+      }));
+    return [...entries("edition", connector.editions), ...entries("add-on", connector.addons)];
+  });
+  const lines = [
+    `${catalog.connectors.length} connector(s)`,
+    rows.length === 0
+      ? nothing("editions")
+      : table(rows, [
+          { header: "CONNECTOR", value: (r) => r.connector },
+          { header: "CONNECTOR ID", value: (r) => r.connectorId },
+          { header: "KIND", value: (r) => r.kind },
+          { header: "KEY", value: (r) => r.key },
+          { header: "NAME", value: (r) => r.name, max: 40 },
+          { header: "PRICES", value: (r) => r.prices, max: 200 },
+        ]),
+    "",
+    `Policy: ${cell(catalog.policy, 400)}`,
+  ];
+  return lines.join("\n");
+}
+
+/** What a listings sync served, and what it left out. */
+export function listingsSyncReport(result: ListingsSyncResult): string {
+  const lines = [
+    `Listings synced ${time(result.syncedAt)}: ${result.connectors} connector(s), ${result.templates} template(s) served (${result.changed ? "changed" : "unchanged"}, generation ${result.generation})`,
+  ];
+  if (result.problems.length > 0) {
+    lines.push(`Left out (${result.problems.length}):`, ...result.problems.map((problem) => `  ${problem}`));
+  }
+  return lines.join("\n");
+}
+
 /** The active operators (never their tokens). */
 export function operatorsTable(operators: Operator[]): string {
   if (operators.length === 0) return nothing("operators");
@@ -152,14 +313,7 @@ export function customerReport(view: CustomerView): string {
     lines.push(
       view.installs.length === 0
         ? nothing("installs")
-        : table(view.installs, [
-            { header: "INTEGRATION", value: (i) => i.integrationId },
-            { header: "CONNECTOR", value: (i) => i.connectorKey },
-            { header: "STATE", value: (i) => i.state },
-            { header: "EDITION", value: (i) => i.edition },
-            { header: "VERSION", value: (i) => i.version },
-            { header: "EMAIL", value: (i) => i.email, max: 60 },
-          ]),
+        : table(view.installs as Partial<InstallRow>[], installColumns),
     );
   }
   const shown = view.audit.slice(0, 15);

@@ -1,24 +1,27 @@
-import { ConfigError, loadConfig } from "#lib/config.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { parseEnv } from "node:util";
 import { parseCommandLine, usage } from "./args.ts";
 import { AdminClient } from "./client.ts";
 import { type CliOutput, runCommand } from "./commands.ts";
 import { CliError, EXIT } from "./errors.ts";
+import { resolveToken, resolveUrl, type TargetSources } from "./target.ts";
 
-/** `npm start` serves here unless PORT says otherwise (PORT=0 picks a free port: pass --url then). */
-const DEFAULT_PORT = 3000;
-
-export interface CliDeps {
+/** Where the URL and token come from besides argv (each replaceable, for tests). */
+export interface CliDeps extends Partial<TargetSources> {
   output: CliOutput;
-  /** The environment the admin token (ADMIN_TOKEN) and PORT come from, through loadConfig (the process environment by default). */
-  env?: Record<string, string | undefined>;
+  /** What `--version` prints (the package's version, baked in by scripts/build-cli.ts). */
+  version: string;
   fetch?: typeof fetch;
   pollMs?: number;
 }
 
 /**
- * The operations CLI (`npx integrator-licensing <command>`): parses the command line, calls the
- * admin API and prints tables (or the API's JSON with `--json`). Returns the exit code
- * (0 ok, 1 API error, 2 usage, 3 authentication, 4 connection); never throws.
+ * The operations CLI (`integrator-licensing <command>`): parses the command line, finds the API
+ * (`--url`, INTEGRATOR_LICENSING_URL, else `npm start` here) and the token (`--token-file`,
+ * `--token-stdin`, ADMIN_TOKEN; a local default for loopback only), calls the admin API and prints
+ * tables (or the API's JSON with `--json`). Returns the exit code (0 ok, 1 API error, 2 usage or
+ * configuration, 3 authentication, 4 connection); never throws.
  */
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const { output } = deps;
@@ -28,17 +31,20 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       output.out(usage(command.topic));
       return EXIT.ok;
     }
-    let config: ReturnType<typeof loadConfig>;
-    try {
-      config = loadConfig(deps.env);
-    } catch (error) {
-      if (error instanceof ConfigError) throw new CliError(error.message, EXIT.usage);
-      throw error;
+    if (command.name === "version") {
+      output.out(global.json ? JSON.stringify({ version: deps.version }) : deps.version);
+      return EXIT.ok;
     }
-    const token = global.token ?? config.secrets.ADMIN_TOKEN;
-    if (!token) throw new CliError("no admin token: pass --token or set ADMIN_TOKEN", EXIT.auth);
+    const sources: TargetSources = {
+      env: deps.env ?? process.env,
+      localEnv: deps.localEnv ?? dotEnv,
+      readFile: deps.readFile ?? ((path) => readFile(path, "utf8")),
+      readStdin: deps.readStdin ?? readStdin,
+    };
+    const url = resolveUrl(global, sources);
+    const token = await resolveToken(global, url, sources);
     const client = new AdminClient({
-      baseUrl: global.url ?? `http://127.0.0.1:${config.port || DEFAULT_PORT}`,
+      baseUrl: url.href,
       token,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
     });
@@ -59,6 +65,19 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     );
     return EXIT.api;
   }
+}
+
+/** `./.env`, the local stack's settings as `npm start` reads them (nothing when there is none). */
+function dotEnv(): Record<string, string | undefined> {
+  return existsSync(".env") ? parseEnv(readFileSync(".env", "utf8")) : {};
+}
+
+/** All of stdin (a terminal gets a prompt on stderr: paste the token, then Ctrl-D). */
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write("token (then Enter and Ctrl-D): ");
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** stdout/stderr of this process. */

@@ -1,16 +1,12 @@
-import { execFile } from "node:child_process";
 import type { Server } from "node:http";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as adminFunction from "#functions/admin.ts";
 import { OPERATOR_CACHE_MS } from "#lib/access/access.ts";
 import { loadEnvironment } from "#lib/runtime.ts";
 import { startGateway } from "#local/gateway.ts";
 import { adminApi, purchase } from "#test/helpers/admin-api.ts";
+import { runCliBundle } from "#test/helpers/cli-bundle.ts";
 import { startTestStack, type TestStack } from "#test/helpers/local-stack.ts";
-
-/** `integrator-licensing operators ...` as an admin runs it: the package's bin, in its own process. */
-const BIN = fileURLToPath(new URL("../../bin/integrator-licensing.mjs", import.meta.url));
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -20,27 +16,27 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function cli(args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      // No ADMIN_TOKEN from the environment: every call names its token.
-      { env: { ...process.env, ADMIN_TOKEN: "" }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+interface Target {
+  token: string;
+  url: string;
 }
 
 /** The stack's API with `token` (by default the root ADMIN_TOKEN). */
-const as = (token = stack.adminToken, url = stack.urls.api) => ["--url", url, "--token", token];
+const as = (token = stack.adminToken, url = stack.urls.api): Target => ({ token, url });
+
+/**
+ * `integrator-licensing operators ...` as an admin runs it: the package's bin (bundled), in its own
+ * process, the API's URL and the token from the environment.
+ */
+function cli(args: string[], target: Target = as()) {
+  return runCliBundle(args, {
+    env: { ...process.env, INTEGRATOR_LICENSING_URL: target.url, ADMIN_TOKEN: target.token },
+  });
+}
 
 /** Creates an operator through the CLI; returns the token it printed. */
 async function addOperator(name: string, role: string): Promise<string> {
-  const added = await cli(["operators", "add", name, "--role", role, ...as()]);
+  const added = await cli(["operators", "add", name, "--role", role]);
   expect(added.stderr).toBe(
     `token for ${name} (${role}): shown once, store it now (the API keeps only its hash)\n`,
   );
@@ -79,7 +75,7 @@ describe("npx integrator-licensing operators", () => {
   }, async () => {
     const viewerToken = await addOperator("cli-list-viewer", "viewer");
 
-    const json = await cli(["operators", "add", "cli-list-admin", "--role", "admin", "--json", ...as()]);
+    const json = await cli(["operators", "add", "cli-list-admin", "--role", "admin", "--json"]);
     expect(json.code).toBe(0);
     expect(json.stderr).toBe("");
     const created = JSON.parse(json.stdout) as Record<string, string>;
@@ -89,7 +85,7 @@ describe("npx integrator-licensing operators", () => {
     expect(created.token).not.toBe(viewerToken);
 
     // The new admin operator manages operators too; the list names who created each one.
-    const table = await cli(["operators", "list", ...as(created.token)]);
+    const table = await cli(["operators", "list"], as(created.token));
     expect(table.code).toBe(0);
     const [header, ...rows] = table.stdout.trimEnd().split("\n");
     expect(header).toMatch(/^NAME\s+ROLE\s+CREATED\s+CREATED BY$/);
@@ -98,7 +94,7 @@ describe("npx integrator-licensing operators", () => {
     );
     expect(rows).toContainEqual(expect.stringMatching(/^cli-list-viewer\s+viewer\s+\S+ \S+Z\s+root$/));
 
-    const listed = await cli(["operators", "list", "--json", ...as()]);
+    const listed = await cli(["operators", "list", "--json"]);
     expect(listed.code).toBe(0);
     const body = JSON.parse(listed.stdout) as { data: Record<string, string>[] };
     expect(body.data).toContainEqual({
@@ -120,10 +116,10 @@ describe("npx integrator-licensing operators", () => {
     const viewer = await addOperator("cli-viewer", "viewer");
     const operator = await addOperator("cli-operator", "operator");
 
-    const shown = await cli(["customers", "show", customer.id, "--json", ...as(viewer)]);
+    const shown = await cli(["customers", "show", customer.id, "--json"], as(viewer));
     expect(shown.code).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ customerId: customer.id });
-    const events = await cli(["events", "list", "--json", ...as(viewer)]);
+    const events = await cli(["events", "list", "--json"], as(viewer));
     expect(events.code).toBe(0);
     const eventId = (
       JSON.parse(events.stdout) as { data: { eventId: string; customerId?: string }[] }
@@ -134,7 +130,7 @@ describe("npx integrator-licensing operators", () => {
       ["events", "replay", eventId ?? ""],
       ["dlq", "redrive"],
     ]) {
-      const refused = await cli([...action, ...as(viewer)]);
+      const refused = await cli(action, as(viewer));
       expect(refused.code, action.join(" ")).toBe(3);
       expect(refused.stdout).toBe("");
       expect(refused.stderr).toContain(
@@ -143,14 +139,14 @@ describe("npx integrator-licensing operators", () => {
       expect(refused.stderr).not.toContain(viewer);
     }
     // Managing operators needs admin, which an operator is not.
-    const notAdmin = await cli(["operators", "add", "cli-sneaky", "--role", "admin", ...as(operator)]);
+    const notAdmin = await cli(["operators", "add", "cli-sneaky", "--role", "admin"], as(operator));
     expect(notAdmin.code).toBe(3);
     expect(notAdmin.stderr).toContain(
       "This action needs the admin role; operator:cli-operator has operator.",
     );
     expect(await operatorNames()).not.toContain("cli-sneaky");
 
-    const replayed = await cli(["events", "replay", eventId ?? "", ...as(operator)]);
+    const replayed = await cli(["events", "replay", eventId ?? ""], as(operator));
     expect(replayed.stderr).toBe("");
     expect(replayed.code).toBe(0);
     expect(replayed.stdout).toContain(`Queued ${eventId} again`);
@@ -158,9 +154,9 @@ describe("npx integrator-licensing operators", () => {
 
   it("revoke: the operator leaves the list and its token stops working", { timeout: 60_000 }, async () => {
     const token = await addOperator("cli-leaving", "viewer");
-    expect((await cli(["dlq", "list", ...as(token)])).code).toBe(0);
+    expect((await cli(["dlq", "list"], as(token))).code).toBe(0);
 
-    const revoked = await cli(["operators", "revoke", "cli-leaving", ...as()]);
+    const revoked = await cli(["operators", "revoke", "cli-leaving"]);
     expect(revoked.stderr).toBe("");
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toBe(
@@ -173,25 +169,25 @@ describe("npx integrator-licensing operators", () => {
     expect(OPERATOR_CACHE_MS).toBeLessThanOrEqual(60_000);
     const cold = await coldAdminApi();
     try {
-      const refused = await cli(["dlq", "list", ...as(token, cold.url)]);
+      const refused = await cli(["dlq", "list"], as(token, cold.url));
       expect(refused.code).toBe(3);
       expect(refused.stderr).toContain("the API refused the admin token (403: Invalid admin token.)");
       expect(refused.stderr).not.toContain(token);
       // The root token still works there: only the revoked operator is refused.
-      expect((await cli(["dlq", "list", ...as(stack.adminToken, cold.url)])).code).toBe(0);
+      expect((await cli(["dlq", "list"], as(stack.adminToken, cold.url))).code).toBe(0);
     } finally {
       await cold.stop();
     }
 
     // A token the warm function never saw is refused there at once; --json says what was revoked.
     const unseen = await addOperator("cli-unseen", "operator");
-    const json = await cli(["operators", "revoke", "cli-unseen", "--json", ...as()]);
+    const json = await cli(["operators", "revoke", "cli-unseen", "--json"]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({ name: "cli-unseen", revoked: true });
-    expect((await cli(["events", "list", ...as(unseen)])).code).toBe(3);
+    expect((await cli(["events", "list"], as(unseen))).code).toBe(3);
 
     // Revoking again (or an unknown name) is the API's 404.
-    const again = await cli(["operators", "revoke", "cli-unseen", ...as()]);
+    const again = await cli(["operators", "revoke", "cli-unseen"]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("answered 404 not_found: No active operator named cli-unseen.");
   });
@@ -209,8 +205,8 @@ describe("npx integrator-licensing operators", () => {
       [["operators", "revoke"], "operators revoke needs <name>"],
       [["operators", "list", "extra"], "operators list takes no arguments; unexpected: extra"],
     ] as const) {
-      // An unreachable --url: a request would exit 4, not 2.
-      const result = await cli([...args, "--url", "http://127.0.0.1:9", "--token", "t"]);
+      // An unreachable URL: a request would exit 4, not 2.
+      const result = await cli([...args], as("t", "http://127.0.0.1:9"));
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stdout).toBe("");
       expect(result.stderr).toContain(`integrator-licensing: ${message}`);

@@ -1,12 +1,8 @@
-import { execFile } from "node:child_process";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminApi, CONNECTOR, purchase } from "#test/helpers/admin-api.ts";
+import { runCliBundle } from "#test/helpers/cli-bundle.ts";
 import { integratorApi, startTestStack, type TestStack } from "#test/helpers/local-stack.ts";
-
-/** The operations CLI as an operator runs it: the package's bin, in its own process. */
-const BIN = fileURLToPath(new URL("../../bin/integrator-licensing.mjs", import.meta.url));
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -16,21 +12,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** The operations CLI as an operator runs it (the package's bin, bundled), with the stack's ADMIN_TOKEN unless `env` says otherwise. */
 function cli(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runCliBundle(args, { env: { ...process.env, ADMIN_TOKEN: stack.adminToken, ...env } });
 }
 
-const against = () => ["--url", stack.urls.api, "--token", stack.adminToken];
+const against = () => ["--url", stack.urls.api];
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -58,9 +45,9 @@ describe("npx integrator-licensing", () => {
     );
     expect(rest).toEqual([]);
 
-    // ADMIN_TOKEN from the environment, JSON for scripts.
-    const json = await cli(["licenses", "list", "--state", "active", "--json", "--url", stack.urls.api], {
-      ADMIN_TOKEN: stack.adminToken,
+    // The URL from the environment, JSON for scripts.
+    const json = await cli(["licenses", "list", "--state", "active", "--json"], {
+      INTEGRATOR_LICENSING_URL: stack.urls.api,
     });
     expect(json.code).toBe(0);
     const body = JSON.parse(json.stdout) as { data: { customerId: string; licenseId: string }[] };
@@ -72,7 +59,7 @@ describe("npx integrator-licensing", () => {
   it("reconcile --dry-run --json: progress on stderr, the finished report on stdout", {
     timeout: 90_000,
   }, async () => {
-    const { customer, license } = await purchase(stack, "cli-drift");
+    const { email, customer, license } = await purchase(stack, "cli-drift");
     // Drift: the license disappears from integrator.io.
     const deleted = await integratorApi(
       stack,
@@ -107,10 +94,52 @@ describe("npx integrator-licensing", () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`Reconcile ${report.runId} (dry run: nothing was changed, admin): done`);
     expect(shown.stdout).toMatch(new RegExp(`missing\\s+${customer.id}\\s+${CONNECTOR.key}`));
+
+    // The run is listed; the customer is found by email and reconciled alone (a dry run again).
+    const runs = await cli(["reconcile", "list", "--json", ...against()]);
+    expect(runs.code).toBe(0);
+    expect((JSON.parse(runs.stdout) as { data: { runId: string }[] }).data.map((r) => r.runId)).toContain(
+      report.runId,
+    );
+    const found = await cli(["customers", "search", email.toUpperCase(), ...against()]);
+    expect(found.code).toBe(0);
+    expect(found.stdout).toMatch(new RegExp(`^${customer.id}\\s+${email}\\s+email\\s+sub_`, "m"));
+    const one = await cli(["customers", "reconcile", customer.id, "--dry-run", ...against()]);
+    expect(one.stderr).toBe("");
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(
+      new RegExp(`^Reconciled ${customer.id} \\(dry run: nothing was changed\\): 1 finding`),
+    );
+    expect(one.stdout).toMatch(new RegExp(`^missing\\s+${CONNECTOR.key}\\s`, "m"));
+  });
+
+  it("installs list, listings sync, billing portal", async () => {
+    const installs = await cli(["installs", "list", "--json", ...against()]);
+    expect(installs.code).toBe(0);
+    expect(JSON.parse(installs.stdout)).toMatchObject({ data: expect.any(Array) });
+
+    const synced = await cli(["listings", "sync", ...against()]);
+    expect(synced.stderr).toBe("");
+    expect(synced.code).toBe(0);
+    expect(synced.stdout).toMatch(/^Listings synced \S+ \S+: 1 connector\(s\), \d+ template\(s\) served/);
+
+    // The portal's URL alone on stdout, for `open "$(...)"`.
+    const customer = await stack.stripe.customers.create({ email: "cli-portal@example.com" });
+    const portal = await cli([
+      "billing",
+      "portal",
+      customer.id,
+      "--return-url",
+      "http://localhost:3000/account",
+      ...against(),
+    ]);
+    expect(portal.stderr).toBe("");
+    expect(portal.code).toBe(0);
+    expect(portal.stdout).toMatch(/^https?:\/\/\S+\n$/);
   });
 
   it("a wrong token exits 3 and says so", async () => {
-    const result = await cli(["dlq", "list", "--url", stack.urls.api, "--token", "not-the-admin-token"]);
+    const result = await cli(["dlq", "list", ...against()], { ADMIN_TOKEN: "not-the-admin-token" });
     expect(result.code).toBe(3);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("the API refused the admin token (403");
@@ -125,7 +154,7 @@ describe("npx integrator-licensing", () => {
 
   it("nothing listening exits 4 with the URL it tried", async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const result = await cli(["licenses", "list", "--url", url, "--token", "t"]);
+    const result = await cli(["licenses", "list", "--url", url]);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain(`cannot reach the API at ${url} (connection refused)`);
   });

@@ -1,6 +1,10 @@
+import { buildCli } from "../../scripts/build-cli.ts";
 import { buildConsole } from "../../scripts/build-console.ts";
 
-/** vitest globalSetup: the console is built into dist/console once per run, where the stacks serve it from. */
+/**
+ * vitest globalSetup: the console is built into dist/console once per run, where the stacks serve
+ * it from, and the CLI into dist/integrator-licensing.mjs, which its tests run with plain node.
+ */
 export default async function setup(): Promise<void> {
-  await buildConsole("dist/console");
+  await Promise.all([buildConsole("dist/console"), buildCli()]);
 }
