@@ -176,10 +176,15 @@ export interface DeadLetters {
   approximateTotal: number;
 }
 
+/** A catalog price: a `price_` id or lookup key, or a lookup key with its amount (minor unit), currency and interval. */
+export type CatalogPrice =
+  | string
+  | { lookupKey: string; amount?: number; currency?: string; interval?: "month" | "year" };
+
 export interface CatalogEntry {
   key: string;
   name?: string;
-  prices: string[];
+  prices: CatalogPrice[];
 }
 
 export interface CatalogAddon extends CatalogEntry {

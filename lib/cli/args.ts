@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { OPERATOR_NAME, ROLES, type Role } from "#lib/access/roles.ts";
 import { INBOX_STATUSES, LICENSE_STATES } from "#lib/admin/schemas.ts";
+import type { CatalogStripeCommand } from "./catalog-stripe.ts";
 import { EXIT_MEANINGS, UsageError } from "./errors.ts";
 
 /** Options every command takes. */
@@ -39,6 +40,7 @@ export type Command =
   | { name: "dlq list"; limit?: string }
   | { name: "dlq redrive" }
   | { name: "catalog show" }
+  | CatalogStripeCommand
   | { name: "listings sync" }
   | { name: "billing portal"; customerId: string; returnUrl: string }
   | { name: "operators add"; operator: string; role: Role }
@@ -171,6 +173,20 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
     route: "GET /admin/catalog",
     example: "catalog show",
   },
+  "catalog push-stripe": {
+    args: [],
+    options: ["catalog", "dry-run"],
+    summary:
+      "Create the catalog's products and prices in the Stripe account of STRIPE_SECRET_KEY (Stripe directly, not the API); prints the plan first, --dry-run only that",
+    example: "catalog push-stripe --catalog local/catalog.json --dry-run",
+  },
+  "catalog check": {
+    args: [],
+    options: ["catalog"],
+    summary:
+      "Name every catalog price the Stripe account of STRIPE_SECRET_KEY lacks or charges differently (exit 1 when any)",
+    example: "catalog check --catalog local/catalog.json",
+  },
   "listings sync": {
     args: [],
     options: [],
@@ -231,6 +247,7 @@ const OPTION_SPEC = {
   "no-wait": { type: "boolean" },
   role: { type: "string" },
   "return-url": { type: "string" },
+  catalog: { type: "string" },
 } as const;
 
 /**
@@ -365,6 +382,10 @@ export function parseCommandLine(argv: string[]): { command: Command; global: Gl
         return { name, ...pick("limit") };
       case "billing portal":
         return { name, customerId: arg(0), returnUrl: values["return-url"] ?? "" };
+      case "catalog push-stripe":
+      case "catalog check":
+        if (values.catalog === "") throw new UsageError(`${name}: --catalog needs a file`);
+        return name === "catalog check" ? { name, ...pick("catalog") } : { name, ...pick("catalog"), dryRun };
       case "operators add":
         return { name, operator: operatorName(arg(0)), role: values.role as Role };
       case "operators revoke":
@@ -482,6 +503,8 @@ const GLOBAL_HELP = [
   "the local stack's default. Plain http:// is refused except to loopback.",
   "",
   "Environment: INTEGRATOR_LICENSING_URL (the API), ADMIN_TOKEN (the token), PORT (the local stack's port).",
+  "catalog push-stripe and catalog check talk to Stripe instead: STRIPE_SECRET_KEY (the account), STRIPE_API_URL",
+  "(default Stripe's API), CATALOG_PATH (the catalog when --catalog is not given; default local/catalog.json).",
   "",
   "Exit codes:",
   ...Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`),

@@ -1,5 +1,6 @@
 import type { CustomerView, DlqMessage, EventSummary } from "#lib/admin/schemas.ts";
 import type { Command } from "./args.ts";
+import type { CatalogStripeCommand } from "./catalog-stripe.ts";
 import type { AdminClient } from "./client.ts";
 import {
   type CustomerMatch,
@@ -76,7 +77,7 @@ function moreNote(ctx: CommandContext, page: Page<unknown>): void {
 
 /** Carries out a parsed command against the admin API; returns the exit code. */
 export async function runCommand(
-  command: Exclude<Command, { name: "help" | "version" }>,
+  command: Exclude<Command, { name: "help" | "version" | CatalogStripeCommand["name"] }>,
   ctx: CommandContext,
 ): Promise<number> {
   const { client } = ctx;

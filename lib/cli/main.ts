@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parseEnv } from "node:util";
 import { parseCommandLine, usage } from "./args.ts";
+import { runCatalogStripe } from "./catalog-stripe.ts";
 import { AdminClient } from "./client.ts";
 import { type CliOutput, runCommand } from "./commands.ts";
 import { CliError, EXIT } from "./errors.ts";
@@ -34,6 +35,10 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     if (command.name === "version") {
       output.out(global.json ? JSON.stringify({ version: deps.version }) : deps.version);
       return EXIT.ok;
+    }
+    // These talk to Stripe with STRIPE_SECRET_KEY, not to this API: no URL, no token.
+    if (command.name === "catalog push-stripe" || command.name === "catalog check") {
+      return await runCatalogStripe(command, { output, json: global.json, env: deps.env ?? process.env });
     }
     const sources: TargetSources = {
       env: deps.env ?? process.env,

@@ -7,6 +7,7 @@ import {
   type CatalogEdition,
   connectorByKey,
   isPriceIdRef,
+  priceRefs,
 } from "#lib/licensing/catalog.ts";
 import { INTEGRATOR_EMAIL_KEY } from "#lib/licensing/email.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
@@ -143,8 +144,8 @@ export function unlistedPriceRefs(plan: CheckoutPlan, listing: ConnectorListing 
       (ref) => !prices.some((price) => (isPriceIdRef(ref) ? price.id === ref : price.lookupKey === ref)),
     );
   return [
-    ...missing(plan.edition.prices, listed(listing?.editions, plan.edition.key)),
-    ...plan.addons.flatMap(({ addon }) => missing(addon.prices, listed(listing?.addons, addon.key))),
+    ...missing(priceRefs(plan.edition), listed(listing?.editions, plan.edition.key)),
+    ...plan.addons.flatMap(({ addon }) => missing(priceRefs(addon), listed(listing?.addons, addon.key))),
   ];
 }
 

@@ -1,5 +1,5 @@
 import type { Connector, Template } from "#lib/integrator/schemas.ts";
-import type { CatalogConnector } from "#lib/licensing/catalog.ts";
+import { type CatalogConnector, priceRefs } from "#lib/licensing/catalog.ts";
 import type { StripePrice } from "./prices.ts";
 import type { ConnectorListing, ListingPrice, TemplateListing } from "./schemas.ts";
 
@@ -41,12 +41,12 @@ export function connectorListing(
     });
   const editions = connector.editions.flatMap((edition) => {
     const owner = `${connector.key} edition "${edition.key}"`;
-    const listed = listPrices(edition.prices, owner);
+    const listed = listPrices(priceRefs(edition), owner);
     return listed.length > 0 ? [{ key: edition.key, name: edition.name ?? edition.key, prices: listed }] : [];
   });
   const addons = connector.addons.flatMap((addon) => {
     const owner = `${connector.key} add-on "${addon.key}"`;
-    const listed = listPrices(addon.prices, owner);
+    const listed = listPrices(priceRefs(addon), owner);
     return listed.length > 0
       ? [
           {

@@ -4,7 +4,7 @@ import { TableWrap } from "../components/TableWrap.tsx";
 import { text } from "../format.ts";
 import { useLoad } from "../load.ts";
 import { useTitle } from "../title.ts";
-import type { CatalogConnector, Catalog as CatalogData } from "../types.ts";
+import type { CatalogConnector, Catalog as CatalogData, CatalogPrice } from "../types.ts";
 
 /** `#/catalog`: what is sold — connectors, their editions and add-ons, the Stripe prices buying them. */
 export function Catalog() {
@@ -68,7 +68,7 @@ function Connector({ connector }: { connector: CatalogConnector }) {
               <tr key={edition.key}>
                 <td class="id">{edition.key}</td>
                 <td>{text(edition.name)}</td>
-                <td class="id">{edition.prices.join(", ")}</td>
+                <td class="id">{edition.prices.map(priceText).join(", ")}</td>
               </tr>
             ))}
           </tbody>
@@ -98,7 +98,7 @@ function Connector({ connector }: { connector: CatalogConnector }) {
                   <td>{addon.type}</td>
                   <td>{addon.addOnEdition}</td>
                   <td>{text(addon.maxQuantity)}</td>
-                  <td class="id">{addon.prices.join(", ")}</td>
+                  <td class="id">{addon.prices.map(priceText).join(", ")}</td>
                 </tr>
               ))}
             </tbody>
@@ -107,4 +107,14 @@ function Connector({ connector }: { connector: CatalogConnector }) {
       )}
     </section>
   );
+}
+
+/** A price as the catalog gives it: its id or lookup key, then what it charges when the catalog says (`prem_yearly (1990.00 USD / year)`). */
+function priceText(price: CatalogPrice): string {
+  if (typeof price === "string") return price;
+  if (price.amount === undefined || price.currency === undefined) return price.lookupKey;
+  const currency = price.currency.toUpperCase();
+  const digits =
+    new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return `${price.lookupKey} (${(price.amount / 10 ** digits).toFixed(digits)} ${currency} / ${price.interval ?? "?"})`;
 }

@@ -1,6 +1,6 @@
 /** Products and prices: the catalog the project seeds and sells. */
 import { type ApiRequest, type ApiRoute, LIST_KEYS, pathParam } from "../api.ts";
-import { invalidParam, StripeSimError } from "../errors.ts";
+import { invalidParam, invalidRequest, StripeSimError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { Interval, JsonObject, PriceRecord, ProductRecord } from "../model.ts";
 import { missingParam, type Params, rangeFilter } from "../params.ts";
@@ -261,6 +261,10 @@ function updatePrice(request: ApiRequest): JsonObject {
   const price = sim.store.prices.require(pathParam(request, "id"));
   const before = renderPrice(price);
   const active = params.boolean("active");
+  if (active === false && price.active && sim.store.products.get(price.product)?.defaultPrice === price.id) {
+    // As Stripe answers it (stripe/stripe-python#658): make another price the default, or clear it, first.
+    throw invalidRequest("This price cannot be archived because it is the default price of its product.");
+  }
   if (active !== undefined) price.active = active;
   const lookupKey = params.clearableString("lookup_key");
   if (lookupKey != null)
