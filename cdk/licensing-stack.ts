@@ -26,6 +26,7 @@ import { type RouteDefinition, routeKey, routes as routeTable } from "../lib/rou
 import { tableDefinition } from "../lib/store/table.ts";
 import { type AlarmThresholds, DEFAULT_THRESHOLDS, ProductAlarms } from "./alarms.ts";
 import { BUNDLED_CATALOG_FILE, functionConstructId, LAMBDA_TASK_ROOT, pascal } from "./bundling.ts";
+import { ProductDashboard } from "./dashboard.ts";
 import { ProductEdge } from "./edge.ts";
 import { ProductHttpApi } from "./http-api.ts";
 import { ProductFunction } from "./product-function.ts";
@@ -39,6 +40,8 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..
 export const EXTENSION_FUNCTION = "integrator-extension";
 /** The function behind the API's `$default` route. */
 export const DEFAULT_ROUTE_FUNCTION = "fallback";
+/** The scheduled function whose runs count `ReconcileRunCompleted` and `ReconcileRunFailed` (lib/reconcile/run.ts). */
+export const RECONCILE_FUNCTION = "reconcile";
 
 export interface LicensingStackProps extends StackProps {
   /**
@@ -111,6 +114,7 @@ export class LicensingStack extends Stack {
   readonly edge: ProductEdge | undefined;
   readonly functions = new Map<string, ProductFunction>();
   readonly alarms: ProductAlarms;
+  readonly dashboard: ProductDashboard;
   readonly invokeUser: User | undefined;
 
   constructor(scope: Construct, id: string, props: LicensingStackProps = {}) {
@@ -246,11 +250,12 @@ export class LicensingStack extends Stack {
     this.edge =
       edge && new ProductEdge(this, "Edge", { originDomain: edge.originDomain, webAclArn: edge.webAclArn });
 
+    const scheduleRate = props.scheduleRate ?? Duration.minutes(15);
     for (const [name, definition] of Object.entries(functions)) {
       if (definition.trigger !== "schedule") continue;
       new Rule(this, `${pascal(name)}Schedule`, {
         description: `Runs ${name} on a schedule`,
-        schedule: Schedule.rate(props.scheduleRate ?? Duration.minutes(15)),
+        schedule: Schedule.rate(scheduleRate),
         // A missed run is repaired by the next one; retrying an old run past that only overlaps.
         targets: [
           new LambdaFunction(lambdas.get(name) as IFunction, {
@@ -273,19 +278,49 @@ export class LicensingStack extends Stack {
     }
 
     const webhookRoute = routes.find((r) => r.auth === "stripe");
+    const holding = (setting: SecretSetting) =>
+      Object.entries(functions)
+        .filter(([, f]) => f.access?.secrets?.includes(setting))
+        .map(([name]) => name);
+    const reconcile = functions[RECONCILE_FUNCTION];
     this.alarms = new ProductAlarms(this, "Alarms", {
       deadLetterQueue: this.deadLetterQueue,
+      queue: this.queue,
       workers: Object.entries(functions)
         .filter(([, f]) => f.trigger === "queue")
         .map(([name]) => lambdas.get(name) as IFunction),
+      functions: lambdas,
       // Everything that calls integrator.io or provisions (both need INTEGRATOR_TOKEN) emits the product metrics.
-      metricServices: Object.entries(functions)
-        .filter(([, f]) => f.access?.secrets?.includes("INTEGRATOR_TOKEN"))
-        .map(([name]) => name),
+      metricServices: holding("INTEGRATOR_TOKEN"),
+      webhookService: webhookRoute?.function,
+      stripeKeyServices: holding("STRIPE_SECRET_KEY"),
+      ...(reconcile?.trigger === "schedule"
+        ? {
+            reconcile: {
+              service: RECONCILE_FUNCTION,
+              rate: scheduleRate,
+              timeout: Duration.seconds(reconcile.timeoutSeconds),
+            },
+          }
+        : {}),
       accessLogs: this.httpApi.accessLogs,
       webhookRouteKey: webhookRoute && routeKey(webhookRoute),
       thresholds: { ...DEFAULT_THRESHOLDS, ...props.alarmThresholds },
       email: props.alarmEmail,
+    });
+    this.dashboard = new ProductDashboard(this, "Operations", {
+      functions: new Map(
+        [...this.functions].map(([name, product]) => [
+          name,
+          { fn: product.function, logGroup: product.logGroup },
+        ]),
+      ),
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      httpApi: this.httpApi.api,
+      webhookClientErrors: this.alarms.webhookClientErrors,
+      webhookServerErrors: this.alarms.webhookServerErrors,
+      alarms: this.alarms.alarms,
     });
 
     if (props.lambdaStack) {
@@ -342,6 +377,11 @@ export class LicensingStack extends Stack {
       });
     }
     if (this.alarms.topic) new CfnOutput(this, "AlarmTopicArn", { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, "DashboardName", {
+      value: this.dashboard.dashboardName,
+      description:
+        "The CloudWatch dashboard of the event path, integrator.io, licenses, reconcile and functions",
+    });
   }
 }
 

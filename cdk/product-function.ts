@@ -3,7 +3,7 @@ import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
@@ -56,8 +56,8 @@ const QUEUE_TRIGGER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:G
 
 /**
  * One function of the function table: its log group (retention set), its own role with exactly
- * what `access` declares (no AWS managed policy, no `*` resource), the secrets' ids in its
- * environment, and its SQS trigger when it is the queue consumer.
+ * what `access` declares (no AWS managed policy, no `*` resource but X-Ray's two), the secrets'
+ * ids in its environment, active tracing, and its SQS trigger when it is the queue consumer.
  */
 export class ProductFunction extends Construct {
   readonly function: NodejsFunction;
@@ -118,11 +118,19 @@ export class ProductFunction extends Construct {
       memorySize: definition.memoryMb,
       role: this.role,
       logGroup: this.logGroup,
+      // X-Ray through Lambda alone (no Powertools Tracer in the bundle: docs/decisions.md). CDK
+      // grants the role xray:PutTraceSegments and xray:PutTelemetryRecords, acknowledged below.
+      tracing: Tracing.ACTIVE,
       environment,
       bundling: lambdaBundling(
         props.catalogFile,
         definition.servesConsole ? { projectRoot: props.projectRoot } : undefined,
       ),
+    });
+    Validations.of(this.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "Active tracing: X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions, so AWS documents Resource * for them; the role's other statements name their resources (test/unit/cdk-stack.test.ts holds every wildcard to these two actions).",
     });
     Validations.of(this.function).acknowledge({
       id: "AwsSolutions-L1",

@@ -18,8 +18,17 @@ export type MetricName =
   | "IntegratorRateLimited"
   | "IntegratorRetries"
   | "DriftFound"
+  /** A reconcile run ended `done` (lib/reconcile/run.ts): its absence over a few schedule periods alarms. */
+  | "ReconcileRunCompleted"
+  /** A reconcile run ended `failed`. */
+  | "ReconcileRunFailed"
   /** Queue records the worker left unstarted, its invocation's time running out: SQS delivers them again. */
-  | "RecordsDeferred";
+  | "RecordsDeferred"
+  /**
+   * A function holding the Stripe key read one of the other mode than `STRIPE_LIVEMODE` and refused
+   * to run (lib/stripe/key.ts): at cold start, or when a rotated key arrived.
+   */
+  | "LivemodeMismatch";
 
 export const METRICS_NAMESPACE = "IntegratorLicensing";
 

@@ -122,7 +122,11 @@ export async function executeRun(
   // A run an operator started repairs as them, in this process or the reconcile function.
   if (run.requestedBy) logger.appendKeys({ actor: run.requestedBy });
   const work = () => (run.dryRun ? carryOut(run, deps, async () => undefined) : repair(run, deps));
-  return run.requestedBy ? actingAs(run.requestedBy, work) : work();
+  const ended = await (run.requestedBy ? actingAs(run.requestedBy, work) : work());
+  // The alarms' view of a run (cdk/alarms.ts): one that never gets here has not completed either.
+  if (ended?.state === "done") ctx.metrics.count("ReconcileRunCompleted");
+  if (ended?.state === "failed") ctx.metrics.count("ReconcileRunFailed");
+  return ended;
 }
 
 async function repair(run: ReconcileRun, deps: ReconcileDeps): Promise<ReconcileRun | undefined> {
