@@ -36,11 +36,23 @@ function consoleBuild(projectRoot: string, outputDir: string): string {
   return `cd "${projectRoot}" && "${process.execPath}" --import tsx scripts/build-console.ts "${outputDir}/${BUNDLED_CONSOLE_DIR}"`;
 }
 
+/** Where the API reference page lands inside the openapi function's bundle (DOCS_ASSETS_DIR). */
+export const BUNDLED_DOCS_DIR = "docs";
+
+/** The reference page's build (scripts/build-docs-ui.ts) into a bundle's output directory, like the console's. */
+function docsBuild(projectRoot: string, outputDir: string): string {
+  return `cd "${projectRoot}" && "${process.execPath}" --import tsx scripts/build-docs-ui.ts "${outputDir}/${BUNDLED_DOCS_DIR}"`;
+}
+
 /**
  * NodejsFunction bundling: local esbuild (no Docker), ESM, minified, source maps without sources.
- * `withConsole`: the project root whose console is built into the bundle.
+ * `withConsole` / `withDocs`: the project root whose console / API reference page is built into the bundle.
  */
-export function lambdaBundling(catalogFile: string, withConsole?: { projectRoot: string }): BundlingOptions {
+export function lambdaBundling(
+  catalogFile: string,
+  withConsole?: { projectRoot: string },
+  withDocs?: { projectRoot: string },
+): BundlingOptions {
   return {
     ...shared,
     mainFields: [...shared.mainFields],
@@ -58,6 +70,7 @@ export function lambdaBundling(catalogFile: string, withConsole?: { projectRoot:
       afterBundling: (_inputDir, outputDir) => [
         `cp "${catalogFile}" "${outputDir}/${BUNDLED_CATALOG_FILE}"`,
         ...(withConsole ? [consoleBuild(withConsole.projectRoot, outputDir)] : []),
+        ...(withDocs ? [docsBuild(withDocs.projectRoot, outputDir)] : []),
       ],
     },
   };

@@ -13,7 +13,7 @@ import type { SecretSetting } from "../lib/config.ts";
 import type { FunctionDefinition, QueueAccess, TableAccess } from "../lib/functions.ts";
 import { queueDefinition } from "../lib/queue/definition.ts";
 import { tableDefinition } from "../lib/store/table.ts";
-import { BUNDLED_CONSOLE_DIR, LAMBDA_TASK_ROOT, lambdaBundling } from "./bundling.ts";
+import { BUNDLED_CONSOLE_DIR, BUNDLED_DOCS_DIR, LAMBDA_TASK_ROOT, lambdaBundling } from "./bundling.ts";
 import type { ProductSecrets } from "./secrets.ts";
 
 /** The shared resources a function may be granted (see `FunctionAccess` in lib/functions.ts). */
@@ -88,6 +88,7 @@ export class ProductFunction extends Construct {
     const environment: Record<string, string> = { ...props.environment };
     if (definition.servesConsole)
       environment.CONSOLE_ASSETS_DIR = `${LAMBDA_TASK_ROOT}/${BUNDLED_CONSOLE_DIR}`;
+    if (definition.servesDocs) environment.DOCS_ASSETS_DIR = `${LAMBDA_TASK_ROOT}/${BUNDLED_DOCS_DIR}`;
     if (access.table) this.grantTable(props.name, access.table, resources.table);
     this.grantQueue(access.queue ?? [], resources.queue);
     this.grantQueue(access.dlq ?? [], resources.deadLetterQueue);
@@ -125,6 +126,7 @@ export class ProductFunction extends Construct {
       bundling: lambdaBundling(
         props.catalogFile,
         definition.servesConsole ? { projectRoot: props.projectRoot } : undefined,
+        definition.servesDocs ? { projectRoot: props.projectRoot } : undefined,
       ),
     });
     Validations.of(this.role).acknowledge({

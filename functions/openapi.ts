@@ -2,6 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { httpFunction } from "#lib/http/http-function.ts";
 import { cacheableJson } from "#lib/marketplace/http-cache.ts";
 import { createLogger } from "#lib/observability/logger.ts";
+import { type DocsAsset, type DocsFile, docsRoutes, loadDocsAssets } from "#lib/openapi/docs-assets.ts";
 import { type OpenApiDocument, openApiDocument } from "#lib/openapi/document.ts";
 import { API_INFO } from "#lib/openapi/info.ts";
 import { routes } from "#lib/routes.ts";
@@ -9,11 +10,26 @@ import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
 export interface Deps {
   logger: Logger;
+  /** The reference page's files (GET /docs); none, or none built: 503. */
+  docsAssets?: () => Promise<Map<DocsFile, DocsAsset> | undefined>;
 }
 
-export const createDeps = ({ config }: Environment): Deps => ({ logger: createLogger("openapi", config) });
+export const createDeps = ({ config }: Environment): Deps => {
+  let loaded: ReturnType<typeof loadDocsAssets> | undefined;
+  return {
+    logger: createLogger("openapi", config),
+    // Read on the first request for one, then kept: they change only with a deploy.
+    docsAssets: () => {
+      loaded ??= loadDocsAssets(config.docsAssetsDir);
+      return loaded;
+    },
+  };
+};
 
-/** GET /openapi.json: generated from the route table on the first request of a cold start, then reused. */
+/**
+ * GET /openapi.json: generated from the route table on the first request of a cold start, then
+ * reused; GET /docs: the page that renders it (lib/openapi/docs-assets.ts).
+ */
 export const makeHandler = (deps: Deps) => {
   let document: OpenApiDocument | undefined;
   return httpFunction(
@@ -22,6 +38,7 @@ export const makeHandler = (deps: Deps) => {
         document ??= openApiDocument(routes, API_INFO);
         return cacheableJson(document, headers, "public, max-age=300");
       },
+      ...docsRoutes(deps.docsAssets ?? (async () => undefined)),
     },
     { logger: deps.logger },
   );

@@ -107,6 +107,8 @@ const schema = z.object({
   CATALOG_PATH: z._default(z.string(), "local/catalog.json"),
   // Where the operator console's built page and assets are (npm run build:console; CDK bundles them).
   CONSOLE_ASSETS_DIR: z._default(z.string(), "dist/console"),
+  // Where the API reference page's built files are (npm run build:docs; CDK bundles them).
+  DOCS_ASSETS_DIR: z._default(z.string(), "dist/docs"),
   // Origins checkout success/cancel URLs may point at.
   CHECKOUT_ALLOWED_ORIGINS: z.prefault(origins, "http://localhost:3000"),
   // Origins allowed to call the public marketplace routes from a browser.
@@ -154,6 +156,7 @@ export interface Config {
   rateLimit: { capacity: number; refillPerSecond: number; share: number };
   catalogPath: string;
   consoleAssetsDir: string;
+  docsAssetsDir: string;
   checkoutAllowedOrigins: string[];
   corsAllowedOrigins: string[];
   port: number;
@@ -218,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     catalogPath: e.CATALOG_PATH,
     consoleAssetsDir: e.CONSOLE_ASSETS_DIR,
+    docsAssetsDir: e.DOCS_ASSETS_DIR,
     checkoutAllowedOrigins: e.CHECKOUT_ALLOWED_ORIGINS,
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     port: e.PORT,

@@ -65,8 +65,16 @@ const definitions = {
       secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"],
     },
   },
-  // The OpenAPI document, generated from the route table once per cold start.
-  openapi: { entry: "functions/openapi.ts", trigger: "http", timeoutSeconds: 10, memoryMb: 256, access: {} },
+  // The OpenAPI document, generated from the route table once per cold start, and the page that
+  // renders it (GET /docs, its built files bundled beside the function).
+  openapi: {
+    entry: "functions/openapi.ts",
+    trigger: "http",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    servesDocs: true,
+    access: {},
+  },
   // The vendor's integrator.io stack (HTTP server stack behind API Gateway, or invoked directly as a
   // Lambda stack). 30 s: API Gateway's integration limit; Celigo's own server allows 300 s.
   "integrator-extension": {
@@ -162,6 +170,8 @@ export interface FunctionDefinition {
   access?: FunctionAccess;
   /** Its bundle carries the built console (dist/console → `console/`, CONSOLE_ASSETS_DIR). */
   servesConsole?: boolean;
+  /** Its bundle carries the built API reference page (dist/docs → `docs/`, DOCS_ASSETS_DIR). */
+  servesDocs?: boolean;
   /** Events on the product's EventBridge bus that invoke it asynchronously (CDK adds one rule per pattern). */
   busEvents?: readonly BusEventPattern[];
 }

@@ -55,6 +55,8 @@ import {
   templateListResponse,
   templateQuery,
 } from "./marketplace/schemas.ts";
+import { API_ERROR_CODES } from "./openapi/error-codes.ts";
+import { DRIFT_COUNT_KEYS } from "./reconcile/drift-kinds.ts";
 
 /**
  * The single route table: the local gateway, CDK's HTTP API routes and the OpenAPI document are
@@ -89,6 +91,17 @@ export interface RouteDefinition {
   };
   /** Every status the route itself answers; the shared HTTP stack's own (auth, limits, 500) are added to the document. */
   responses: Record<number, RouteResponse>;
+  /**
+   * What the OpenAPI document shows as this operation's example: a request body, and the body of
+   * its success answer (the route's 200, 201 or 202). test/unit/openapi-examples.test.ts validates
+   * both against the document's schemas, so an example cannot drift from what the route takes and answers.
+   */
+  example?: RouteExample;
+}
+
+export interface RouteExample {
+  request?: unknown;
+  response?: unknown;
 }
 
 export interface RouteResponse {
@@ -136,13 +149,137 @@ const webhookReceipt = z.object({
   outcome: z.enum(["enqueued", "duplicate", "ignored"]),
 });
 const apiError = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.array(z.unknown())) }),
+  error: z
+    .object({
+      // Every code the API answers (lib/openapi/error-codes.ts; a test finds each one the code uses).
+      code: z.enum(API_ERROR_CODES).check(z.describe("Stable and machine-readable: what went wrong.")),
+      message: z.string().check(z.describe("What went wrong, for people; never internals.")),
+      details: z.optional(
+        z
+          .array(z.unknown())
+          .check(
+            z.describe(
+              "More about the error: each problem of an invalid input (`{path, message, code?}`), or what holds a 409 (the run or transfer working).",
+            ),
+          ),
+      ),
+    })
+    .check(z.describe("The error: a code for programs, a message for people.")),
 });
 /** The error bodies of the two formats (docs/architecture.md §6): the OpenAPI document's `ApiError` and `IntegratorError`. */
 export const apiErrorBody = apiError;
 export const integratorErrorBody = z.object({
   errors: z.array(z.object({ code: z.string(), message: z.string() })),
 });
+
+/*
+ * Examples of the OpenAPI document, one per operation (`example` on each route): a request body
+ * and the success answer. test/unit/openapi-examples.test.ts validates each against the schemas.
+ */
+const EX_CUSTOMER = "cus_Qx7Lk2Ab9Example";
+const EX_SUBSCRIPTION = "sub_1QxExampleA2b3C4";
+const EX_EVENT = "evt_1QxExampleD5e6F7";
+const EX_CONNECTOR = { connectorKey: "shopify-netsuite", connectorId: "65f1c0a2b7d94e3a1c8b7d20" };
+const EX_LICENSE_ID = "6b09f3e8fecb848ad311168c";
+const EX_RUN = "20261127T211951Z-a3af1d";
+const EX_NOW = "2026-11-27T21:19:51.000Z";
+const EX_TOKEN = "ilop.YW5h.q3W2bNwQ0aJ7pFZc8sVhY1xR4mT6uE9kL5oP2dG0iHs";
+const exPrice = (id: string, amount: number) => ({
+  id,
+  lookupKey: null,
+  amount,
+  currency: "usd",
+  interval: "month",
+  intervalCount: 1,
+  trialDays: 30,
+});
+const EX_LISTING = {
+  key: EX_CONNECTOR.connectorKey,
+  connectorId: EX_CONNECTOR.connectorId,
+  name: "Shopify ↔ NetSuite",
+  description: "Syncs Shopify orders, customers, products, inventory and fulfillments with NetSuite.",
+  applications: ["Shopify", "NetSuite"],
+  trialDays: 30,
+  editions: [{ key: "standard", name: "Standard", prices: [exPrice("price_std_month", 9900)] }],
+  addons: [
+    {
+      key: "store",
+      name: "Additional Shopify store",
+      type: "store",
+      maxQuantity: 100,
+      prices: [exPrice("price_store_month", 2900)],
+    },
+  ],
+};
+const EX_TEMPLATE = {
+  id: "6650c1d2e3f4a5b6c7d8e9f0",
+  name: "Shopify orders to NetSuite",
+  applications: ["Shopify", "NetSuite"],
+  lastModified: EX_NOW,
+};
+const EX_LICENSE = {
+  customerId: EX_CUSTOMER,
+  ...EX_CONNECTOR,
+  licenseId: EX_LICENSE_ID,
+  email: "ops@buyer.example",
+  expires: "2026-12-30T21:19:51.000Z",
+  opts: {
+    connectorEdition: "premium",
+    addonLicenses: [{ type: "store", licenses: [{ addOnEdition: "standard" }] }],
+  },
+  state: "active",
+  subscriptionId: EX_SUBSCRIPTION,
+  rev: 3,
+  updatedAt: EX_NOW,
+};
+const EX_EVENT_SUMMARY = {
+  eventId: EX_EVENT,
+  type: "invoice.paid",
+  customerId: EX_CUSTOMER,
+  groupId: EX_CUSTOMER,
+  status: "processed",
+  attempts: 0,
+  created: 1764278390,
+  livemode: false,
+  receivedAt: EX_NOW,
+  updatedAt: EX_NOW,
+};
+const EX_FINDING = {
+  kind: "wrongExpiry",
+  detail: "expires 2026-12-01T00:00:00.000Z; should be 2026-12-30T21:19:51.000Z",
+  licenseId: EX_LICENSE_ID,
+  subscriptionId: EX_SUBSCRIPTION,
+};
+const EX_RUN_SUMMARY = {
+  runId: EX_RUN,
+  state: "done",
+  dryRun: true,
+  trigger: "admin",
+  requestedBy: "operator:ana",
+  startedAt: EX_NOW,
+  finishedAt: "2026-11-27T21:19:53.000Z",
+  counts: { ...Object.fromEntries(DRIFT_COUNT_KEYS.map((key) => [key, 0])), checked: 2, wrongExpiry: 1 },
+  itemCount: 1,
+};
+const EX_INSTALL = {
+  integrationId: "66a1b2c3d4e5f60718293a4b",
+  ...EX_CONNECTOR,
+  licenseId: EX_LICENSE_ID,
+  email: "ops@buyer.example",
+  customerId: EX_CUSTOMER,
+  edition: "premium",
+  version: "1.0.0",
+  state: "installed",
+  createdAt: EX_NOW,
+  installedAt: EX_NOW,
+  updatedAt: EX_NOW,
+};
+const EX_SESSION = {
+  operator: { name: "ana", role: "operator" },
+  csrfToken: "Jf3kQ9zX1mB7vN2cR8tY4wL6pA0sD5eG",
+  expiresAt: "2026-11-28T05:19:51.000Z",
+};
+const EX_PAGE = <T>(item: T) => ({ data: [item] });
 
 export const routes: readonly RouteDefinition[] = [
   route({
@@ -159,6 +296,18 @@ export const routes: readonly RouteDefinition[] = [
       400: { description: "Missing, forged or stale signature, or not a Stripe event.", schema: apiError },
       413: { description: "Body over 256 KB.", schema: apiError },
     },
+    example: {
+      request: {
+        id: EX_EVENT,
+        object: "event",
+        type: "invoice.paid",
+        created: 1764278390,
+        livemode: false,
+        api_version: "2026-10-28.endive",
+        data: { object: { id: "in_1QxExampleG8h9I0", object: "invoice", customer: EX_CUSTOMER } },
+      },
+      response: { received: true, eventId: EX_EVENT, outcome: "enqueued" },
+    },
   }),
   route({
     method: "GET",
@@ -169,6 +318,7 @@ export const routes: readonly RouteDefinition[] = [
       200: { description: "Every dependency answers.", schema: healthResponse },
       503: { description: "A dependency is failing; the failing check is named.", schema: healthResponse },
     },
+    example: { response: { status: "ok", checks: { dynamodb: "ok", queue: "ok" } } },
   }),
   // Marketplace and checkout (functions/marketplace.ts); listings are cached, with ETag and 304.
   route({
@@ -187,6 +337,7 @@ export const routes: readonly RouteDefinition[] = [
         headers: { "Retry-After": "Seconds to wait before retrying." },
       },
     },
+    example: { response: EX_PAGE(EX_LISTING) },
   }),
   route({
     method: "GET",
@@ -205,6 +356,7 @@ export const routes: readonly RouteDefinition[] = [
         headers: { "Retry-After": "Seconds to wait before retrying." },
       },
     },
+    example: { response: EX_LISTING },
   }),
   route({
     method: "GET",
@@ -225,6 +377,7 @@ export const routes: readonly RouteDefinition[] = [
         headers: { "Retry-After": "Seconds to wait before retrying." },
       },
     },
+    example: { response: EX_PAGE(EX_TEMPLATE) },
   }),
   route({
     method: "GET",
@@ -243,6 +396,7 @@ export const routes: readonly RouteDefinition[] = [
         headers: { "Retry-After": "Seconds to wait before retrying." },
       },
     },
+    example: { response: EX_TEMPLATE },
   }),
   route({
     method: "POST",
@@ -261,6 +415,23 @@ export const routes: readonly RouteDefinition[] = [
       },
       502: { description: "Stripe did not create the session.", schema: apiError },
     },
+    example: {
+      request: {
+        connector: EX_CONNECTOR.connectorKey,
+        edition: "standard",
+        interval: "month",
+        addons: [{ key: "store", quantity: 2 }],
+        integratorEmail: "buyer@example.com",
+        successUrl: "https://shop.example.com/thanks",
+        cancelUrl: "https://shop.example.com/pricing",
+      },
+      response: {
+        id: "cs_test_a1B2c3D4e5F6",
+        url: "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6",
+        trial: true,
+        trialDays: 30,
+      },
+    },
   }),
   route({
     method: "POST",
@@ -277,6 +448,16 @@ export const routes: readonly RouteDefinition[] = [
         schema: apiError,
       },
     },
+    example: {
+      response: {
+        generation: "1764278391000",
+        changed: true,
+        connectors: 1,
+        templates: 3,
+        syncedAt: EX_NOW,
+        problems: [],
+      },
+    },
   }),
   route({
     method: "GET",
@@ -287,7 +468,35 @@ export const routes: readonly RouteDefinition[] = [
       200: { description: "The document (ETag, Cache-Control).", schema: z.record(z.string(), z.unknown()) },
       304: { description: "Unchanged since the ETag in If-None-Match." },
     },
+    example: {
+      response: { openapi: "3.1.0", info: { title: "integrator-licensing API", version: "0.1.0" } },
+    },
   }),
+  // The document as a page (functions/openapi.ts): lib/openapi/docs-assets.ts serves the files
+  // scripts/build-docs-ui.ts built from docs-ui/; the page reads /openapi.json.
+  ...(
+    [
+      [
+        "/docs",
+        "This API's reference: the OpenAPI document rendered as a page, with a strict Content-Security-Policy and nothing from another origin.",
+        "text/html; charset=utf-8",
+      ],
+      ["/docs/app.js", "The reference page's script.", "text/javascript; charset=utf-8"],
+      ["/docs/app.css", "The reference page's style sheet.", "text/css; charset=utf-8"],
+    ] as const
+  ).map(([path, summary, contentType]) =>
+    route({
+      method: "GET",
+      path,
+      function: "openapi",
+      summary,
+      responses: {
+        200: { description: path === "/docs" ? "The page." : "The file.", contentType },
+        304: { description: "Unchanged since the ETag in If-None-Match." },
+        503: { description: "The page was not built (npm run build:docs).", schema: apiError },
+      },
+    }),
+  ),
   // The vendor's integrator.io stack (functions/integrator-extension.ts), integrator.io's conventions (docs/architecture.md §3).
   route({
     method: "POST",
@@ -308,6 +517,15 @@ export const routes: readonly RouteDefinition[] = [
         schema: integratorErrorBody,
       },
     },
+    example: {
+      request: {
+        _connectorId: EX_CONNECTOR.connectorId,
+        type: "hook",
+        function: "preSavePageOrders",
+        options: { data: [{ id: 1 }, { id: 2, test: true }], errors: [] },
+      },
+      response: { data: [{ id: 1 }], errors: [] },
+    },
   }),
   route({
     method: "GET",
@@ -316,6 +534,7 @@ export const routes: readonly RouteDefinition[] = [
     errorFormat: "integrator",
     summary: "integrator.io's stack health check.",
     responses: { 200: { description: "The stack answers.", schema: stackHealthResponse } },
+    example: { response: { success: true } },
   }),
   // The admin API (functions/admin.ts, route groups in lib/admin/*-routes.ts): bearer ADMIN_TOKEN.
   ...adminRoutes(),
@@ -332,6 +551,7 @@ export const routes: readonly RouteDefinition[] = [
       200: { description: "One page; `nextCursor` while more remain.", schema: installListResponse },
       400: { description: "Invalid input: an unknown connector, a bad cursor or limit.", schema: apiError },
     },
+    example: { response: EX_PAGE(EX_INSTALL) },
   }),
   ...consoleAndOperatorRoutes(),
 ];
@@ -353,6 +573,10 @@ function consoleAndOperatorRoutes(): RouteDefinition[] {
         201: { description: "Created; hand the token to the operator.", schema: operatorCreated },
         409: { description: "An active operator has this name.", schema: apiError },
       },
+      example: {
+        request: { name: "ana", role: "operator" },
+        response: { name: "ana", role: "operator", token: EX_TOKEN },
+      },
     }),
     route({
       method: "GET",
@@ -364,6 +588,9 @@ function consoleAndOperatorRoutes(): RouteDefinition[] {
       request: { query: operatorListQuery },
       responses: {
         200: { description: "One page; `nextCursor` while more remain.", schema: operatorListResponse },
+      },
+      example: {
+        response: EX_PAGE({ name: "ana", role: "operator", createdAt: EX_NOW, createdBy: "root" }),
       },
     }),
     route({
@@ -423,6 +650,7 @@ function consoleAndOperatorRoutes(): RouteDefinition[] {
         },
         503: { description: "Sign-in is not configured (CONSOLE_SESSION_KEY unset).", schema: apiError },
       },
+      example: { request: { token: EX_TOKEN }, response: EX_SESSION },
     }),
     page({
       method: "GET",
@@ -435,6 +663,7 @@ function consoleAndOperatorRoutes(): RouteDefinition[] {
           schema: apiError,
         },
       },
+      example: { response: EX_SESSION },
     }),
     page({
       method: "DELETE",
@@ -466,6 +695,17 @@ function adminRoutes(): RouteDefinition[] {
           schema: customerSearchResponse,
         },
       },
+      example: {
+        response: EX_PAGE({
+          customerId: EX_CUSTOMER,
+          email: "billing@buyer.example",
+          matchedBy: "licenseEmail",
+          subscriptions: [{ subscriptionId: EX_SUBSCRIPTION, status: "active" }],
+          licenses: [
+            { connectorKey: EX_CONNECTOR.connectorKey, state: "active", email: "ops@buyer.example" },
+          ],
+        }),
+      },
     }),
     admin({
       method: "GET",
@@ -474,6 +714,16 @@ function adminRoutes(): RouteDefinition[] {
         "Licenses by state, events failed in the last 24 hours, the DLQ's depth, the last reconcile run and the " +
         "integrator.io rate-limit bucket.",
       responses: { 200: { description: "The overview.", schema: overviewResponse } },
+      example: {
+        response: {
+          licenses: { creating: 0, active: 42, pending_user: 1, expired: 7, deleted: 0 },
+          eventsFailed24h: 0,
+          dlq: { approximateCount: 0 },
+          lastReconcile: EX_RUN_SUMMARY,
+          rateLimit: { tokens: 950, capacity: 950, refillPerSecond: 285, pausedUntil: null, updatedAt: null },
+          generatedAt: EX_NOW,
+        },
+      },
     }),
     admin({
       method: "GET",
@@ -485,6 +735,46 @@ function adminRoutes(): RouteDefinition[] {
       responses: {
         200: { description: "The customer.", schema: customerViewSchema },
         404: { description: "The store holds nothing about this customer.", schema: apiError },
+      },
+      example: {
+        response: {
+          customerId: EX_CUSTOMER,
+          profile: {
+            email: "billing@buyer.example",
+            metadata: {},
+            checkoutEmail: "ops@buyer.example",
+            version: 1764278390,
+            updatedAt: EX_NOW,
+          },
+          subscriptions: [
+            {
+              subscriptionId: EX_SUBSCRIPTION,
+              status: "active",
+              integratorEmail: "ops@buyer.example",
+              cancelAtPeriodEnd: false,
+              cancelAt: null,
+              trialEnd: null,
+              items: [
+                { price: "price_prem_month", lookupKey: null, quantity: 1, currentPeriodEnd: 1766870391 },
+              ],
+              version: 1764278390,
+              source: EX_EVENT,
+              updatedAt: EX_NOW,
+            },
+          ],
+          licenses: [EX_LICENSE],
+          installs: [EX_INSTALL],
+          events: [EX_EVENT_SUMMARY],
+          audit: [
+            {
+              at: EX_NOW,
+              action: "license.updated",
+              connectorKey: EX_CONNECTOR.connectorKey,
+              licenseId: EX_LICENSE_ID,
+              cause: EX_EVENT,
+            },
+          ],
+        },
       },
     }),
     admin({
@@ -503,6 +793,15 @@ function adminRoutes(): RouteDefinition[] {
           schema: apiError,
         },
       },
+      example: {
+        request: { dryRun: true },
+        response: {
+          customerId: EX_CUSTOMER,
+          dryRun: true,
+          findings: [{ ...EX_FINDING, connectorKey: EX_CONNECTOR.connectorKey }],
+          repaired: 0,
+        },
+      },
     }),
     admin({
       method: "GET",
@@ -514,6 +813,7 @@ function adminRoutes(): RouteDefinition[] {
       responses: {
         200: { description: "One page; `nextCursor` while more remain.", schema: licenseListResponse },
       },
+      example: { response: EX_PAGE(EX_LICENSE) },
     }),
     admin({
       method: "POST",
@@ -535,6 +835,7 @@ function adminRoutes(): RouteDefinition[] {
           schema: apiError,
         },
       },
+      example: { request: { email: "ops@buyer.example" }, response: EX_LICENSE },
     }),
     admin({
       method: "GET",
@@ -544,6 +845,7 @@ function adminRoutes(): RouteDefinition[] {
       responses: {
         200: { description: "One page; `nextCursor` while more remain.", schema: eventListResponse },
       },
+      example: { response: EX_PAGE(EX_EVENT_SUMMARY) },
     }),
     admin({
       method: "POST",
@@ -555,6 +857,12 @@ function adminRoutes(): RouteDefinition[] {
         404: { description: "No such event in the inbox.", schema: apiError },
         409: { description: "The event was ignored (never processed).", schema: apiError },
       },
+      example: {
+        response: {
+          eventId: EX_EVENT,
+          deduplicationId: `${EX_EVENT}:replay:3f1c9a2e-7b4d-4e8f-9a0b-1c2d3e4f5a6b`,
+        },
+      },
     }),
     admin({
       method: "GET",
@@ -565,6 +873,27 @@ function adminRoutes(): RouteDefinition[] {
       responses: {
         200: { description: "The messages seen, and SQS's approximate total.", schema: dlqListResponse },
       },
+      example: {
+        response: {
+          data: [
+            {
+              messageId: "0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e",
+              groupId: EX_CUSTOMER,
+              sentAt: EX_NOW,
+              receiveCount: 5,
+              eventId: EX_EVENT,
+              event: {
+                ...EX_EVENT_SUMMARY,
+                status: "failed",
+                attempts: 5,
+                reason: "integrator.io answered 500",
+              },
+              reason: "integrator.io answered 500",
+            },
+          ],
+          approximateTotal: 1,
+        },
+      },
     }),
     admin({
       method: "POST",
@@ -573,6 +902,7 @@ function adminRoutes(): RouteDefinition[] {
         "Moves every dead-lettered message back to the event queue (new deduplication ids) and out of the DLQ.",
       request: { body: noInput },
       responses: { 202: { description: "Moved; the worker processes them.", schema: redriveResponse } },
+      example: { response: { count: 1 } },
     }),
     admin({
       method: "POST",
@@ -593,6 +923,7 @@ function adminRoutes(): RouteDefinition[] {
         },
         503: { description: "Runs cannot be started here (no event bus configured).", schema: apiError },
       },
+      example: { request: { dryRun: true }, response: { runId: EX_RUN } },
     }),
     admin({
       method: "GET",
@@ -602,6 +933,7 @@ function adminRoutes(): RouteDefinition[] {
       responses: {
         200: { description: "One page; `nextCursor` while more remain.", schema: reconcileRunListResponse },
       },
+      example: { response: EX_PAGE(EX_RUN_SUMMARY) },
     }),
     admin({
       method: "GET",
@@ -612,12 +944,41 @@ function adminRoutes(): RouteDefinition[] {
         200: { description: "The run.", schema: reconcileRunSchema },
         404: { description: "No such run.", schema: apiError },
       },
+      example: {
+        response: {
+          ...EX_RUN_SUMMARY,
+          items: [{ ...EX_FINDING, customerId: EX_CUSTOMER, connector: EX_CONNECTOR.connectorKey }],
+          itemsTruncated: false,
+        },
+      },
     }),
     admin({
       method: "GET",
       path: "/admin/catalog",
       summary: "The catalog of connectors, editions, add-ons, prices and policy in force.",
       responses: { 200: { description: "The catalog.", schema: catalogResponse } },
+      example: {
+        response: {
+          connectors: [
+            {
+              key: EX_CONNECTOR.connectorKey,
+              connectorId: EX_CONNECTOR.connectorId,
+              name: "Shopify ↔ NetSuite",
+              trialDays: 30,
+              editions: [{ key: "standard", name: "Standard", prices: ["price_std_month", "std_yearly"] }],
+              addons: [
+                {
+                  key: "store",
+                  name: "Additional Shopify store",
+                  type: "store",
+                  prices: ["price_store_month"],
+                },
+              ],
+            },
+          ],
+          policy: { renewalBufferDays: 3, pastDueGraceDays: 14, onEnd: "expire" },
+        },
+      },
     }),
     admin({
       method: "POST",
@@ -628,6 +989,10 @@ function adminRoutes(): RouteDefinition[] {
         201: { description: "Send the customer to `url`.", schema: portalSessionResponse },
         404: { description: "No such Stripe customer.", schema: apiError },
         502: { description: "Stripe refused to create the session.", schema: apiError },
+      },
+      example: {
+        request: { customerId: EX_CUSTOMER, returnUrl: "https://shop.example.com/account" },
+        response: { url: "https://billing.stripe.com/p/session/test_YWNjdF8xExample" },
       },
     }),
   ];

@@ -4,6 +4,7 @@
  */
 import { LOCAL_DEFAULTS, SECRET_SETTINGS } from "#lib/config.ts";
 import { buildConsole } from "../scripts/build-console.ts";
+import { buildDocsUi } from "../scripts/build-docs-ui.ts";
 import { loadDotEnv } from "./dotenv.ts";
 import { startLocalStack } from "./stack.ts";
 
@@ -28,8 +29,9 @@ setInterval(() => {
 
 if (loadDotEnv()) console.log("settings from .env (the environment wins over it)");
 try {
-  // The console is served from what this build writes (dist/console); a fresh clone has none yet.
-  await buildConsole();
+  // The console and the API reference page are served from what these builds write (dist/console,
+  // dist/docs); a fresh clone has neither yet.
+  await Promise.all([buildConsole(), buildDocsUi()]);
   stack = await startLocalStack(process.env, { log: (line) => console.log(line) });
 } catch (error) {
   console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -45,6 +47,7 @@ const lines = [
   row("    Stripe webhooks", `${urls.api}/webhooks/stripe`),
   row("    integrator.io stack", `${urls.api}/integrator`),
   row("    operator console", `${urls.api}/console`),
+  row("    API reference", `${urls.api}/docs`),
   row("  integrator.io API", urls.integrator),
   row("  Stripe API", urls.stripe),
   row("  DynamoDB Local", urls.dynamodb),

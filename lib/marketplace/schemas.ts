@@ -172,9 +172,9 @@ export const listingsSyncResponseSchema = z.object({
   changed: z
     .boolean()
     .check(z.describe("False when integrator.io and Stripe held exactly what was already served.")),
-  connectors: z.number(),
-  templates: z.number(),
-  syncedAt: z.string(),
+  connectors: z.number().check(z.describe("Connectors now listed.")),
+  templates: z.number().check(z.describe("Published templates now listed.")),
+  syncedAt: z.string().check(z.describe("When the sync finished (ISO 8601 date-time, UTC).")),
   problems: z
     .array(z.string())
     .check(

@@ -5,8 +5,10 @@ import {
   integratorErrorBody,
   type RouteDefinition,
   type RouteResponse,
+  requiredRole,
   takesBody,
 } from "#lib/routes.ts";
+import { apiErrorCodeDescription } from "./error-codes.ts";
 
 /**
  * The OpenAPI 3.1 document, generated from the route table: paths, parameters, request bodies and
@@ -15,7 +17,9 @@ import {
  * shared HTTP stack and API Gateway add to every route — auth failures, malformed JSON, body
  * limits, throttling, 500 — is
  * derived from the route's auth kind, what it reads and its error format. Every status an operation
- * answers is listed (no `default`); every GET has its HEAD, the same answers without a body.
+ * answers is listed (no `default`); every GET has its HEAD, the same answers without a body. Each
+ * operation shows the route's `example` (request body, success answer); the two error formats are
+ * components, `ApiError.code` an enum of every code the API answers (lib/openapi/error-codes.ts).
  */
 
 type JsonSchema = Record<string, unknown>;
@@ -33,7 +37,12 @@ export interface OpenApiDocument {
 const SECURITY_SCHEMES: Record<Exclude<AuthKind, "public">, { name: string; scheme: JsonObject }> = {
   admin: {
     name: "adminToken",
-    scheme: { type: "http", scheme: "bearer", description: "The admin API's bearer token (`ADMIN_TOKEN`)." },
+    scheme: {
+      type: "http",
+      scheme: "bearer",
+      description:
+        "`ADMIN_TOKEN` (root) or a named operator's token; the console's session cookie works too, with `X-CSRF-Token` on every request but GET and HEAD. Each route needs a role: `viewer` to read, `operator` to act, `admin` for operators.",
+    },
   },
   system: {
     name: "stackSystemToken",
@@ -57,9 +66,27 @@ const SECURITY_SCHEMES: Record<Exclude<AuthKind, "public">, { name: string; sche
 };
 
 const ERROR_SCHEMAS = { api: "ApiError", integrator: "IntegratorError" } as const;
+/** The statuses whose answer the route's `example.response` shows, the first one it declares. */
+const SUCCESS_STATUSES = ["200", "201", "202"];
+
+/**
+ * `servers`: relative, so the document holds wherever it is served from — the stack's `ApiUrl`
+ * (or the edge's domain) in AWS, `http://localhost:3000` under `npm start`, a tunnel's URL.
+ */
+export const SERVERS = [
+  {
+    url: "/",
+    description:
+      "The API's base URL: the origin this document is served from (in AWS the stack's `ApiUrl` output, or the CloudFront domain with the edge; locally http://localhost:3000).",
+  },
+];
 /** What API Gateway itself answers (a throttled request, a function that failed outright): `{"message"}`. */
 const GATEWAY_SCHEMA = "GatewayMessage";
-const gatewayMessage = z.object({ message: z.string() });
+const gatewayMessage = z.object({
+  message: z
+    .string()
+    .check(z.describe("API Gateway's own words: `Too Many Requests`, `Internal Server Error`.")),
+});
 
 /** The responses the shared HTTP stack itself may answer on a route (lib/http/http-function.ts). */
 function stackResponses(route: RouteDefinition): Record<number, RouteResponse> {
@@ -78,7 +105,9 @@ function stackResponses(route: RouteDefinition): Record<number, RouteResponse> {
   }
   if (route.auth === "admin") {
     out[401] = { description: "No bearer token.", headers: { "WWW-Authenticate": "`Bearer`." } };
-    out[403] = { description: "Wrong admin token." };
+    out[403] = {
+      description: `Wrong or revoked token, a role below \`${requiredRole(route)}\` (the least this route needs), or a console session's write without \`X-CSRF-Token\`.`,
+    };
   }
   if (route.auth === "system") {
     out[401] = {
@@ -109,7 +138,7 @@ export function openApiDocument(
 ): OpenApiDocument {
   const components: OpenApiDocument["components"] = {
     schemas: {
-      [ERROR_SCHEMAS.api]: toSchema(apiErrorBody, "output", "ApiError", undefined),
+      [ERROR_SCHEMAS.api]: withCodeDescription(toSchema(apiErrorBody, "output", "ApiError", undefined)),
       [ERROR_SCHEMAS.integrator]: toSchema(integratorErrorBody, "output", "IntegratorError", undefined),
       [GATEWAY_SCHEMA]: toSchema(gatewayMessage, "output", GATEWAY_SCHEMA, undefined),
     },
@@ -150,12 +179,22 @@ export function openApiDocument(
     if (requestBody) operation.requestBody = requestBody;
     const errorSchema = { $ref: `#/components/schemas/${ERROR_SCHEMAS[route.errorFormat]}` };
     const responses: Record<string, JsonObject> = {};
+    const exampleStatus = SUCCESS_STATUSES.find((status) => route.responses[Number(status)]?.schema);
     const withSchema = (response: RouteResponse, status: string, schema: JsonSchema | undefined) => ({
       description: response.description,
       ...(response.contentType
         ? { content: { [response.contentType.split(";")[0] ?? ""]: { schema: { type: "string" } } } }
         : schema
-          ? { content: { "application/json": { schema } } }
+          ? {
+              content: {
+                "application/json": {
+                  schema,
+                  ...(status === exampleStatus && route.example?.response !== undefined
+                    ? { example: route.example.response }
+                    : {}),
+                },
+              },
+            }
           : {}),
       ...headersOf(response, cacheable && (status === "200" || status === "304")),
     });
@@ -164,7 +203,7 @@ export function openApiDocument(
     for (const [status, response] of Object.entries(stackResponses(route)))
       responses[status] = withSchema(response, status, stackBodies[status] ?? errorSchema);
     for (const [status, response] of Object.entries(route.responses)) {
-      const schema = response.schema ? convert(response.schema, "output", `Response${status}`) : undefined;
+      const schema = response.schema ? responseSchema(response.schema, convert, status) : undefined;
       responses[status] = withSchema(response, status, schema);
     }
     operation.responses = responses;
@@ -175,7 +214,7 @@ export function openApiDocument(
   return {
     openapi: "3.1.0",
     info,
-    servers: [{ url: "/", description: "Where this document is served from: the API's base URL." }],
+    servers: SERVERS,
     tags: [...tags].sort().map((name) => ({ name })),
     paths,
     components,
@@ -198,20 +237,39 @@ function headOperation(
   };
 }
 
+/** A route's response schema; the two error bodies by reference to their components. */
+function responseSchema(schema: z.ZodMiniType, convert: Convert, status: string): JsonSchema {
+  if (schema === apiErrorBody) return { $ref: `#/components/schemas/${ERROR_SCHEMAS.api}` };
+  if (schema === integratorErrorBody) return { $ref: `#/components/schemas/${ERROR_SCHEMAS.integrator}` };
+  return convert(schema, "output", `Response${status}`);
+}
+
+/** `ApiError` with its `code` enum described, code by code. */
+function withCodeDescription(schema: JsonSchema): JsonSchema {
+  const error = (schema.properties as Record<string, JsonSchema> | undefined)?.error;
+  const code = (error?.properties as Record<string, JsonSchema> | undefined)?.code;
+  if (code) code.description = apiErrorCodeDescription();
+  return schema;
+}
+
 function requestBodyOf(route: RouteDefinition, convert: Convert): JsonObject | undefined {
   const body = route.request.body ?? route.request.handlerCheckedBody;
+  const example = route.example?.request === undefined ? {} : { example: route.example.request };
   if (route.rawBody) {
     return {
       required: true,
       content: {
-        "application/json": { schema: { description: "Verified on the raw bytes before it is parsed." } },
+        "application/json": {
+          schema: { description: "Verified on the raw bytes before it is parsed." },
+          ...example,
+        },
       },
     };
   }
   if (!body) return undefined;
   return {
     required: !body.safeParse(undefined).success,
-    content: { "application/json": { schema: convert(body, "input", "Request") } },
+    content: { "application/json": { schema: convert(body, "input", "Request"), ...example } },
   };
 }
 

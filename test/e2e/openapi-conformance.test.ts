@@ -138,6 +138,15 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
     { what: "the document", path: "/openapi.json" },
     { what: "unchanged", path: "/openapi.json", headers: { "if-none-match": "*" } },
   ],
+  "GET /docs": () => [
+    { what: "the reference page", path: "/docs", status: 200 },
+    { what: "unchanged", path: "/docs", headers: { "if-none-match": "*" }, status: 304 },
+  ],
+  "GET /docs/app.js": () => [
+    { what: "its script", path: "/docs/app.js", status: 200 },
+    { what: "unchanged", path: "/docs/app.js", headers: { "if-none-match": "*" }, status: 304 },
+  ],
+  "GET /docs/app.css": () => [{ what: "its style sheet", path: "/docs/app.css", status: 200 }],
   "POST /integrator/function": () => [
     {
       what: "a hook",
