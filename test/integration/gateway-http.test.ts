@@ -115,7 +115,7 @@ describe("methods a path does not take", () => {
   it("405 for CONNECT: the API is not a proxy", async () => {
     const answer = await sendRaw("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
     expect(answer.status).toBe(405);
-    expect(answer.headers.allow?.split(", ").sort()).toEqual(["GET", "HEAD", "OPTIONS", "POST"]);
+    expect(answer.headers.allow?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD", "OPTIONS", "POST"]);
     expect(JSON.parse(answer.body)).toEqual(apiError("method_not_allowed"));
   });
 });
