@@ -21,8 +21,10 @@ export type Deps = ConsoleDeps;
 export const createDeps = ({ config, secrets }: Environment): Deps => {
   const table = new Table(createDocumentClient(config), config.tableName);
   const operators = new Operators(table);
-  const key = secrets.CONSOLE_SESSION_KEY;
-  const sessions = key ? new Sessions(table, key) : undefined;
+  // Read at each use (lib/secrets.ts): a new key signs everyone out within the secrets' maxAge.
+  const sessions = secrets.has("CONSOLE_SESSION_KEY")
+    ? new Sessions(table, () => secrets.get("CONSOLE_SESSION_KEY"))
+    : undefined;
   let loaded: ReturnType<typeof loadConsoleAssets> | undefined;
   return {
     // Never the root token: the console is for people with names.

@@ -4,7 +4,7 @@ import { corsHeaders } from "#lib/http/cors.ts";
 import { lowerCaseHeaders } from "#lib/http/http-function.ts";
 import { jsonResult, withoutBody } from "#lib/http/respond.ts";
 import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
-import { createLogger } from "#lib/observability/logger.ts";
+import { addLambdaContext, createLogger } from "#lib/observability/logger.ts";
 import { matchRoute } from "#lib/routes.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
@@ -24,7 +24,8 @@ export const createDeps = ({ config }: Environment): Deps => ({
  */
 export const makeHandler =
   (deps: Deps) =>
-  async (event: HttpEvent, _context?: Context): Promise<HttpResult> => {
+  async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
+    addLambdaContext(deps.logger, context);
     const method = event.requestContext.http.method;
     const result = answer(deps, method, event.rawPath, lowerCaseHeaders(event.headers));
     return method === "HEAD" ? withoutBody(result) : result;

@@ -4,6 +4,7 @@ import { invokeFromLambda, isHttpApiEvent } from "#lib/extension/lambda-invoke.t
 import { createExtensionDeps, type ExtensionDeps } from "#lib/extension/wiring.ts";
 import { httpFunction } from "#lib/http/http-function.ts";
 import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
+import { addLambdaContext } from "#lib/observability/logger.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
 export type Deps = ExtensionDeps;
@@ -25,9 +26,10 @@ export const makeHandler = (deps: Deps) => {
   });
   return async (event: HttpEvent | unknown, context: Context): Promise<HttpResult | unknown> => {
     try {
-      return isHttpApiEvent(event)
-        ? await http(event, context)
-        : await invokeFromLambda(event, context, deps);
+      if (isHttpApiEvent(event)) return await http(event, context);
+      // httpFunction adds Lambda's context to the logger itself; a direct invocation adds it here.
+      addLambdaContext(deps.logger, context);
+      return await invokeFromLambda(event, context, deps);
     } finally {
       // Only the shared client counts here (retries, 429s): most calls have nothing to publish.
       if (deps.metrics.metrics.hasStoredMetrics()) deps.metrics.flush();

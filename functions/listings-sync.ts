@@ -1,10 +1,10 @@
 import type { Context } from "aws-lambda";
 import type { ListingsSyncResult } from "#lib/marketplace/schemas.ts";
 import { createMarketplaceContext, type MarketplaceContext } from "#lib/marketplace/wiring.ts";
-import { createLogger } from "#lib/observability/logger.ts";
+import { addLambdaContext, createLogger } from "#lib/observability/logger.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
-export type Deps = Pick<MarketplaceContext, "listings">;
+export type Deps = Pick<MarketplaceContext, "listings" | "logger">;
 
 export const createDeps = async (environment: Environment): Promise<Deps> =>
   createMarketplaceContext(environment, "listings-sync", createLogger("listings-sync", environment.config));
@@ -15,7 +15,9 @@ export const createDeps = async (environment: Environment): Promise<Deps> =>
  */
 export const makeHandler =
   (deps: Deps) =>
-  async (_event: unknown, _context?: Context): Promise<ListingsSyncResult> =>
-    deps.listings.sync();
+  async (_event: unknown, context?: Context): Promise<ListingsSyncResult> => {
+    addLambdaContext(deps.logger, context);
+    return deps.listings.sync();
+  };
 
 export const handler = lambdaHandler(createDeps, makeHandler);

@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { ProvisioningContext } from "#lib/engine/context.ts";
 import { processInboxEvent } from "#lib/engine/inbox-event.ts";
 import { createProvisioningContext } from "#lib/engine/wiring.ts";
-import { createLogger } from "#lib/observability/logger.ts";
+import { addLambdaContext, createLogger } from "#lib/observability/logger.ts";
 import { processFifoBatch } from "#lib/queue/fifo-batch.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
 
@@ -27,6 +27,7 @@ export interface HandlerOptions {
 export const makeHandler =
   (deps: Deps, { reserveMs }: HandlerOptions = {}) =>
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    addLambdaContext(deps.logger, context);
     try {
       return await processFifoBatch(
         event,

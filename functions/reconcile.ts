@@ -1,5 +1,5 @@
 import type { Context } from "aws-lambda";
-import { createLogger } from "#lib/observability/logger.ts";
+import { addLambdaContext, createLogger } from "#lib/observability/logger.ts";
 import { requestedRunId } from "#lib/reconcile/request.ts";
 import { executeRun, type ReconcileDeps, runScheduled } from "#lib/reconcile/run.ts";
 import { createReconcileDeps } from "#lib/reconcile/wiring.ts";
@@ -21,7 +21,8 @@ export type ReconcileEvent = { source?: string; "detail-type"?: string; detail?:
  */
 export const makeHandler =
   (deps: Deps) =>
-  async (event: ReconcileEvent, _context?: Context): Promise<ReconcileRun | undefined> => {
+  async (event: ReconcileEvent, context?: Context): Promise<ReconcileRun | undefined> => {
+    addLambdaContext(deps.ctx.logger, context);
     try {
       const runId = requestedRunId(event);
       return runId ? await executeRun(runId, deps) : await runScheduled(deps);

@@ -13,8 +13,9 @@ export type Deps = WebhookDeps & { logger: Logger };
 
 export const createDeps = ({ config, secrets }: Environment): Deps => ({
   // Verification needs no API key; the SDK only wants one to construct.
-  stripe: createStripe(config, secrets.STRIPE_SECRET_KEY ?? "sk_test_verification_only"),
-  webhookSecret: secrets.STRIPE_WEBHOOK_SECRET,
+  stripe: createStripe(config, "sk_test_verification_only"),
+  // Read at each delivery: a rotated (or added, comma-separated) secret takes effect within maxAge.
+  webhookSecret: () => secrets.current("STRIPE_WEBHOOK_SECRET"),
   livemode: config.stripeLivemode,
   inbox: new Inbox(createTable(config)),
   sqs: createSqsClient(config),

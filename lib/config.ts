@@ -8,7 +8,7 @@ import { DEFAULT_STALE_EVENT_MINUTES, LATE_COMMIT_WINDOW_MS } from "#lib/engine/
  *
  * Secrets have local defaults (printed by `npm start` only while they are the default); inside
  * AWS Lambda those defaults never apply: the stack passes Secrets Manager ids instead
- * (`*_SECRET_ID`), resolved by `lib/secrets.ts` at cold start.
+ * (`*_SECRET_ID`), read by `lib/secrets.ts` and read again once `SECRETS_MAX_AGE_SECONDS` have passed.
  */
 
 const csv = z.pipe(
@@ -79,10 +79,12 @@ const schema = z.object({
   EVENT_BUS_NAME: z._default(z.string(), ""),
   // Stripe API key; sk_test_local means the Stripe simulator.
   STRIPE_SECRET_KEY: z.optional(secret),
-  // Secret that signs webhook deliveries (Stripe dashboard / `stripe listen`).
+  // Secret(s) that sign webhook deliveries (Stripe dashboard / `stripe listen`), comma-separated
+  // during a rolling rotation: a delivery signed under any of them is accepted.
   STRIPE_WEBHOOK_SECRET: z.optional(secret),
   // Whether the Stripe account is in live mode; events of the other mode are ignored. Unset: from
-  // the key's prefix. In Lambda the key arrives later (Secrets Manager), so CDK sets it explicitly.
+  // the key's prefix. In Lambda the key arrives later (Secrets Manager), so CDK sets it explicitly,
+  // and each key read is checked against it (`checkStripeKey`).
   STRIPE_LIVEMODE: z.optional(z.enum(["true", "false"])),
   // Base URL of the Stripe API; defaults to the simulator while the key is the local one.
   STRIPE_API_URL: z.optional(httpUrl),
@@ -125,6 +127,16 @@ const schema = z.object({
   LOG_LEVEL: z._default(z.enum(["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]), "INFO"),
   // Set by AWS Lambda: local secret defaults never apply there.
   AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
+  // How long a secret read from Secrets Manager is used before it is read again: a rotated or
+  // revoked secret takes effect within this on every warm function.
+  SECRETS_MAX_AGE_SECONDS: z._default(
+    z.coerce
+      .number("must be a whole number of seconds")
+      .check(z.int("must be a whole number of seconds"), z.positive()),
+    300,
+  ),
+  // Local only: a Secrets Manager endpoint (tests); unset in AWS.
+  SECRETS_MANAGER_ENDPOINT: z.optional(httpUrl),
   // In AWS, the Secrets Manager ids of the secrets (set by CDK).
   STRIPE_SECRET_KEY_SECRET_ID: z.optional(z.string()),
   STRIPE_WEBHOOK_SECRET_SECRET_ID: z.optional(z.string()),
@@ -166,7 +178,11 @@ export interface Config {
   lateCommitWindowMs: number;
   logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR" | "SILENT";
   inLambda: boolean;
-  /** Secret values given in the environment (local) — in Lambda, resolved from `secretIds`. */
+  /** Seconds a secret read from Secrets Manager is used before it is read again. */
+  secretsMaxAgeSeconds: number;
+  /** Local only: the Secrets Manager endpoint (tests). */
+  secretsManagerEndpoint: string | undefined;
+  /** Secret values given in the environment (local) — in Lambda, read from `secretIds`. */
   secrets: Partial<Record<SecretSetting, string>>;
   /** Secrets Manager ids per secret (AWS). */
   secretIds: Partial<Record<SecretSetting, string>>;
@@ -189,18 +205,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const secrets: Partial<Record<SecretSetting, string>> = {};
   const secretIds: Partial<Record<SecretSetting, string>> = {};
   for (const name of SECRET_SETTINGS) {
-    const value = e[name] ?? (inLambda ? undefined : LOCAL_DEFAULTS[name]);
-    if (value !== undefined) secrets[name] = value;
     const id = e[`${name}_SECRET_ID`];
     if (id !== undefined) secretIds[name] = id;
+    // A secret with an id is Secrets Manager's: the local default never hides it.
+    const value = e[name] ?? (inLambda || id !== undefined ? undefined : LOCAL_DEFAULTS[name]);
+    if (value !== undefined) secrets[name] = value;
   }
   const stripeKey = secrets.STRIPE_SECRET_KEY;
   const stripeIsLocal = stripeKey === undefined || stripeKey === LOCAL_DEFAULTS.STRIPE_SECRET_KEY;
-  if (stripeKey !== undefined && !/^(sk|rk)_(test|live)_/.test(stripeKey)) {
-    throw new ConfigError(
-      "Invalid configuration: STRIPE_SECRET_KEY: must start with sk_test_, sk_live_, rk_test_ or rk_live_",
-    );
-  }
+  if (stripeKey !== undefined) checkStripeKeyFormat(stripeKey);
   return {
     tableName: e.TABLE_NAME,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
@@ -229,20 +242,49 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     lateCommitWindowMs: e.LATE_COMMIT_WINDOW_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     inLambda,
+    secretsMaxAgeSeconds: e.SECRETS_MAX_AGE_SECONDS,
+    secretsManagerEndpoint: e.SECRETS_MANAGER_ENDPOINT,
     secrets,
     secretIds,
   };
 }
 
 function stripeLivemode(setting: "true" | "false" | undefined, key: string | undefined): boolean {
-  const fromKey = key === undefined ? undefined : key.includes("_live_");
-  if (setting === undefined) return fromKey ?? false;
-  if (fromKey !== undefined && fromKey !== (setting === "true")) {
+  if (setting === undefined) return key === undefined ? false : isLiveKey(key);
+  if (key !== undefined) checkStripeKey(key, setting === "true");
+  return setting === "true";
+}
+
+const isLiveKey = (key: string) => /^(sk|rk)_live_/.test(key);
+
+function checkStripeKeyFormat(key: string): void {
+  if (!/^(sk|rk)_(test|live)_/.test(key)) {
     throw new ConfigError(
-      `Invalid configuration: STRIPE_LIVEMODE: ${setting} does not match the mode of STRIPE_SECRET_KEY`,
+      "Invalid configuration: STRIPE_SECRET_KEY: must start with sk_test_, sk_live_, rk_test_ or rk_live_",
     );
   }
-  return setting === "true";
+}
+
+/** A Stripe key whose mode is not the configured `STRIPE_LIVEMODE`'s: the function refuses to run. */
+export class LivemodeMismatchError extends ConfigError {
+  override name = "LivemodeMismatchError";
+}
+
+/**
+ * The livemode guard: throws `LivemodeMismatchError` when `key`'s prefix (`sk_live_`/`rk_live_`
+ * or `sk_test_`/`rk_test_`) is not of `STRIPE_LIVEMODE`'s mode — a live key on a stack configured
+ * for test mode would record every live event as ignored — and `ConfigError` for a key of no mode.
+ * The message names both settings, never the key.
+ */
+export function checkStripeKey(key: string, livemode: boolean): void {
+  checkStripeKeyFormat(key);
+  if (isLiveKey(key) === livemode) return;
+  const keyMode = isLiveKey(key) ? "live" : "test";
+  throw new LivemodeMismatchError(
+    `Invalid configuration: STRIPE_LIVEMODE is ${livemode} but STRIPE_SECRET_KEY is a ${keyMode}-mode key ` +
+      `(${key.slice(0, 8)}…): set STRIPE_LIVEMODE=${!livemode} (CDK: -c stripeLivemode=${!livemode}) ` +
+      `or store a ${livemode ? "live" : "test"}-mode key`,
+  );
 }
 
 /** The port part of a URL (its explicit port, else 80/443). */

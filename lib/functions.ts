@@ -193,7 +193,7 @@ export interface FunctionAccess {
   queue?: QueueAccess[];
   /** The dead-letter queue (inspection and replay). */
   dlq?: QueueAccess[];
-  /** Secrets read from Secrets Manager at cold start. */
+  /** Secrets read from Secrets Manager (at cold start, then again once `SECRETS_MAX_AGE_SECONDS` old). */
   secrets?: SecretSetting[];
   /** Publishes domain events to the EventBridge bus (`EVENT_BUS_NAME`). */
   eventBus?: boolean;

@@ -1,32 +1,159 @@
-import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type Config, SECRET_SETTINGS, type SecretSetting } from "./config.ts";
 
-export type Secrets = Partial<Record<SecretSetting, string>>;
+type SecretsConfig = Pick<
+  Config,
+  "secrets" | "secretIds" | "secretsMaxAgeSeconds" | "secretsManagerEndpoint" | "awsRegion"
+>;
+
+/** Runs on each new value of a secret before anyone uses it; a throw refuses the value. */
+export type SecretCheck = (value: string) => void;
 
 /**
- * The secret values for this process: from the environment locally, and in AWS from Secrets
- * Manager (ids in `*_SECRET_ID`), fetched once per cold start. A secret missing in both is absent,
- * and the feature that needs it refuses to work rather than fall back to a default.
+ * The secret values of this process (docs/architecture.md §9). Locally they are the environment's
+ * and never change. In AWS each secret named by a `*_SECRET_ID` is read from Secrets Manager
+ * through Powertools Parameters (`provider.get(id, { maxAge })`, as `getSecret` does), whose cache
+ * keeps a value `SECRETS_MAX_AGE_SECONDS` (default 300): past that, the next read asks Secrets
+ * Manager again, so a rotated or revoked secret takes effect within maxAge on every warm
+ * function. Consumers therefore never keep a value; they hold a getter:
+ *
+ * - `current(name)` reads now (a cache hit inside maxAge) — for uses that may come long after the
+ *   invocation began (Stripe and integrator.io calls during a 15-minute reconcile run);
+ * - `get(name)` answers synchronously with the value of the latest read — for code that cannot wait
+ *   (an HMAC in a sync path). `lambdaHandler` (lib/runtime.ts) calls `refresh()` before every
+ *   invocation, so that value is at most maxAge old when the invocation starts.
+ *
+ * A secret configured nowhere is absent and the feature that needs it refuses to work rather than
+ * fall back to a default. A read that fails throws (the invocation fails, as a failed cold start
+ * did): no stale value is served past maxAge.
  */
-export async function resolveSecrets(config: Config, client?: SecretsManagerClient): Promise<Secrets> {
-  const resolved: Secrets = { ...config.secrets };
-  const wanted = SECRET_SETTINGS.filter(
-    (name) => resolved[name] === undefined && config.secretIds[name] !== undefined,
-  );
-  if (wanted.length === 0) return resolved;
-  // Loaded only when a secret is fetched: a function without secrets (fallback, openapi, health)
-  // never loads the Secrets Manager client at cold start (bench/coldstart.ts).
-  const { GetSecretValueCommand, SecretsManagerClient: Client } = await import(
-    "@aws-sdk/client-secrets-manager"
-  );
-  const secretsManager = client ?? new Client({ region: config.awsRegion });
-  await Promise.all(
-    wanted.map(async (name) => {
-      const output = await secretsManager.send(
-        new GetSecretValueCommand({ SecretId: config.secretIds[name] }),
-      );
-      if (output.SecretString) resolved[name] = output.SecretString.trim();
-    }),
-  );
-  return resolved;
+export class SecretSource {
+  private readonly latest: Partial<Record<SecretSetting, string>>;
+  private readonly checks = new Map<SecretSetting, SecretCheck[]>();
+  /** The last value of each secret that passed its checks. */
+  private readonly passed = new Map<SecretSetting, string>();
+  private provider: Promise<SecretReader> | undefined;
+
+  constructor(private readonly config: SecretsConfig) {
+    this.latest = { ...config.secrets };
+  }
+
+  /** Whether the secret is configured: a value in the environment or a Secrets Manager id. */
+  has(name: SecretSetting): boolean {
+    return this.config.secrets[name] !== undefined || this.config.secretIds[name] !== undefined;
+  }
+
+  /** The value of the latest read (`refresh` or `current`); never waits. */
+  get(name: SecretSetting): string | undefined {
+    return this.latest[name];
+  }
+
+  /** The secret's value now: the environment's, or Secrets Manager's at most maxAge old. */
+  async current(name: SecretSetting): Promise<string | undefined> {
+    const value = this.config.secrets[name] ?? (await this.fetch(name));
+    if (value !== undefined && this.passed.get(name) !== value) {
+      for (const check of this.checks.get(name) ?? []) check(value);
+      this.passed.set(name, value);
+    }
+    this.latest[name] = value;
+    return value;
+  }
+
+  /** Reads every configured secret (`current`), concurrently; what is cached and fresh costs no call. */
+  async refresh(): Promise<void> {
+    await Promise.all(SECRET_SETTINGS.filter((name) => this.has(name)).map((name) => this.current(name)));
+  }
+
+  /**
+   * `check` runs on every new value of `name` from the next read on (the value in hand included),
+   * before the value reaches anyone: a throw refuses it, at every read, until a value passes.
+   */
+  check(name: SecretSetting, check: SecretCheck): void {
+    this.checks.set(name, [...(this.checks.get(name) ?? []), check]);
+    this.passed.delete(name);
+  }
+
+  private async fetch(name: SecretSetting): Promise<string | undefined> {
+    const id = this.config.secretIds[name];
+    if (id === undefined) return undefined;
+    this.provider ??= this.createProvider();
+    let value: unknown;
+    try {
+      value = await (await this.provider).get(id, { maxAge: this.config.secretsMaxAgeSeconds });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`${name} could not be read from Secrets Manager (${id}): ${reason}`, { cause: error });
+    }
+    if (typeof value !== "string") return undefined;
+    return value.trim() || undefined;
+  }
+
+  private createProvider(): Promise<SecretReader> {
+    return secretsManagerProvider(this.config);
+  }
+}
+
+interface SecretReader {
+  get(id: string, options: { maxAge: number }): Promise<unknown>;
+}
+
+/**
+ * Powertools Parameters' provider of Secrets Manager values: its `BaseProvider` (the cache with
+ * `maxAge`, the errors) over `GetSecretValue`, what its `SecretsProvider` is. Not `SecretsProvider`
+ * itself: that module imports the Secrets Manager client statically, and esbuild hoists a static
+ * import of an external (`@aws-sdk/*`, the runtime's) to the top of every bundle, even from a
+ * module only imported dynamically — every function would load the client at init. Both are
+ * loaded here, on the first read: a function without secrets (fallback, openapi, health) never
+ * loads them (bench/coldstart.ts).
+ */
+async function secretsManagerProvider(
+  config: Pick<Config, "secretsManagerEndpoint" | "awsRegion">,
+): Promise<SecretReader> {
+  const [{ BaseProvider }, { GetSecretValueCommand, SecretsManagerClient }] = await Promise.all([
+    import("@aws-lambda-powertools/parameters/base"),
+    import("@aws-sdk/client-secrets-manager"),
+  ]);
+  const endpoint = config.secretsManagerEndpoint;
+  const client = new SecretsManagerClient({
+    region: config.awsRegion,
+    // A local endpoint (tests) accepts any credentials.
+    ...(endpoint ? { endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
+  });
+  class SecretsManagerProvider extends BaseProvider {
+    constructor() {
+      super({ awsSdkV3Client: client });
+    }
+
+    protected async _get(id: string): Promise<string | Uint8Array | undefined> {
+      const output = await client.send(new GetSecretValueCommand({ SecretId: id }));
+      return output.SecretString ?? output.SecretBinary;
+    }
+
+    protected _getMultiple(): Promise<undefined> {
+      throw new Error("Secrets Manager has no paths: read each secret by its id");
+    }
+  }
+  return new SecretsManagerProvider();
+}
+
+/** A secret as a consumer holds it: a fixed value (tests), or how to read its current value. */
+export type SecretValue = string | undefined | (() => string | undefined | Promise<string | undefined>);
+
+/** The value of `secret` now. */
+export async function secretValue(secret: SecretValue): Promise<string | undefined> {
+  return typeof secret === "function" ? await secret() : secret;
+}
+
+/** A secret a sync path reads (an HMAC key): a fixed value, or `() => secrets.get(name)`. */
+export type SyncSecretValue = string | undefined | (() => string | undefined);
+
+/** The value of `secret` now. */
+export function syncSecretValue(secret: SyncSecretValue): string | undefined {
+  return typeof secret === "function" ? secret() : secret;
+}
+
+/** The value of `secret` now, or an error naming `name` when it has none. */
+export function requiredSecret(secret: SyncSecretValue, name: SecretSetting): string {
+  const value = syncSecretValue(secret);
+  if (!value) throw new Error(`${name} is not available`);
+  return value;
 }

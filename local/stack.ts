@@ -1,12 +1,19 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { type Config, LOCAL_DEFAULTS, loadConfig, portOf } from "#lib/config.ts";
+import {
+  type Config,
+  LOCAL_DEFAULTS,
+  loadConfig,
+  portOf,
+  SECRET_SETTINGS,
+  type SecretSetting,
+} from "#lib/config.ts";
 import { functionTable } from "#lib/functions.ts";
 import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
-import type { Environment } from "#lib/runtime.ts";
-import { resolveSecrets } from "#lib/secrets.ts";
+import { type Environment, loadEnvironment } from "#lib/runtime.ts";
+import { webhookSecrets } from "#lib/webhook/receive.ts";
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { type HttpLambda, startGateway } from "./gateway.ts";
 import { namingTakenPort } from "./net.ts";
@@ -97,9 +104,9 @@ export async function startLocalStack(
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       }).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
-    const config = loadConfig(env);
-    const secrets = await resolveSecrets(config);
-    const environment: Environment = { config, secrets };
+    const environment = await loadEnvironment(env);
+    const { config } = environment;
+    const secrets = secretValues(environment);
 
     const handlers = await loadHttpHandlers(environment);
     const gateway = await startGateway({ port: requested.port, handlers });
@@ -164,7 +171,12 @@ export async function startLocalStack(
   }
 }
 
-function secretEnv(secrets: Environment["secrets"]): Record<string, string> {
+/** The values of the stack's secrets as read at its start (the environment's, or Secrets Manager's). */
+function secretValues({ secrets }: Environment): Partial<Record<SecretSetting, string>> {
+  return Object.fromEntries(SECRET_SETTINGS.map((name) => [name, secrets.get(name)]));
+}
+
+function secretEnv(secrets: Partial<Record<SecretSetting, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(secrets).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
@@ -232,9 +244,9 @@ async function startSimulators(
     seeds.push(async (apiUrl, { config, secrets }) =>
       seedIntegratorSimulator({
         simulatorUrl: integratorUrl,
-        vendorToken: secrets.INTEGRATOR_TOKEN ?? "",
+        vendorToken: secrets.get("INTEGRATOR_TOKEN") ?? "",
         apiUrl,
-        systemToken: secrets.INTEGRATOR_SYSTEM_TOKEN ?? "",
+        systemToken: secrets.get("INTEGRATOR_SYSTEM_TOKEN") ?? "",
         catalog: await loadCatalogFile(config.catalogPath),
       }),
     );
@@ -251,7 +263,8 @@ async function startSimulators(
       seedStripeSimulator({
         simulatorUrl: stripeUrl,
         apiUrl,
-        webhookSecret: secrets.STRIPE_WEBHOOK_SECRET ?? "",
+        // The newest of a rolling rotation's secrets (the last listed) signs, as Stripe does once rolled.
+        webhookSecret: webhookSecrets(secrets.get("STRIPE_WEBHOOK_SECRET")).at(-1) ?? "",
         catalog: await loadCatalogFile(config.catalogPath),
       }),
     );

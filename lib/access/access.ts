@@ -1,6 +1,7 @@
 import { bearerToken, safeEqual } from "#lib/http/auth.ts";
 import { HttpError } from "#lib/http/errors.ts";
 import type { HttpEvent } from "#lib/http/types.ts";
+import { type SyncSecretValue, syncSecretValue } from "#lib/secrets.ts";
 import { claimedName, type Operator, type Operators } from "./operators.ts";
 import { operatorPrincipal, type Principal, ROOT, type Role, roleAllows } from "./roles.ts";
 import { SESSION_COOKIE, type Session, type Sessions } from "./sessions.ts";
@@ -13,8 +14,11 @@ export const OPERATOR_CACHE_MS = 30_000;
 const CACHE_LIMIT = 1_000;
 
 export interface AccessOptions {
-  /** The bootstrap (root) credential; absent → only operators get in. */
-  rootToken: string | undefined;
+  /**
+   * The bootstrap (root) credential, or how to read its current value (`ADMIN_TOKEN`, read at each
+   * request: a rotated token takes over within the secrets' maxAge); absent → only operators get in.
+   */
+  rootToken: SyncSecretValue;
   operators?: Operators;
   sessions?: Sessions;
   now?: () => number;
@@ -96,8 +100,8 @@ export class AdminAccess {
 
   /** True when `token` is the bootstrap `ADMIN_TOKEN` (constant time); never where none is set. */
   isRootToken(token: string): boolean {
-    const root = this.options.rootToken;
-    return root !== undefined && safeEqual(token, root);
+    const root = syncSecretValue(this.options.rootToken);
+    return root !== undefined && root !== "" && safeEqual(token, root);
   }
 
   /**

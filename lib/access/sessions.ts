@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { requiredSecret, type SyncSecretValue } from "#lib/secrets.ts";
 import type { Table } from "#lib/store/dynamo.ts";
 
 /** A console session lasts this long from sign-in (issue: 8 h), unless signed out first. */
@@ -26,12 +27,14 @@ const sessionKey = (id: string) => ({
  * Console sessions: the cookie is `<id>.<expires, epoch seconds>.<HMAC-SHA256 of both>` under
  * `CONSOLE_SESSION_KEY`, so a forged or altered cookie is refused before any read; the session's
  * item (keyed by the id's hash, with a TTL) is what sign-out deletes, so a copied cookie stops
- * working at sign-out. The CSRF token is an HMAC of the id: nothing more to store.
+ * working at sign-out. The CSRF token is an HMAC of the id: nothing more to store. The key is read
+ * at each use (a getter in a function: the value of the invocation's secrets), so a new key signs
+ * everyone out within the secrets' maxAge.
  */
 export class Sessions {
   constructor(
     private readonly table: Table,
-    private readonly key: string,
+    private readonly key: SyncSecretValue,
   ) {}
 
   /** A session of the operator `name` as created at `createdAt` (its item's, lib/access/operators.ts). */
@@ -103,7 +106,8 @@ export class Sessions {
   }
 
   private mac(data: string): string {
-    return createHmac("sha256", this.key).update(data).digest("base64url");
+    const key = requiredSecret(this.key, "CONSOLE_SESSION_KEY");
+    return createHmac("sha256", key).update(data).digest("base64url");
   }
 }
 

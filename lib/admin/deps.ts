@@ -46,8 +46,11 @@ export async function createAdminDeps(environment: Environment, logger: Logger):
   const reconcile = await createReconcileDeps(environment, logger, "admin");
   const { table } = reconcile.ctx;
   const operators = new Operators(table);
-  const sessionKey = environment.secrets.CONSOLE_SESSION_KEY;
-  const sessions = sessionKey ? new Sessions(table, sessionKey) : undefined;
+  const { secrets } = environment;
+  // Keys and tokens are read at each use (lib/secrets.ts): a rotated one takes over within maxAge.
+  const sessions = secrets.has("CONSOLE_SESSION_KEY")
+    ? new Sessions(table, () => secrets.get("CONSOLE_SESSION_KEY"))
+    : undefined;
   return {
     ctx: reconcile.ctx,
     reconcile,
@@ -58,10 +61,14 @@ export async function createAdminDeps(environment: Environment, logger: Logger):
     queueUrl: environment.config.queueUrl,
     dlqUrl: environment.config.dlqUrl,
     config: environment.config,
-    access: new AdminAccess({ rootToken: environment.secrets.ADMIN_TOKEN, operators, sessions }),
+    access: new AdminAccess({
+      rootToken: secrets.has("ADMIN_TOKEN") ? () => secrets.get("ADMIN_TOKEN") : undefined,
+      operators,
+      sessions,
+    }),
     operators,
     sessions,
-    cursors: pageCursorsOf(environment.secrets),
+    cursors: pageCursorsOf(secrets),
     logger,
   };
 }

@@ -17,6 +17,7 @@ import { Table } from "#lib/store/dynamo.ts";
 import { Inbox } from "#lib/store/inbox.ts";
 import { Licenses } from "#lib/store/licenses.ts";
 import { createStripe, StripeAccount } from "#lib/stripe/client.ts";
+import { stripeKeyOf } from "#lib/stripe/key.ts";
 import { TrailAnnouncements } from "./adapters/announcements.ts";
 import type { ProvisioningContext } from "./context.ts";
 import { Engine } from "./engine.ts";
@@ -44,7 +45,7 @@ export function createSharedIntegratorClient(
   metrics: ProductMetrics,
 ): IntegratorClient {
   const { config, secrets } = environment;
-  if (!secrets.INTEGRATOR_TOKEN) throw new Error("INTEGRATOR_TOKEN is not configured");
+  if (!secrets.has("INTEGRATOR_TOKEN")) throw new Error("INTEGRATOR_TOKEN is not configured");
   const limiter = createDistributedTokenBucket({
     client: table.client,
     tableName: table.name,
@@ -54,7 +55,13 @@ export function createSharedIntegratorClient(
   });
   return createIntegratorClient({
     baseUrl: config.integratorApiUrl,
-    token: secrets.INTEGRATOR_TOKEN,
+    // Read at every call (lib/secrets.ts): a rotated token takes over within the secrets' maxAge,
+    // even in the middle of a long reconcile run.
+    token: async () => {
+      const token = await secrets.current("INTEGRATOR_TOKEN");
+      if (!token) throw new Error("INTEGRATOR_TOKEN is not available (its secret holds no value)");
+      return token;
+    },
     limiter,
     hooks: {
       onRetry: () => metrics.count("IntegratorRetries"),
@@ -71,14 +78,15 @@ export async function createProvisioningContext(
   table: Table = createTable(environment.config),
 ): Promise<ProvisioningContext> {
   const { config, secrets } = environment;
-  if (!secrets.STRIPE_SECRET_KEY) throw new Error("STRIPE_SECRET_KEY is not configured");
   const metrics = new ProductMetrics(service);
+  // Refuses a key of the other mode than STRIPE_LIVEMODE, now and whenever a rotated one arrives.
+  const stripeKey = await stripeKeyOf(secrets, config, metrics);
   const catalog = await loadCatalogFile(config.catalogPath);
   const customers = new Customers(table);
   const licenses = new Licenses(table);
   const audit = new AuditTrail(table);
   const integrator = createSharedIntegratorClient(environment, table, metrics);
-  const stripe = new StripeAccount(createStripe(config, secrets.STRIPE_SECRET_KEY));
+  const stripe = new StripeAccount(createStripe(config, stripeKey));
   const events = createDomainEvents(config, table);
   const engine = new Engine({
     catalog,

@@ -4,6 +4,7 @@ import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
 import type { Environment } from "#lib/runtime.ts";
+import type { SyncSecretValue } from "#lib/secrets.ts";
 import { Licenses } from "#lib/store/licenses.ts";
 import { connectorModules } from "./connectors/index.ts";
 import type { DispatchDeps } from "./dispatch.ts";
@@ -15,8 +16,11 @@ import type { ConnectorDefinition } from "./types.ts";
 export interface ExtensionDeps extends DispatchDeps {
   logger: Logger;
   metrics: ProductMetrics;
-  /** The stack's system token integrator.io sends (`INTEGRATOR_SYSTEM_TOKEN`); absent: every HTTP call is refused. */
-  systemToken: string | undefined;
+  /**
+   * The stack's system token integrator.io sends (`INTEGRATOR_SYSTEM_TOKEN`), or how to read its
+   * current value (a rotated token takes over within the secrets' maxAge); absent: every HTTP call is refused.
+   */
+  systemToken: SyncSecretValue;
 }
 
 /** The catalog, the registry of connector modules, the store and the shared integrator.io client. */
@@ -48,6 +52,8 @@ export async function createExtensionDeps(
     },
     logger,
     metrics,
-    systemToken: secrets.INTEGRATOR_SYSTEM_TOKEN,
+    systemToken: secrets.has("INTEGRATOR_SYSTEM_TOKEN")
+      ? () => secrets.get("INTEGRATOR_SYSTEM_TOKEN")
+      : undefined,
   };
 }

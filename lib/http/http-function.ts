@@ -4,6 +4,7 @@ import type { Context } from "aws-lambda";
 import type { AdminAccess } from "../access/access.ts";
 import { actingAs } from "../access/actor.ts";
 import type { Principal } from "../access/roles.ts";
+import { addLambdaContext } from "../observability/logger.ts";
 import {
   answeringKey,
   type RouteDefinition,
@@ -12,6 +13,7 @@ import {
   routeKey,
   takesBody,
 } from "../routes.ts";
+import { type SyncSecretValue, syncSecretValue } from "../secrets.ts";
 import { assertSystemToken } from "./auth.ts";
 import { assertBodyLimit, parseJsonBody, rawBodyOf, validate } from "./body.ts";
 import { corsHeaders } from "./cors.ts";
@@ -26,8 +28,8 @@ export interface HttpFunctionOptions {
   logger: Logger;
   /** Who may call the `admin` routes: root, operators, console sessions (lib/access/access.ts). */
   admin?: Pick<AdminAccess, "authorize">;
-  /** The token of the `system` auth kind. */
-  tokens?: { system?: string | undefined };
+  /** The token of the `system` auth kind, or how to read its current value. */
+  tokens?: { system?: SyncSecretValue };
   corsAllowedOrigins?: string[];
   /** Route lookup by `routeKey` (`GET /x` for a HEAD); the project's table unless a test brings its own routes. */
   findRoute?: (routeKey: string) => RouteDefinition | undefined;
@@ -53,7 +55,8 @@ export function correlationKeys(params: Record<string, string>): Record<string, 
 
 /**
  * Builds the Lambda handler of an HTTP function from its route handlers (keyed by API Gateway
- * `routeKey`, e.g. `GET /health`). The shared middy stack, in order: find the route → body limit
+ * `routeKey`, e.g. `GET /health`). The shared middy stack, in order: Lambda's context into the
+ * logger → find the route → body limit
  * (413) → auth (401/403) → JSON parsing where the route takes a body (400, 415; other routes ignore
  * one) → schema validation (400 with details) → the route handler → JSON response; any error is
  * mapped once, in the route's error format. `HEAD /x` runs `GET /x` and answers without the body.
@@ -67,6 +70,10 @@ export function httpFunction(
   const correlated = [...Object.values(CORRELATION_KEYS), "actor"];
   const stack = middy<HttpEvent, HttpResult, Error, Context>()
     .before(async (request) => {
+      // Lambda's context (request id, function name, cold start) in every line. Not Powertools'
+      // injectLambdaContext middleware: it also resets the log level each invocation and may log
+      // the event (tokens, signatures) when POWERTOOLS_LOGGER_LOG_EVENT is set.
+      addLambdaContext(logger, request.context);
       logger.removeKeys(correlated);
       logger.appendKeys({ requestId: request.event.requestContext?.requestId });
     })
@@ -84,7 +91,7 @@ export function httpFunction(
         principal = await options.admin.authorize(event, headers, requiredRole(route));
         logger.appendKeys({ actor: principal.actor });
       }
-      if (route.auth === "system") assertSystemToken(headers, options.tokens?.system);
+      if (route.auth === "system") assertSystemToken(headers, syncSecretValue(options.tokens?.system));
       const body =
         takesBody(route) && !route.rawBody ? parseJsonBody(raw, headers["content-type"]) : undefined;
       const input: RouteInput = {

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Secrets } from "../secrets.ts";
+import { requiredSecret, type SecretSource, type SyncSecretValue } from "../secrets.ts";
 import { HttpError } from "./errors.ts";
 
 /** What a page is of: a list and the filters that choose its index and partition. */
@@ -15,9 +15,10 @@ export interface PageScope {
  * list and its filters) and the position. A cursor tampered with, truncated, made up, handed out
  * by another list or for other filters, or under another key is a 400 `invalid_cursor` before any
  * query: the store only ever reads from positions it gave out itself, for the same query.
+ * The key is read at each use (a getter in a function: the value of the invocation's secrets).
  */
 export class PageCursors {
-  constructor(private readonly key: string) {}
+  constructor(private readonly key: SyncSecretValue) {}
 
   /** The cursor for the store's `position` in `scope` (undefined at the end of the list). */
   issue(scope: PageScope, position: string | undefined): string | undefined {
@@ -53,15 +54,14 @@ export class PageCursors {
     const given = Object.entries(filters)
       .filter(([, value]) => value !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : 1));
-    return createHmac("sha256", this.key)
+    return createHmac("sha256", requiredSecret(this.key, "CURSOR_SIGNING_KEY"))
       .update(JSON.stringify([list, given, position]))
       .digest("base64url");
   }
 }
 
 /** The page cursors of a function granted `CURSOR_SIGNING_KEY` (lib/functions.ts); refuses to start without it. */
-export function pageCursorsOf(secrets: Secrets): PageCursors {
-  const key = secrets.CURSOR_SIGNING_KEY;
-  if (!key) throw new Error("CURSOR_SIGNING_KEY is not configured");
-  return new PageCursors(key);
+export function pageCursorsOf(secrets: SecretSource): PageCursors {
+  if (!secrets.has("CURSOR_SIGNING_KEY")) throw new Error("CURSOR_SIGNING_KEY is not configured");
+  return new PageCursors(() => secrets.get("CURSOR_SIGNING_KEY"));
 }

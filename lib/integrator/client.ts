@@ -57,8 +57,11 @@ export function integratorBaseUrl(region: IntegratorRegion): string {
 export interface IntegratorClientOptions {
   /** API base including `/v1` (`config.integratorApiUrl`, or `integratorBaseUrl("us")`). */
   baseUrl: string;
-  /** The vendor account's API token (`config.secrets.INTEGRATOR_TOKEN`). Never logged. */
-  token: string;
+  /**
+   * The vendor account's API token (`INTEGRATOR_TOKEN`), or how to read its current value (asked
+   * at every call, so a rotated token takes over on the same client). Never logged.
+   */
+  token: string | (() => Promise<string>);
   /** Every attempt waits for a token here: share one limiter per process. */
   limiter: Limiter;
   /** Per-attempt timeout in ms (default 10 000). */
@@ -198,8 +201,9 @@ export function createIntegratorClient(options: IntegratorClientOptions): Integr
   return bind(ctx, options.baseUrl.replace(/\/+$/, ""), options.token);
 }
 
-function bind(ctx: HttpContext, baseUrl: string, token: string): IntegratorClient {
+function bind(ctx: HttpContext, baseUrl: string, token: string | (() => Promise<string>)): IntegratorClient {
   const origin = new URL(baseUrl).origin;
+  const tokenNow = async () => (typeof token === "string" ? token : await token());
 
   function urlOf(path: string, query?: ListOptions["query"]): string {
     const url = new URL(`${baseUrl}${path}`);
@@ -252,7 +256,7 @@ function bind(ctx: HttpContext, baseUrl: string, token: string): IntegratorClien
     const response = await send(ctx, {
       method,
       url,
-      token,
+      token: await tokenNow(),
       body,
       signal: options?.signal,
       ...(headers ? { headers } : {}),
@@ -265,7 +269,7 @@ function bind(ctx: HttpContext, baseUrl: string, token: string): IntegratorClien
     await send(ctx, {
       method: "DELETE",
       url: urlOf(path),
-      token,
+      token: await tokenNow(),
       signal: options?.signal,
       ...(headers ? { headers } : {}),
     });
@@ -282,7 +286,7 @@ function bind(ctx: HttpContext, baseUrl: string, token: string): IntegratorClien
       const response = await send(ctx, {
         method: "GET",
         url,
-        token,
+        token: await tokenNow(),
         signal: options?.signal,
         ...(headers ? { headers } : {}),
       });

@@ -4,6 +4,7 @@ import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
 import type { Environment } from "#lib/runtime.ts";
 import { createStripe } from "#lib/stripe/client.ts";
+import { stripeKeyOf } from "#lib/stripe/key.ts";
 import { type CheckoutDeps, checkoutSessionStatus } from "./checkout.ts";
 import { ListingStore } from "./listing-store.ts";
 import { Listings } from "./listings.ts";
@@ -26,11 +27,11 @@ export async function createMarketplaceContext(
   logger: Logger,
 ): Promise<MarketplaceContext> {
   const { config, secrets } = environment;
-  if (!secrets.STRIPE_SECRET_KEY) throw new Error("STRIPE_SECRET_KEY is not configured");
   const table = createTable(config);
   const metrics = new ProductMetrics(service);
+  // Refuses a key of the other mode than STRIPE_LIVEMODE, now and whenever a rotated one arrives.
+  const stripe = createStripe(config, await stripeKeyOf(secrets, config, metrics));
   const catalog = await loadCatalogFile(config.catalogPath);
-  const stripe = createStripe(config, secrets.STRIPE_SECRET_KEY);
   const listings = new Listings({
     store: new ListingStore(table),
     sources: { catalog, stripe, integrator: createSharedIntegratorClient(environment, table, metrics) },

@@ -1,4 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
 import { cutText } from "../bounded-text.ts";
 import type { Config } from "../config.ts";
 
@@ -38,11 +39,42 @@ function jsonOf(value: object): string {
   );
 }
 
-/** A Powertools logger for one function; `service` names the function in every line. */
+/**
+ * Powertools' Logger, whose child loggers tell the invocation's cold start as their parent does.
+ * Powertools copies the parent's Lambda context into a child, but each child then asks its own
+ * cold-start flag, which is true on its first use: every child created on a warm invocation (one
+ * per event, reconcile run, customer, extension call) would say `cold_start: true`.
+ */
+class ProductLogger extends Logger {
+  override addContext(context: Parameters<Logger["addContext"]>[0]): void {
+    // A parent's stored context carries its `coldStart`; Lambda's own context never does.
+    if ("coldStart" in context && typeof context.coldStart === "boolean") this.coldStart = context.coldStart;
+    super.addContext(context);
+  }
+
+  protected override createLogger(options?: ConstructorParameters<typeof Logger>[0]): Logger {
+    return new ProductLogger(options);
+  }
+}
+
+/**
+ * A Powertools logger for one function; `service` names the function in every line. Each
+ * invocation adds Lambda's context (`addLambdaContext`: `httpFunction` does it, and the handlers
+ * that are not HTTP): every line then carries the request id, function name and cold start.
+ */
 export function createLogger(service: string, config: Pick<Config, "logLevel">): Logger {
-  return new Logger({
+  return new ProductLogger({
     serviceName: `integrator-licensing.${service}`,
     logLevel: config.logLevel,
     jsonReplacerFn: boundFields,
   });
+}
+
+/**
+ * Lambda's context of this invocation in every line `logger` (and each child created from now on)
+ * writes: `function_request_id`, `function_name`, `cold_start`... — what Powertools'
+ * `injectLambdaContext` does. Once per invocation: the cold start is told only to the first call.
+ */
+export function addLambdaContext(logger: Logger, context: Context | undefined): void {
+  if (context) logger.addContext(context);
 }

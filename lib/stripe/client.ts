@@ -11,10 +11,26 @@ import {
 } from "./schemas.ts";
 import { describeIssues, type StripeObjectType, UnrecognisedStripeObject } from "./unrecognised.ts";
 
-/** The official SDK, pointed at `STRIPE_API_URL` (the simulator locally, Stripe in production). */
-export function createStripe(config: Pick<Config, "stripeApiUrl">, secretKey: string): Stripe {
+/**
+ * The official SDK, pointed at `STRIPE_API_URL` (the simulator locally, Stripe in production).
+ * `secretKey` is the key, or how to read it: then every request (every retry too) asks for the key
+ * as it is now, through the SDK's `authenticator`, so a rotated key takes over on the same client.
+ */
+export function createStripe(
+  config: Pick<Config, "stripeApiUrl">,
+  secretKey: string | (() => Promise<string>),
+): Stripe {
   const url = new URL(config.stripeApiUrl);
-  return new Stripe(secretKey, {
+  const auth =
+    typeof secretKey === "string"
+      ? {}
+      : {
+          authenticator: async (request: { headers: Record<string, unknown> }) => {
+            request.headers.Authorization = `Bearer ${await secretKey()}`;
+          },
+        };
+  return new Stripe(typeof secretKey === "string" ? secretKey : "", {
+    ...auth,
     host: url.hostname,
     port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
     protocol: url.protocol === "https:" ? "https" : "http",

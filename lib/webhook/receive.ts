@@ -4,6 +4,7 @@ import { eventCustomerId, eventObjectIds, HANDLED_EVENT_TYPES } from "#lib/engin
 import { HttpError } from "#lib/http/errors.ts";
 import { IDENTIFIER_RULE, isEventType, isIdentifier } from "#lib/identifiers.ts";
 import type { ProductMetrics } from "#lib/observability/metrics.ts";
+import { type SecretValue, secretValue } from "#lib/secrets.ts";
 import type { Inbox } from "#lib/store/inbox.ts";
 import { stripeEventSchema } from "#lib/stripe/schemas.ts";
 
@@ -12,7 +13,11 @@ export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export interface WebhookDeps {
   stripe: Stripe;
-  webhookSecret: string | undefined;
+  /**
+   * `STRIPE_WEBHOOK_SECRET`, or how to read its current value: one signing secret, or several,
+   * comma-separated, during a rolling rotation (a delivery signed under any of them is accepted).
+   */
+  webhookSecret: SecretValue;
   /** The configured key's mode; events of the other mode are recorded as ignored. */
   livemode: boolean;
   inbox: Inbox;
@@ -91,6 +96,40 @@ export async function enqueueEvent(
   );
 }
 
+/** The signing secrets of a `STRIPE_WEBHOOK_SECRET` value: one, or several comma-separated. */
+export function webhookSecrets(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((secret) => secret.trim())
+    .filter(Boolean);
+}
+
+/**
+ * The event a delivery carries, once its signature verifies under one of `secrets` (within
+ * `SIGNATURE_TOLERANCE_SECONDS`); a 400 naming what is wrong otherwise.
+ */
+function verifySignature(stripe: Stripe, rawBody: string, signature: string, secrets: string[]): unknown {
+  const messages: string[] = [];
+  for (const secret of secrets) {
+    try {
+      return stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
+    } catch (error) {
+      // The SDK parses the body only once the signature matched: a parse error means a signed body
+      // that is not JSON.
+      if (error instanceof SyntaxError)
+        throw new HttpError(400, "invalid_json", "Signed payload is not valid JSON.");
+      messages.push(error instanceof Error ? error.message : "");
+    }
+  }
+  // A stale signature shows only under the secret it was made with: that answer wins.
+  const reason = messages.some((message) => /unable to extract/i.test(message))
+    ? "Signature header is malformed: Stripe sends t=<seconds>,v1=<signature>."
+    : messages.some((message) => /timestamp/i.test(message))
+      ? "Signature timestamp is outside the tolerance."
+      : "Signature does not match the payload.";
+  throw new HttpError(400, "invalid_signature", reason);
+}
+
 /**
  * Verifies a Stripe delivery on its raw body, records it in the inbox (once per event id) and
  * queues it for the worker. Answers only once the event is durably in the inbox and on the queue.
@@ -101,29 +140,9 @@ export async function receiveStripeEvent(
   deps: WebhookDeps,
 ): Promise<Receipt> {
   if (!signature) throw new HttpError(400, "invalid_signature", "Missing Stripe-Signature header.");
-  if (!deps.webhookSecret) throw new HttpError(500, "not_configured", "Webhook secret is not configured.");
-  let verified: unknown;
-  try {
-    verified = deps.stripe.webhooks.constructEvent(
-      rawBody,
-      signature,
-      deps.webhookSecret,
-      SIGNATURE_TOLERANCE_SECONDS,
-    );
-  } catch (error) {
-    // The SDK parses the body only once the signature matched: a parse error means a signed body
-    // that is not JSON.
-    if (error instanceof SyntaxError)
-      throw new HttpError(400, "invalid_json", "Signed payload is not valid JSON.");
-    const message = error instanceof Error ? error.message : "";
-    const reason = /unable to extract/i.test(message)
-      ? "Signature header is malformed: Stripe sends t=<seconds>,v1=<signature>."
-      : /timestamp/i.test(message)
-        ? "Signature timestamp is outside the tolerance."
-        : "Signature does not match the payload.";
-    throw new HttpError(400, "invalid_signature", reason);
-  }
-  const parsed = stripeEventSchema.safeParse(verified);
+  const secrets = webhookSecrets(await secretValue(deps.webhookSecret));
+  if (secrets.length === 0) throw new HttpError(500, "not_configured", "Webhook secret is not configured.");
+  const parsed = stripeEventSchema.safeParse(verifySignature(deps.stripe, rawBody, signature, secrets));
   if (!parsed.success) {
     throw new HttpError(400, "invalid_event", "Signed payload is not a Stripe event.", {
       details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as reconcileFunction from "#functions/reconcile.ts";
-import { loadConfig } from "#lib/config.ts";
 import { executeRun, REPAIR_LEASE, REPAIR_LEASE_MS } from "#lib/reconcile/run.ts";
-import { resolveSecrets } from "#lib/secrets.ts";
+import { loadEnvironment } from "#lib/runtime.ts";
 import { emptyCounts } from "#lib/store/reconcile-runs.ts";
 import { adminApi, CONNECTOR, licensesOf, purchase, storeOf, uniqueEmail } from "#test/helpers/admin-api.ts";
 import {
@@ -86,8 +85,7 @@ describe("one repairing reconcile run at a time", () => {
 
 /** The reconcile function of the stack, as the schedule invokes it, logging at INFO. */
 async function reconcileLambda() {
-  const config = loadConfig({ ...stack.env, LOG_LEVEL: "INFO" });
-  const deps = await reconcileFunction.createDeps({ config, secrets: await resolveSecrets(config) });
+  const deps = await reconcileFunction.createDeps(await loadEnvironment({ ...stack.env, LOG_LEVEL: "INFO" }));
   const scheduled = reconcileFunction.makeHandler(deps);
   return {
     deps,

@@ -24,6 +24,7 @@ let queues: LocalQueues;
 let inbox: Inbox;
 let sqs: SQSClient;
 let handler: ReturnType<typeof makeHandler>;
+let deps: Parameters<typeof makeHandler>[0];
 
 beforeAll(async () => {
   [dynamo, queues] = await Promise.all([
@@ -42,7 +43,7 @@ beforeAll(async () => {
     region: "us-east-1",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
-  handler = makeHandler({
+  deps = {
     stripe,
     webhookSecret: secret,
     livemode: false,
@@ -51,7 +52,8 @@ beforeAll(async () => {
     queueUrl: queues.queueUrl,
     metrics: new ProductMetrics("test"),
     logger: new Logger({ logLevel: "SILENT" }),
-  });
+  };
+  handler = makeHandler(deps);
 });
 beforeEach(async () => {
   await drainQueue();
@@ -60,13 +62,18 @@ afterAll(async () => {
   await Promise.all([dynamo?.stop(), queues?.stop()]);
 });
 
-const post = async (payload: string, signature: string | undefined, base64 = false) => {
+const post = async (
+  payload: string,
+  signature: string | undefined,
+  base64 = false,
+  through: ReturnType<typeof makeHandler> = handler,
+) => {
   const event = httpEvent("POST /webhooks/stripe", {
     headers: { "content-type": "application/json", ...(signature ? { "stripe-signature": signature } : {}) },
     body: payload,
   });
   if (base64) Object.assign(event, { body: Buffer.from(payload).toString("base64"), isBase64Encoded: true });
-  const result = await handler(event, lambdaContext);
+  const result = await through(event, lambdaContext);
   return { status: result.statusCode, body: JSON.parse(result.body ?? "{}") };
 };
 const sign = (payload: string, options: { secret?: string; timestamp?: number } = {}) =>
@@ -332,5 +339,46 @@ describe("POST /webhooks/stripe", () => {
     const payload = JSON.stringify({ ...subscriptionEvent(), padding: "x".repeat(300 * 1024) });
     const response = await post(payload, sign(payload));
     expect(response.status).toBe(413);
+  });
+});
+
+describe("STRIPE_WEBHOOK_SECRET with several secrets (a rolling rotation)", () => {
+  // Read at each delivery, as the function reads its secret source.
+  const rolling = () => makeHandler({ ...deps, webhookSecret: async () => "whsec_old, whsec_new" });
+
+  it("accepts a delivery signed under any listed secret", async () => {
+    for (const [customer, signingSecret] of [
+      ["cus_roll_old", "whsec_old"],
+      ["cus_roll_new", "whsec_new"],
+    ] as const) {
+      const event = subscriptionEvent(customer);
+      const payload = JSON.stringify(event);
+      const response = await post(payload, sign(payload, { secret: signingSecret }), false, rolling());
+      expect(response).toMatchObject({ status: 200, body: { outcome: "enqueued" } });
+    }
+    expect((await drainQueue()).map((m) => m.group).sort()).toEqual(["cus_roll_new", "cus_roll_old"]);
+  });
+
+  it.each([
+    ["a secret not listed", (p: string) => sign(p, { secret: "whsec_other" }), /does not match the payload/],
+    [
+      "the second secret, stale",
+      (p: string) => sign(p, { secret: "whsec_new", timestamp: Math.floor(Date.now() / 1000) - 301 }),
+      /outside the tolerance/,
+    ],
+  ])("refuses %s with 400 invalid_signature, saying why", async (_name, signatureOf, why) => {
+    const event = subscriptionEvent("cus_roll_refused");
+    const payload = JSON.stringify(event);
+    const response = await post(payload, signatureOf(payload), false, rolling());
+    expect(response).toMatchObject({ status: 400, body: { error: { code: "invalid_signature" } } });
+    expect(response.body.error.message).toMatch(why);
+    expect(await inbox.get(event.id)).toBeUndefined();
+  });
+
+  it("answers 500 not_configured when the secret holds no signing secret", async () => {
+    const payload = JSON.stringify(subscriptionEvent("cus_roll_none"));
+    const none = makeHandler({ ...deps, webhookSecret: async () => " , " });
+    const response = await post(payload, sign(payload), false, none);
+    expect(response).toMatchObject({ status: 500, body: { error: { code: "not_configured" } } });
   });
 });

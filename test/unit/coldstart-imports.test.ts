@@ -26,6 +26,19 @@ describe("imports that decide a bundle's size (docs/architecture.md §8, §10)",
     expect(offenders, 'use `import * as z from "zod/mini"` (types: `import type { z }` is fine)').toEqual([]);
   });
 
+  it("reads secrets through Powertools Parameters' base only: a provider module's static @aws-sdk import would load at every init", () => {
+    // esbuild hoists a static import of an external (`@aws-sdk/*`) to the top of the bundle even
+    // from a module imported dynamically: `parameters/secrets` would load the Secrets Manager client
+    // at the init of every function, those without secrets too (lib/secrets.ts).
+    const offenders = files
+      .filter((f) => /["']@aws-lambda-powertools\/parameters(\/(?!base["'])[\w-]+)?["']/.test(f.text))
+      .map((f) => f.path);
+    expect(offenders).toEqual([]);
+    expect(files.find((f) => f.path === join("lib", "secrets.ts"))?.text).toMatch(
+      /import\("@aws-lambda-powertools\/parameters\/base"\)[\s\S]*import\("@aws-sdk\/client-secrets-manager"\)/,
+    );
+  });
+
   it("never imports classic zod in Lambda code (it does not tree-shake)", () => {
     const offenders = files
       .filter((f) => /^import\s+(?!type\b)[^;]*from\s*["']zod(\/v4)?["']/m.test(f.text))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "#lib/config.ts";
+import { ConfigError, checkStripeKey, LivemodeMismatchError, loadConfig } from "#lib/config.ts";
 
 describe("loadConfig", () => {
   it("gives the local defaults of docs/architecture.md §7 when nothing is set", () => {
@@ -67,5 +67,52 @@ describe("loadConfig", () => {
     expect(config.inLambda).toBe(true);
     expect(config.secrets).toEqual({});
     expect(config.secretIds).toEqual({ ADMIN_TOKEN: "arn:secret:admin" });
+  });
+
+  it("gives no local default to a secret with a Secrets Manager id, outside Lambda too", () => {
+    const config = loadConfig({ ADMIN_TOKEN_SECRET_ID: "arn:secret:admin" });
+    expect(config.secrets.ADMIN_TOKEN).toBeUndefined();
+    expect(config.secrets.CURSOR_SIGNING_KEY).toBe("local-cursor-signing-key");
+  });
+
+  it("reads secrets again after SECRETS_MAX_AGE_SECONDS (default 5 minutes), a whole positive number", () => {
+    expect(loadConfig({}).secretsMaxAgeSeconds).toBe(300);
+    expect(loadConfig({ SECRETS_MAX_AGE_SECONDS: "60" }).secretsMaxAgeSeconds).toBe(60);
+    for (const bad of ["0", "-5", "1.5", "soon"]) {
+      expect(() => loadConfig({ SECRETS_MAX_AGE_SECONDS: bad }), bad).toThrow("SECRETS_MAX_AGE_SECONDS");
+    }
+  });
+});
+
+describe("checkStripeKey (the livemode guard)", () => {
+  it("accepts a key of STRIPE_LIVEMODE's mode, secret or restricted", () => {
+    for (const key of ["sk_test_1", "rk_test_1"]) expect(() => checkStripeKey(key, false)).not.toThrow();
+    for (const key of ["sk_live_1", "rk_live_1"]) expect(() => checkStripeKey(key, true)).not.toThrow();
+  });
+
+  it("refuses a key of the other mode, naming both settings and never the key", () => {
+    const refusal = (() => {
+      try {
+        checkStripeKey("sk_live_secretpart", false);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refusal).toBeInstanceOf(LivemodeMismatchError);
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect((refusal as Error).message).toMatch(
+      /STRIPE_LIVEMODE is false but STRIPE_SECRET_KEY is a live-mode key \(sk_live_…\)/,
+    );
+    expect((refusal as Error).message).not.toContain("secretpart");
+    expect(() => checkStripeKey("rk_test_1", true)).toThrow(
+      /STRIPE_LIVEMODE is true but STRIPE_SECRET_KEY is a test-mode key/,
+    );
+  });
+
+  it("refuses a key of no mode as malformed, not as a mismatch", () => {
+    expect(() => checkStripeKey("pk_live_1", true)).toThrow(
+      /must start with sk_test_, sk_live_, rk_test_ or rk_live_/,
+    );
+    expect(() => checkStripeKey("pk_live_1", true)).not.toThrow(LivemodeMismatchError);
   });
 });
