@@ -10,7 +10,13 @@ import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { SecretSetting } from "../lib/config.ts";
-import type { FunctionDefinition, QueueAccess, TableAccess } from "../lib/functions.ts";
+import {
+  type FunctionDefinition,
+  type QueueAccess,
+  READ_TABLE_ACTIONS,
+  type TableAccess,
+  type TableAction,
+} from "../lib/functions.ts";
 import { queueDefinition } from "../lib/queue/definition.ts";
 import { tableDefinition } from "../lib/store/table.ts";
 import { BUNDLED_CONSOLE_DIR, BUNDLED_DOCS_DIR, LAMBDA_TASK_ROOT, lambdaBundling } from "./bundling.ts";
@@ -161,19 +167,37 @@ export class ProductFunction extends Construct {
    * to the declared partition-key prefixes when there are any.
    */
   private grantTable(name: string, access: TableAccess, table: TableV2): void {
-    const { actions, keyPrefixes } = access;
+    const { actions, keyPrefixes, readOnlyKeyPrefixes } = access;
     const keyless = actions.filter((action) => KEYLESS_ACTIONS.has(action));
     if (keyPrefixes && keyless.length > 0) {
       throw new Error(
         `lib/functions.ts: ${name} declares keyPrefixes with ${keyless.join(", ")}, which no key limits`,
       );
     }
-    const conditions = keyPrefixes && {
-      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": keyPrefixes.map((prefix) => `${prefix}*`) },
-    };
+    if (readOnlyKeyPrefixes && !keyPrefixes) {
+      throw new Error(
+        `lib/functions.ts: ${name} declares readOnlyKeyPrefixes without keyPrefixes for its writes`,
+      );
+    }
+    const leadingKeys = (prefixes: readonly string[]) => ({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes.map((prefix) => `${prefix}*`) },
+    });
     const indexes = tableDefinition.globalSecondaryIndexes.map(
       (g) => `${table.tableArn}/index/${g.indexName}`,
     );
+    this.grantTableActions(actions, keyPrefixes && leadingKeys(keyPrefixes), table.tableArn, indexes);
+    if (readOnlyKeyPrefixes) {
+      const reads = actions.filter((action) => READ_TABLE_ACTIONS.has(action));
+      this.grantTableActions(reads, leadingKeys(readOnlyKeyPrefixes), table.tableArn, indexes);
+    }
+  }
+
+  private grantTableActions(
+    actions: readonly TableAction[],
+    conditions: Record<string, unknown> | undefined,
+    tableArn: string,
+    indexes: string[],
+  ): void {
     const grant = (granted: readonly string[], resources: string[]) => {
       if (granted.length === 0) return;
       this.role.addToPolicy(
@@ -186,11 +210,11 @@ export class ProductFunction extends Construct {
     };
     grant(
       actions.filter((action) => !INDEX_ACTIONS.has(action)),
-      [table.tableArn],
+      [tableArn],
     );
     grant(
       actions.filter((action) => INDEX_ACTIONS.has(action)),
-      [table.tableArn, ...indexes],
+      [tableArn, ...indexes],
     );
   }
 

@@ -115,7 +115,7 @@ const definitions = {
     },
   },
   // The operator console's page, assets and sign-in (lib/console). It holds no admin token: it
-  // reads operators (to check a token's hash) and writes sessions, nothing else in the table.
+  // reads operators (to check a token's hash, never to write one) and writes sessions, nothing else.
   console: {
     entry: "functions/console.ts",
     trigger: "http",
@@ -123,7 +123,11 @@ const definitions = {
     memoryMb: 256,
     servesConsole: true,
     access: {
-      table: { actions: ["GetItem", "PutItem", "DeleteItem"], keyPrefixes: ["OPERATOR#", "SESSION#"] },
+      table: {
+        actions: ["GetItem", "PutItem", "DeleteItem"],
+        keyPrefixes: ["SESSION#"],
+        readOnlyKeyPrefixes: ["OPERATOR#"],
+      },
       secrets: ["CONSOLE_SESSION_KEY"],
     },
   },
@@ -221,7 +225,16 @@ export interface TableAccess {
    * any item. Calls without a key (Scan, DescribeTable) cannot be held to it, so they may not be declared with it.
    */
   keyPrefixes?: readonly string[];
+  /**
+   * Items under these partition-key prefixes may only be read (the declared GetItem, Query and
+   * BatchGetItem); the declared writes stay on `keyPrefixes`. For a function that checks what
+   * another writes, e.g. the console reading operators it must never create.
+   */
+  readOnlyKeyPrefixes?: readonly string[];
 }
+
+/** The table actions that only read. */
+export const READ_TABLE_ACTIONS: ReadonlySet<TableAction> = new Set(["GetItem", "Query", "BatchGetItem"]);
 
 /**
  * `send`: SendMessage; `consume`: ReceiveMessage, ChangeMessageVisibility and DeleteMessage;

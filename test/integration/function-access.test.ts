@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as consoleFunction from "#functions/console.ts";
 import * as fallback from "#functions/fallback.ts";
 import * as health from "#functions/health.ts";
 import * as openapi from "#functions/openapi.ts";
 import * as stripeWebhook from "#functions/stripe-webhook.ts";
+import { Operators } from "#lib/access/operators.ts";
+import { createDocumentClient } from "#lib/aws.ts";
 import { type FunctionName, functionTable } from "#lib/functions.ts";
 import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
 import { type Environment, loadEnvironment } from "#lib/runtime.ts";
+import { Table } from "#lib/store/dynamo.ts";
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "#local/dynamodb-local.ts";
 import { type LocalQueues, startLocalQueues } from "#local/queues.ts";
 import { type RecordedCall, startCallRecorder } from "#test/helpers/aws-call-recorder.ts";
@@ -57,6 +61,7 @@ interface HttpFunctionModule {
 }
 const modules: Partial<Record<FunctionName, HttpFunctionModule>> = {
   "stripe-webhook": stripeWebhook,
+  console: consoleFunction,
   health,
   fallback,
   openapi,
@@ -85,9 +90,11 @@ function expectWithinAccess(name: FunctionName, calls: RecordedCall[], everyDecl
     const prefixes = access?.table?.keyPrefixes;
     if (prefixes && call.action.startsWith("dynamodb:")) {
       expect(call.partitionKeys.length, `${name} ${call.action} names no item`).toBeGreaterThan(0);
+      const reading = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"].includes(call.action);
+      const allowed = [...prefixes, ...(reading ? (access?.table?.readOnlyKeyPrefixes ?? []) : [])];
       for (const key of call.partitionKeys) {
         expect(
-          prefixes.some((prefix) => key.startsWith(prefix)),
+          allowed.some((prefix) => key.startsWith(prefix)),
           `${name} ${call.action} on ${key}`,
         ).toBe(true);
       }
@@ -115,6 +122,41 @@ describe("what the functions call in AWS", () => {
       expect(await deliver(created, "whsec_someone_else")).toBe(400);
     });
     expect(forged).toEqual([]);
+  });
+
+  it("console: reads OPERATOR# items, and gets, puts and deletes SESSION# items, nothing else", async () => {
+    // The operator is made straight in DynamoDB Local (not through the recorder): the admin API's work.
+    const direct = new Table(
+      createDocumentClient({ dynamodbEndpoint: dynamo.endpoint, awsRegion: "us-east-1" }),
+      tableName,
+    );
+    const { token } = await new Operators(direct).add("access-check", "viewer", "root");
+    const console = await handlerOf("console");
+    const json = { "content-type": "application/json" };
+    const calls = await callsDuring(async () => {
+      const signedIn = await console(
+        httpEvent("POST /console/session", { headers: json, body: JSON.stringify({ token }) }),
+        lambdaContext,
+      );
+      expect(signedIn.statusCode).toBe(201);
+      const cookie = (signedIn.cookies?.[0] ?? "").split(";")[0] ?? "";
+      const { csrfToken } = JSON.parse(signedIn.body ?? "{}") as { csrfToken: string };
+      expect(
+        (await console(httpEvent("GET /console/session", { headers: { cookie } }), lambdaContext)).statusCode,
+      ).toBe(200);
+      const out = await console(
+        httpEvent("DELETE /console/session", { headers: { cookie, "x-csrf-token": csrfToken } }),
+        lambdaContext,
+      );
+      expect(out.statusCode).toBe(204);
+    });
+    expectWithinAccess("console", calls, true);
+    const written = calls.filter((call) => call.action !== "dynamodb:GetItem");
+    for (const call of written)
+      expect(
+        call.partitionKeys.every((key) => key.startsWith("SESSION#")),
+        call.action,
+      ).toBe(true);
   });
 
   it("health: describes the table and reads the queue's attributes", async () => {
