@@ -9,6 +9,7 @@ import { systemClock } from "#lib/engine/ports.ts";
 import { HttpError } from "#lib/http/errors.ts";
 import type { RouteInput } from "#lib/http/types.ts";
 import { parseCatalog } from "#lib/licensing/catalog.ts";
+import { ProductMetrics } from "#lib/observability/metrics.ts";
 import { executeRun, REPAIR_LEASE, type ReconcileDeps, startRun } from "#lib/reconcile/run.ts";
 import { Table } from "#lib/store/dynamo.ts";
 import { Leases } from "#lib/store/leases.ts";
@@ -67,6 +68,7 @@ const context = (log: Logger = logger) =>
     licenses: new Licenses(table),
     logger: log,
     now: () => new Date(),
+    metrics: new ProductMetrics("reconcile"),
     engine: { ports: { clock: systemClock } },
   }) as unknown as ProvisioningContext;
 const reconcileDeps = (overrides: Partial<ReconcileDeps> = {}): ReconcileDeps =>
