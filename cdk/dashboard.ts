@@ -68,9 +68,10 @@ export class ProductDashboard extends Construct {
       }).metric({ period: PERIOD, statistic: Stats.SUM, label: name }),
     );
 
-    const product = (metric: MetricName, label: string = metric) =>
+    /** A product metric over every function that emits it: `SUM` of its sums, or another statistic. */
+    const product = (metric: MetricName, label: string = metric, statistic = "Sum", combine = "SUM") =>
       new MathExpression({
-        expression: `SUM(SEARCH('Namespace="${METRICS_NAMESPACE}" MetricName="${metric}"', 'Sum', ${PERIOD.toSeconds()}))`,
+        expression: `${combine}(SEARCH('Namespace="${METRICS_NAMESPACE}" MetricName="${metric}"', '${statistic}', ${PERIOD.toSeconds()}))`,
         usingMetrics: {},
         label,
         period: PERIOD,
@@ -143,9 +144,19 @@ export class ProductDashboard extends Construct {
           { width: THIRD },
         ),
         graph(
-          "integrator.io: retries and 429s",
-          [product("IntegratorRetries", "retries"), product("IntegratorRateLimited", "429 answers")],
-          { width: THIRD },
+          "integrator.io: calls, retries and 429s; limiter waits",
+          [
+            product("IntegratorCalls", "calls"),
+            product("IntegratorRetries", "retries"),
+            product("IntegratorRateLimited", "429 answers"),
+          ],
+          {
+            width: THIRD,
+            right: [
+              product("LimiterWaitMs", "limiter wait, average (ms)", "Average", "AVG"),
+              product("LimiterWaitMs", "limiter wait, longest (ms)", "Maximum", "MAX"),
+            ],
+          },
         ),
         graph(
           "Licenses: state changes",

@@ -59,6 +59,8 @@ export interface LicensingStackProps extends StackProps {
   stripeApiUrl?: string;
   /** Share of integrator.io's account rate limit this deployment may use (`INTEGRATOR_RATE_SHARE`, default 1). */
   integratorRateShare?: number;
+  /** How long a warm function keeps a secret before reading it again (SECRETS_MAX_AGE_SECONDS; default 300). */
+  secretsMaxAgeSeconds?: number;
   logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
   /** Retention of function and access logs (default one month). */
   logRetention?: RetentionDays;
@@ -192,6 +194,8 @@ export class LicensingStack extends Stack {
     };
     if (props.integratorRateShare !== undefined)
       environment.INTEGRATOR_RATE_SHARE = String(props.integratorRateShare);
+    if (props.secretsMaxAgeSeconds !== undefined)
+      environment.SECRETS_MAX_AGE_SECONDS = String(props.secretsMaxAgeSeconds);
     // Parameters without a default: the first deploy names them (later ones keep them), and no
     // function ever falls back to lib/config.ts's local http://localhost:3000.
     const origins = (id: string, description: string) =>

@@ -49,7 +49,7 @@ export interface ProductSecretsProps {
 
 /**
  * The secrets of docs/architecture.md §9 in Secrets Manager. Functions get only the `*_SECRET_ID` of the
- * secrets they may read (lib/secrets.ts fetches them once per cold start); no value is ever in
+ * secrets they may read (lib/secrets.ts reads them through Powertools Parameters, again after SECRETS_MAX_AGE_SECONDS); no value is ever in
  * the template or an environment variable.
  */
 export class ProductSecrets extends Construct {

@@ -7,7 +7,7 @@ import { parseThrottle, type RouteThrottles } from "./throttles.ts";
 
 /**
  * The app's stacks from its context (`-c name=value` or cdk.json): stackName, catalogPath,
- * integratorApiUrl, stripeApiUrl, stripeLivemode, integratorRateShare, logLevel, alarmEmail,
+ * integratorApiUrl, stripeApiUrl, stripeLivemode, integratorRateShare, secretsMaxAgeSeconds, logLevel, alarmEmail,
  * lambdaStack, retainData, workerMaxConcurrency, existingSecrets (JSON: {"STRIPE_SECRET_KEY":
  * "<name or ARN>", ...}), throttleWebhook, throttleStack, throttleAdmin, throttlePublic and
  * throttleDefault (`<rate>/<burst>`), and the edge: edge=true with edgeOriginDomain,
@@ -61,6 +61,7 @@ export function stacksFromContext(app: App): { product: LicensingStack; edgeWaf:
     stripeApiUrl: context("stripeApiUrl"),
     stripeLivemode: flag("stripeLivemode"),
     integratorRateShare: number("integratorRateShare"),
+    secretsMaxAgeSeconds: number("secretsMaxAgeSeconds"),
     logLevel: context("logLevel") as LicensingStackProps["logLevel"],
     alarmEmail: context("alarmEmail"),
     lambdaStack: flag("lambdaStack"),

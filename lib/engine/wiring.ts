@@ -64,6 +64,10 @@ export function createSharedIntegratorClient(
     },
     limiter,
     hooks: {
+      onSend: ({ waitedMs }) => {
+        metrics.count("IntegratorCalls");
+        metrics.milliseconds("LimiterWaitMs", waitedMs);
+      },
       onRetry: () => metrics.count("IntegratorRetries"),
       onRateLimited: () => metrics.count("IntegratorRateLimited"),
     },

@@ -53,11 +53,20 @@ export interface RateLimitedEvent {
   retryAfterMs: number;
 }
 
+/** A request about to go out, and how long it waited for the limiter's token. */
+export interface SendEvent {
+  method: HttpMethod;
+  path: string;
+  waitedMs: number;
+}
+
 /**
- * Metric hooks (emit `IntegratorRetries` / `IntegratorRateLimited`). `onRetry` fires before every
- * retry, 429s included; `onRateLimited` on every 429 received. They must not throw.
+ * Metric hooks (emit `IntegratorCalls` / `LimiterWaitMs` / `IntegratorRetries` /
+ * `IntegratorRateLimited`). `onSend` fires before every request sent, retries included; `onRetry`
+ * before every retry, 429s included; `onRateLimited` on every 429 received. They must not throw.
  */
 export interface IntegratorHooks {
+  onSend?(event: SendEvent): void;
   onRetry?(event: RetryEvent): void;
   onRateLimited?(event: RateLimitedEvent): void;
 }
@@ -160,7 +169,9 @@ export async function send(ctx: HttpContext, request: HttpRequest): Promise<Http
   let rateLimited = 0; // 429s so far
   for (;;) {
     attempt += 1;
+    const waitFrom = performance.now();
     await ctx.limiter.acquire(signal);
+    ctx.hooks.onSend?.({ method, path, waitedMs: performance.now() - waitFrom });
 
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), ctx.timeoutMs);

@@ -15,6 +15,10 @@ export type MetricName =
   | "UnknownPrices"
   /** Add-ons whose quantity in Stripe exceeds the catalog's `maxQuantity`: licensed at the cap. */
   | "QuantitiesCapped"
+  /** Requests sent to integrator.io (retries included), through the shared limiter. */
+  | "IntegratorCalls"
+  /** Milliseconds a request waited for the shared limiter's token (unit Milliseconds). */
+  | "LimiterWaitMs"
   | "IntegratorRateLimited"
   | "IntegratorRetries"
   | "DriftFound"
@@ -32,7 +36,7 @@ export type MetricName =
 
 export const METRICS_NAMESPACE = "IntegratorLicensing";
 
-/** Powertools Metrics (EMF) for one function; `count` is the only kind we emit. */
+/** Powertools Metrics (EMF) for one function: counts, and the limiter's waits in milliseconds. */
 export class ProductMetrics {
   readonly metrics: Metrics;
   private counted = false;
@@ -45,6 +49,11 @@ export class ProductMetrics {
 
   count(name: MetricName, value = 1): void {
     this.metrics.addMetric(name, MetricUnit.Count, value);
+    this.counted = true;
+  }
+
+  milliseconds(name: MetricName, value: number): void {
+    this.metrics.addMetric(name, MetricUnit.Milliseconds, Math.round(value));
     this.counted = true;
   }
 

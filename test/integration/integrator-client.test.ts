@@ -396,10 +396,13 @@ describe("retries and failures", () => {
   it("5xx is retried until it clears", async () => {
     await control("PUT", "/_sim/faults", { errorRate: 1, status: 500 });
     let cleared: Promise<unknown> | undefined;
+    const sends: { path: string; waitedMs: number }[] = [];
     const { client, retries } = testClient({
       random: () => 0.99,
       retry: { baseDelayMs: 300, maxDelayMs: 300, maxAttempts: 3 },
       hooks: {
+        // Every request sent, the retry included, with its wait for the limiter (IntegratorCalls, LimiterWaitMs).
+        onSend: (event) => void sends.push(event),
         onRetry: (event) => {
           retries.push(event);
           cleared ??= control("PUT", "/_sim/faults", {});
@@ -410,6 +413,8 @@ describe("retries and failures", () => {
     await cleared;
     expect(retries).toHaveLength(1);
     expect((await stats()).requests).toBe(2);
+    expect(sends).toHaveLength(2);
+    for (const send of sends) expect(send.waitedMs).toBeGreaterThanOrEqual(0);
   });
 
   it("4xx is never retried", async () => {

@@ -15,6 +15,7 @@ import {
 } from "../../cdk/alarms.ts";
 import { coldStartMetricName } from "../../cdk/dashboard.ts";
 import { LicensingStack, RECONCILE_FUNCTION } from "../../cdk/licensing-stack.ts";
+import { stacksFromContext } from "../../cdk/stacks-from-context.ts";
 
 // Alarms, the dashboard and tracing (cdk/alarms.ts, cdk/dashboard.ts, cdk/product-function.ts).
 // One synth for the file, without bundling: nothing here reads a bundle.
@@ -353,9 +354,12 @@ describe("LicensingStack observability", () => {
     expect(JSON.stringify(graph("Event queue: depth, age and DLQ"))).toContain(
       logicalId(stack.deadLetterQueue),
     );
-    expect(metricsOn("integrator.io: retries and 429s")).toEqual([
+    expect(metricsOn("integrator.io: calls, retries and 429s; limiter waits")).toEqual([
+      "IntegratorCalls",
       "IntegratorRetries",
       "IntegratorRateLimited",
+      "LimiterWaitMs",
+      "LimiterWaitMs",
     ]);
     expect(metricsOn("Licenses: state changes")).toEqual(
       expect.arrayContaining(["LicensesCreated", "LicensesUpdated", "LicensesExpired", "PendingUsers"]),
@@ -441,4 +445,25 @@ describe("alarms without an e-mail", () => {
       AlarmActions: Match.absent(),
     });
   });
+});
+
+describe("the secrets' maxAge setting", () => {
+  it("reaches every function holding a secret as SECRETS_MAX_AGE_SECONDS, from -c secretsMaxAgeSeconds", () => {
+    const app = new App({ context: { "aws:cdk:bundling-stacks": [], secretsMaxAgeSeconds: "60" } });
+    const { product } = stacksFromContext(app);
+    const functionsResources = Object.values(
+      Template.fromStack(product).toJSON().Resources as Record<string, Resource>,
+    )
+      .filter((resource) => resource.Type === "AWS::Lambda::Function")
+      .map(
+        (resource) =>
+          (resource.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment
+            ?.Variables ?? {},
+      );
+    const withSecrets = functionsResources.filter((variables) =>
+      Object.keys(variables).some((name) => name.endsWith("_SECRET_ID")),
+    );
+    expect(withSecrets.length).toBeGreaterThan(0);
+    for (const variables of withSecrets) expect(variables.SECRETS_MAX_AGE_SECONDS).toBe("60");
+  }, 300_000);
 });
