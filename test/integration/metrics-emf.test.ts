@@ -118,7 +118,17 @@ describe("EMF metrics", () => {
       EventsProcessed: [1, 1],
       LicensesCreated: 1,
     });
-    expect(names(documents).sort()).toEqual(["EventsProcessed", "LicensesCreated"]);
+    // The license create went through the shared limiter: a call, and how long it waited (ms).
+    expect(names(documents).sort()).toEqual([
+      "EventsProcessed",
+      "IntegratorCalls",
+      "LicensesCreated",
+      "LimiterWaitMs",
+    ]);
+    const units = Object.fromEntries(
+      (documents[0]?._aws.CloudWatchMetrics[0]?.Metrics ?? []).map((metric) => [metric.Name, metric.Unit]),
+    );
+    expect(units).toMatchObject({ IntegratorCalls: "Count", LimiterWaitMs: "Milliseconds" });
     expect(documents[0]?._aws.CloudWatchMetrics[0]?.Namespace).toBe("IntegratorLicensing");
   });
 });
