@@ -3,9 +3,9 @@ import { AdminAccess } from "#lib/access/access.ts";
 import { Operators } from "#lib/access/operators.ts";
 import { Sessions } from "#lib/access/sessions.ts";
 import { createDocumentClient } from "#lib/aws.ts";
-import { loadConsoleAssets } from "#lib/console/assets.ts";
 import { type ConsoleDeps, consoleRoutes } from "#lib/console/routes.ts";
 import { httpFunction } from "#lib/http/http-function.ts";
+import { pageAssetsOnce } from "#lib/http/static-page.ts";
 import type { HttpEvent, HttpResult } from "#lib/http/types.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
@@ -25,16 +25,12 @@ export const createDeps = ({ config, secrets }: Environment): Deps => {
   const sessions = secrets.has("CONSOLE_SESSION_KEY")
     ? new Sessions(table, () => secrets.get("CONSOLE_SESSION_KEY"))
     : undefined;
-  let loaded: ReturnType<typeof loadConsoleAssets> | undefined;
   return {
     // Never the root token: the console is for people with names.
     access: new AdminAccess({ rootToken: undefined, operators, sessions }),
     sessions,
     // Read on the first request for one, then kept: they change only with a deploy.
-    assets: () => {
-      loaded ??= loadConsoleAssets(config.consoleAssetsDir);
-      return loaded;
-    },
+    assets: pageAssetsOnce(config.consoleAssetsDir),
     logger: createLogger("console", config),
   };
 };

@@ -1,8 +1,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { httpFunction } from "#lib/http/http-function.ts";
+import { pageAssetsOnce } from "#lib/http/static-page.ts";
 import { cacheableJson } from "#lib/marketplace/http-cache.ts";
 import { createLogger } from "#lib/observability/logger.ts";
-import { type DocsAsset, type DocsFile, docsRoutes, loadDocsAssets } from "#lib/openapi/docs-assets.ts";
+import { type DocsAsset, type DocsFile, docsRoutes } from "#lib/openapi/docs-assets.ts";
 import { type OpenApiDocument, openApiDocument } from "#lib/openapi/document.ts";
 import { API_INFO } from "#lib/openapi/info.ts";
 import { routes } from "#lib/routes.ts";
@@ -15,14 +16,10 @@ export interface Deps {
 }
 
 export const createDeps = ({ config }: Environment): Deps => {
-  let loaded: ReturnType<typeof loadDocsAssets> | undefined;
   return {
     logger: createLogger("openapi", config),
     // Read on the first request for one, then kept: they change only with a deploy.
-    docsAssets: () => {
-      loaded ??= loadDocsAssets(config.docsAssetsDir);
-      return loaded;
-    },
+    docsAssets: pageAssetsOnce(config.docsAssetsDir),
   };
 };
 

@@ -6,9 +6,9 @@ import { operatorPrincipal } from "#lib/access/roles.ts";
 import { SESSION_COOKIE, SESSION_MS, type Session, type Sessions } from "#lib/access/sessions.ts";
 import { HttpError } from "#lib/http/errors.ts";
 import type { RouteHandler } from "#lib/http/http-function.ts";
-import type { RouteInput, RouteOutput } from "#lib/http/types.ts";
-import { matchesIfNoneMatch } from "#lib/marketplace/http-cache.ts";
-import { CONSOLE_CSP, CONSOLE_HEADERS, type ConsoleAsset, type ConsoleFile } from "./assets.ts";
+import { pageFileServer } from "#lib/http/static-page.ts";
+import type { RouteInput } from "#lib/http/types.ts";
+import { CONSOLE_CSP, type ConsoleAsset, type ConsoleFile } from "./assets.ts";
 
 export interface ConsoleDeps {
   access: AdminAccess;
@@ -27,21 +27,14 @@ const NO_STORE = { "cache-control": "no-store" };
  * `/console` is a catch-all.
  */
 export function consoleRoutes(deps: ConsoleDeps): Record<string, RouteHandler> {
-  const serve = async (name: ConsoleFile, headers: Record<string, string>): Promise<RouteOutput> => {
-    const asset = (await deps.assets())?.get(name);
-    if (!asset) {
-      throw new HttpError(
-        503,
-        "console_not_built",
-        "The console is not built here: run npm run build:console.",
-      );
-    }
-    const cache = { ...CONSOLE_HEADERS, etag: asset.etag };
-    if (matchesIfNoneMatch(headers["if-none-match"], asset.etag)) return { status: 304, headers: cache };
-    const policy: Record<string, string> =
-      name === "index.html" ? { "content-security-policy": CONSOLE_CSP } : {};
-    return { body: asset.body, contentType: asset.contentType, headers: { ...cache, ...policy } };
-  };
+  const serve = pageFileServer({
+    assets: deps.assets,
+    csp: CONSOLE_CSP,
+    notBuilt: {
+      code: "console_not_built",
+      message: "The console is not built here: run npm run build:console.",
+    },
+  });
 
   return {
     "GET /console": ({ headers }: RouteInput) => serve("index.html", headers),
