@@ -33,8 +33,8 @@ export interface CatalogStripeDeps {
   output: { out(text: string): void; err(text: string): void };
   /** `--json`: one JSON object on stdout (the plan goes to stderr). */
   json: boolean;
-  /** Where STRIPE_SECRET_KEY, STRIPE_API_URL and CATALOG_PATH come from (the process environment by default). */
-  env?: Record<string, string | undefined>;
+  /** Where STRIPE_SECRET_KEY, STRIPE_API_URL and CATALOG_PATH come from (main.ts: the process environment). */
+  env: Record<string, string | undefined>;
   /** The Stripe client to use instead of one built from the environment (tests). */
   stripe?: StripeCatalogApi;
 }
@@ -122,7 +122,7 @@ export async function runCatalogStripe(
   command: CatalogStripeCommand,
   deps: CatalogStripeDeps,
 ): Promise<number> {
-  const env = deps.env ?? process.env;
+  const { env } = deps;
   const path = resolve(command.catalog ?? (env.CATALOG_PATH || DEFAULT_CATALOG_FILE));
   const catalog = await loadCatalog(path);
   const { stripe, where } = deps.stripe
