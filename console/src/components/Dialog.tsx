@@ -40,3 +40,37 @@ export function Dialog({
     </dialog>
   );
 }
+
+/**
+ * A `Dialog` that asks for one confirmation: `children` say what happens, then the confirm button
+ * (`danger` styles it as such) and Cancel. Confirming runs `onConfirm`; the caller closes it.
+ */
+export function ConfirmDialog({
+  title,
+  confirmLabel,
+  danger = false,
+  onConfirm,
+  onCancel,
+  children,
+}: {
+  title: string;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+  children: ComponentChildren;
+}) {
+  return (
+    <Dialog title={title} onCancel={onCancel}>
+      {children}
+      <div class="buttons">
+        <button type="button" class={danger ? "danger" : undefined} onClick={onConfirm}>
+          {confirmLabel}
+        </button>
+        <button type="button" class="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </Dialog>
+  );
+}

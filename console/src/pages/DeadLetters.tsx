@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { request } from "../api.ts";
-import { Dialog } from "../components/Dialog.tsx";
+import { ConfirmDialog } from "../components/Dialog.tsx";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
 import { Show } from "../components/Loaded.tsx";
 import { TableWrap } from "../components/TableWrap.tsx";
@@ -77,24 +77,18 @@ function Redrive({ count, onDone }: { count: number; onDone: () => void }) {
       ) : null}
       {state.status === "error" ? <ErrorAlert error={state.error} /> : null}
       {asking ? (
-        <Dialog title="Redrive the dead letters" onCancel={() => setAsking(false)}>
+        <ConfirmDialog
+          title="Redrive the dead letters"
+          confirmLabel="Confirm redrive"
+          onConfirm={async () => {
+            setAsking(false);
+            if (await redrive()) onDone();
+          }}
+          onCancel={() => setAsking(false)}
+        >
           <p>Redrive {plural(count, "message")}?</p>
           <p class="muted small">Each goes back to the event queue and its event is processed again.</p>
-          <div class="buttons">
-            <button
-              type="button"
-              onClick={async () => {
-                setAsking(false);
-                if (await redrive()) onDone();
-              }}
-            >
-              Confirm redrive
-            </button>
-            <button type="button" class="secondary" onClick={() => setAsking(false)}>
-              Cancel
-            </button>
-          </div>
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
     </div>
   );

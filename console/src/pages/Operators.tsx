@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { request, segment } from "../api.ts";
-import { Dialog } from "../components/Dialog.tsx";
+import { ConfirmDialog } from "../components/Dialog.tsx";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
 import { Show } from "../components/Loaded.tsx";
 import { TableWrap } from "../components/TableWrap.tsx";
@@ -175,24 +175,18 @@ function Revoke({ name, onRevoked }: { name: string; onRevoked: () => void }) {
       </button>
       {state.status === "error" ? <ErrorAlert error={state.error} /> : null}
       {asking ? (
-        <Dialog title={`Revoke ${name}`} onCancel={() => setAsking(false)}>
+        <ConfirmDialog
+          title={`Revoke ${name}`}
+          confirmLabel="Confirm revoke"
+          danger
+          onConfirm={async () => {
+            setAsking(false);
+            if (await revoke()) onRevoked();
+          }}
+          onCancel={() => setAsking(false)}
+        >
           <p>Revoke the operator {name}? Their token and sessions stop working.</p>
-          <div class="buttons">
-            <button
-              type="button"
-              class="danger"
-              onClick={async () => {
-                setAsking(false);
-                if (await revoke()) onRevoked();
-              }}
-            >
-              Confirm revoke
-            </button>
-            <button type="button" class="secondary" onClick={() => setAsking(false)}>
-              Cancel
-            </button>
-          </div>
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
     </>
   );
