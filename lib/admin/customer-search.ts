@@ -1,7 +1,7 @@
 import type { ProvisioningContext } from "#lib/engine/context.ts";
 import { isIdentifier } from "#lib/identifiers.ts";
 import { isEmail, normalizeEmail } from "#lib/licensing/license.ts";
-import type { CustomerMatch, MatchedBy } from "./schemas.ts";
+import { type CustomerMatch, MATCHED_BY, type MatchedBy } from "./schemas.ts";
 
 /**
  * `GET /admin/customers?q=` (docs/architecture.md §6): one box that finds customers by email
@@ -22,15 +22,8 @@ export function searchKeys(q: string): SearchKeys {
   return isIdentifier(text) ? { kind: "id", id: text } : { kind: "none" };
 }
 
-/** When a customer matches in several ways, the first of these names the match. */
-export const MATCH_ORDER: readonly MatchedBy[] = [
-  "customerId",
-  "subscriptionId",
-  "licenseId",
-  "email",
-  "checkoutEmail",
-  "licenseEmail",
-];
+/** When a customer matches in several ways, the first of these names the match (the schema's order). */
+export const MATCH_ORDER: readonly MatchedBy[] = MATCHED_BY;
 
 /**
  * One page of the union of lookups: each lookup's customer ids in ascending order, all after the

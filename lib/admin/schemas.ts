@@ -184,6 +184,7 @@ export const customerViewSchema = z.object({
 });
 
 // GET /admin/customers?q=
+// In this order, the first way a customer matches names the match (lib/admin/customer-search.ts).
 export const MATCHED_BY = [
   "customerId",
   "subscriptionId",
