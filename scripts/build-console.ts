@@ -1,6 +1,7 @@
 /**
  * Builds the operator console (console/) into `dist/console/`: app.js (one ESM bundle, Preact
- * included, minified), app.css and index.html as they are. The API serves them under /console.
+ * included, minified), app.css (page-base/base.css bundled in) and index.html. The API serves
+ * them under /console.
  *
  *   npx tsx scripts/build-console.ts [outDir]
  */

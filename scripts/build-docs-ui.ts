@@ -1,7 +1,7 @@
 /**
  * Builds the API reference page (docs-ui/) into `dist/docs/`: app.js (one ESM bundle, Preact
- * included, minified), app.css and index.html as they are. The openapi function serves them under
- * /docs; the page reads /openapi.json.
+ * included, minified), app.css (page-base/base.css bundled in) and index.html. The openapi
+ * function serves them under /docs; the page reads /openapi.json.
  *
  *   npx tsx scripts/build-docs-ui.ts [outDir]
  */

@@ -1,7 +1,8 @@
 /**
  * Builds one static page (the operator console, the API reference page) from its source folder:
- * `<srcDir>/src/main.tsx` into app.js (one ESM bundle, Preact included, minified), and
- * `<srcDir>/app.css` and `<srcDir>/index.html` as they are. scripts/build-console.ts and
+ * `<srcDir>/src/main.tsx` into app.js (one ESM bundle, Preact included, minified),
+ * `<srcDir>/app.css` into app.css (with the page-base/base.css it imports), `<srcDir>/index.html`
+ * as it is. scripts/build-console.ts and
  * scripts/build-docs-ui.ts name the folders.
  */
 import { copyFile, mkdir, stat } from "node:fs/promises";
@@ -43,7 +44,14 @@ export async function buildStaticPage(srcDir: string, outDir: string): Promise<S
       tsconfig: resolve(root, srcDir, "tsconfig.json"),
       logLevel: "warning",
     }),
-    copyFile(resolve(root, srcDir, "app.css"), resolve(out, "app.css")),
+    // One style sheet: the page's app.css with what it imports (page-base/base.css) bundled in.
+    build({
+      absWorkingDir: root,
+      entryPoints: [resolve(root, srcDir, "app.css")],
+      outfile: resolve(out, "app.css"),
+      bundle: true,
+      logLevel: "warning",
+    }),
     copyFile(resolve(root, srcDir, "index.html"), resolve(out, "index.html")),
   ]);
   const size = async (name: string) => (await stat(resolve(out, name))).size;
