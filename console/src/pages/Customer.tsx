@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import { request, segment } from "../api.ts";
 import { Show } from "../components/Loaded.tsx";
+import { PageHead } from "../components/PageHead.tsx";
 import { useLoad } from "../load.ts";
 import { useCan } from "../session.ts";
 import { useTitle } from "../title.ts";
@@ -37,14 +38,9 @@ export function Customer({ customerId }: { customerId: string }) {
 
   return (
     <>
-      <div class="page-head">
-        <h1>
-          Customer <span class="id">{customerId}</span>
-        </h1>
-        <button type="button" class="small secondary" onClick={reload}>
-          Refresh
-        </button>
-      </div>
+      <PageHead onRefresh={reload}>
+        Customer <span class="id">{customerId}</span>
+      </PageHead>
       <Show state={state} what="the customer">
         {(view) => (
           <div class="stack">

@@ -3,6 +3,7 @@ import { request } from "../api.ts";
 import { ConfirmDialog } from "../components/Dialog.tsx";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
 import { Show } from "../components/Loaded.tsx";
+import { PageHead } from "../components/PageHead.tsx";
 import { TableWrap } from "../components/TableWrap.tsx";
 import { date, plural, text } from "../format.ts";
 import { useAction, useLoad } from "../load.ts";
@@ -17,12 +18,7 @@ export function DeadLetters() {
   const [state, reload] = useLoad(() => request<DeadLettersData>("/admin/dlq"), []);
   return (
     <>
-      <div class="page-head">
-        <h1>Dead letters</h1>
-        <button type="button" class="small secondary" onClick={reload}>
-          Refresh
-        </button>
-      </div>
+      <PageHead onRefresh={reload}>Dead letters</PageHead>
       <Show state={state} what="the dead-letter queue">
         {(dlq) => (
           <>

@@ -3,6 +3,7 @@ import { request, withQuery } from "../api.ts";
 import { EventsTable } from "../components/EventsTable.tsx";
 import { Show } from "../components/Loaded.tsx";
 import { LoadMore } from "../components/LoadMore.tsx";
+import { PageHead } from "../components/PageHead.tsx";
 import { usePaged } from "../load.ts";
 import { href, navigate } from "../router.ts";
 import { useTitle } from "../title.ts";
@@ -18,12 +19,7 @@ export function Events({ status, type }: { status: string; type: string }) {
   );
   return (
     <>
-      <div class="page-head">
-        <h1>Events</h1>
-        <button type="button" class="small secondary" onClick={list.reload}>
-          Refresh
-        </button>
-      </div>
+      <PageHead onRefresh={list.reload}>Events</PageHead>
       <form
         class="filters"
         aria-label="Filter events"

@@ -1,5 +1,6 @@
 import { request } from "../api.ts";
 import { Show } from "../components/Loaded.tsx";
+import { PageHead } from "../components/PageHead.tsx";
 import { driftTotal, RunCounts } from "../components/RunCounts.tsx";
 import { date, plural } from "../format.ts";
 import { useLoad } from "../load.ts";
@@ -13,12 +14,7 @@ export function Overview() {
   const [state, reload] = useLoad(() => request<OverviewData>("/admin/overview"), []);
   return (
     <>
-      <div class="page-head">
-        <h1>Overview</h1>
-        <button type="button" class="small secondary" onClick={reload}>
-          Refresh
-        </button>
-      </div>
+      <PageHead onRefresh={reload}>Overview</PageHead>
       <Show state={state} what="the overview">
         {(data) => <OverviewCards data={data} />}
       </Show>

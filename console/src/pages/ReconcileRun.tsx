@@ -2,6 +2,7 @@ import { useEffect } from "preact/hooks";
 import { request, segment } from "../api.ts";
 import { Findings } from "../components/Findings.tsx";
 import { Show } from "../components/Loaded.tsx";
+import { PageHead } from "../components/PageHead.tsx";
 import { RunCounts } from "../components/RunCounts.tsx";
 import { date } from "../format.ts";
 import { useLoad } from "../load.ts";
@@ -28,14 +29,9 @@ export function ReconcileRun({ runId }: { runId: string }) {
       <p class="small">
         <a href={href("reconcile")}>← Reconcile runs</a>
       </p>
-      <div class="page-head">
-        <h1>
-          Reconcile run <span class="id">{runId}</span>
-        </h1>
-        <button type="button" class="small secondary" onClick={reload}>
-          Refresh
-        </button>
-      </div>
+      <PageHead onRefresh={reload}>
+        Reconcile run <span class="id">{runId}</span>
+      </PageHead>
       <Show state={state} what="the run">
         {(run) => <RunReport run={run} />}
       </Show>

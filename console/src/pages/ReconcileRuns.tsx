@@ -2,6 +2,7 @@ import { request, withQuery } from "../api.ts";
 import { ErrorAlert } from "../components/ErrorAlert.tsx";
 import { Show } from "../components/Loaded.tsx";
 import { LoadMore } from "../components/LoadMore.tsx";
+import { PageHead } from "../components/PageHead.tsx";
 import { driftTotal } from "../components/RunCounts.tsx";
 import { TableWrap } from "../components/TableWrap.tsx";
 import { date } from "../format.ts";
@@ -20,12 +21,7 @@ export function ReconcileRuns() {
   );
   return (
     <>
-      <div class="page-head">
-        <h1>Reconcile runs</h1>
-        <button type="button" class="small secondary" onClick={list.reload}>
-          Refresh
-        </button>
-      </div>
+      <PageHead onRefresh={list.reload}>Reconcile runs</PageHead>
       <StartRun />
       <Show state={list.state} what="reconcile runs">
         {({ items }) => (items.length === 0 ? <p>No reconcile run yet.</p> : <RunTable runs={items} />)}
