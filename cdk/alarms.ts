@@ -10,7 +10,7 @@ import {
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
-import { FilterPattern, type ILogGroup, MetricFilter } from "aws-cdk-lib/aws-logs";
+import { FilterPattern, type ILogGroup, type JsonPattern, MetricFilter } from "aws-cdk-lib/aws-logs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
@@ -216,18 +216,22 @@ export class ProductAlarms extends Construct {
       );
     }
     if (props.webhookRouteKey) {
-      const filter = new MetricFilter(this, "WebhookClientErrors", {
-        logGroup: props.accessLogs,
-        metricNamespace: METRICS_NAMESPACE,
-        metricName: WEBHOOK_CLIENT_ERRORS_METRIC,
-        filterPattern: FilterPattern.all(
-          FilterPattern.stringValue("$.routeKey", "=", props.webhookRouteKey),
-          FilterPattern.numberValue("$.status", ">=", 400),
-          FilterPattern.numberValue("$.status", "<", 500),
-        ),
-        metricValue: "1",
-      });
-      this.webhookClientErrors = filter.metric({ period: fiveMinutes, statistic: "Sum" });
+      const routeKey = props.webhookRouteKey;
+      // The webhook route's answers in the access log with a matching status, summed over 5 minutes.
+      const webhookAnswers = (id: string, metricName: string, ...status: JsonPattern[]) =>
+        new MetricFilter(this, id, {
+          logGroup: props.accessLogs,
+          metricNamespace: METRICS_NAMESPACE,
+          metricName,
+          filterPattern: FilterPattern.all(FilterPattern.stringValue("$.routeKey", "=", routeKey), ...status),
+          metricValue: "1",
+        }).metric({ period: fiveMinutes, statistic: "Sum" });
+      this.webhookClientErrors = webhookAnswers(
+        "WebhookClientErrors",
+        WEBHOOK_CLIENT_ERRORS_METRIC,
+        FilterPattern.numberValue("$.status", ">=", 400),
+        FilterPattern.numberValue("$.status", "<", 500),
+      );
       alarm(
         "webhook-4xx-spike",
         "The Stripe webhook rejects deliveries (400 = bad signature): check STRIPE_WEBHOOK_SECRET against the endpoint's signing secret.",
@@ -236,17 +240,11 @@ export class ProductAlarms extends Construct {
       );
       // The access log, not AWS/ApiGateway's 5xx: HTTP APIs count a route's answers only with
       // detailed metrics (a paid metric per route), and the 4xx filter already reads this log.
-      const serverErrors = new MetricFilter(this, "WebhookServerErrors", {
-        logGroup: props.accessLogs,
-        metricNamespace: METRICS_NAMESPACE,
-        metricName: WEBHOOK_SERVER_ERRORS_METRIC,
-        filterPattern: FilterPattern.all(
-          FilterPattern.stringValue("$.routeKey", "=", props.webhookRouteKey),
-          FilterPattern.numberValue("$.status", ">=", 500),
-        ),
-        metricValue: "1",
-      });
-      this.webhookServerErrors = serverErrors.metric({ period: fiveMinutes, statistic: "Sum" });
+      this.webhookServerErrors = webhookAnswers(
+        "WebhookServerErrors",
+        WEBHOOK_SERVER_ERRORS_METRIC,
+        FilterPattern.numberValue("$.status", ">=", 500),
+      );
       alarm(
         "webhook-5xx",
         "The Stripe webhook answered 5xx: the inbox (DynamoDB), the queue (SQS) or the function failed, and Stripe retries. First: the stripe-webhook function's log at the access log's requestId.",
