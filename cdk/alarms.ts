@@ -9,6 +9,7 @@ import {
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { FilterPattern, type ILogGroup, type JsonPattern, MetricFilter } from "aws-cdk-lib/aws-logs";
 import { Topic } from "aws-cdk-lib/aws-sns";
@@ -130,6 +131,18 @@ export class ProductAlarms extends Construct {
     const fiveMinutes = Duration.minutes(5);
     if (props.email) {
       this.topic = new Topic(this, "Topic", { displayName: `${prefix} alarms`, enforceSSL: true });
+      // enforceSSL gives the topic a policy of its own, which replaces SNS's default one (the one
+      // that lets the account's CloudWatch alarms publish): without this statement the alarms'
+      // notifications are refused and no e-mail ever arrives.
+      this.topic.addToResourcePolicy(
+        new PolicyStatement({
+          sid: "AllowCloudWatchAlarms",
+          principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+          actions: ["sns:Publish"],
+          resources: [this.topic.topicArn],
+          conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
+        }),
+      );
       this.topic.addSubscription(new EmailSubscription(props.email));
     }
     const alarm = (

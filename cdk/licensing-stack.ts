@@ -9,12 +9,13 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  Validations,
 } from "aws-cdk-lib";
 import { AttributeType, Billing, TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { EventBus, Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
-import { PolicyStatement, User } from "aws-cdk-lib/aws-iam";
-import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { type Policy, PolicyStatement, User } from "aws-cdk-lib/aws-iam";
+import type { IDestination, IFunction } from "aws-cdk-lib/aws-lambda";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
@@ -110,6 +111,8 @@ export class LicensingStack extends Stack {
   readonly table: TableV2;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  /** Where Lambda records a scheduled or bus-started invocation that failed (on-failure destination). */
+  readonly asyncFailures: Queue;
   readonly eventBus: EventBus;
   readonly secrets: ProductSecrets;
   readonly httpApi: ProductHttpApi;
@@ -124,7 +127,10 @@ export class LicensingStack extends Stack {
     const functions = props.functions ?? functionTable;
     const routes = props.routes ?? routeTable;
     const retain = props.retainData ?? true;
-    const dataRemoval = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // RetainExceptOnCreate: kept when the stack is deleted or the resource replaced, but removed
+    // when the create that made it rolls back, so a first deploy that fails half-way can simply be
+    // run again (a kept secret's fixed name would fail the retry with "already exists").
+    const dataRemoval = retain ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY;
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const catalogFile = checkedCatalog(props.catalogPath ?? "local/catalog.json");
     const edge = props.edge && checkedEdge(props.edge);
@@ -135,7 +141,11 @@ export class LicensingStack extends Stack {
       billing: Billing.onDemand(),
       timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: retain,
+      // No deletion protection: CloudFormation cannot delete a protected table, so the rollback of
+      // a failed first create would end ROLLBACK_FAILED instead of removing it (RetainExceptOnCreate).
+      // The stack's delete and a replacement keep the table (the removal policy); a table deleted
+      // by hand leaves PITR's system backup for 35 days.
+      deletionProtection: false,
       removalPolicy: dataRemoval,
       globalSecondaryIndexes: tableDefinition.globalSecondaryIndexes.map((g) => ({
         indexName: g.indexName,
@@ -161,6 +171,19 @@ export class LicensingStack extends Stack {
       fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
     };
     this.deadLetterQueue = new Queue(this, "DeadLetterQueue", fifo);
+    // A standard queue, not the DLQ: Lambda's destinations cannot target a FIFO queue, and the
+    // alarm topic exists only with alarmEmail. A record here is the failed invocation's event and
+    // error (the `<fn>-errors` alarm pages; this is what to look at), kept 14 days.
+    this.asyncFailures = new Queue(this, "AsyncFailures", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.asyncFailures).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is itself the dead end of failed scheduled invocations (Lambda's on-failure destination); nothing consumes it, so there is nothing to redrive to a DLQ.",
+    });
     this.queue = new Queue(this, "EventQueue", {
       ...fifo,
       visibilityTimeout: Duration.seconds(
@@ -176,6 +199,7 @@ export class LicensingStack extends Stack {
       namePrefix: this.stackName,
       existing: props.existingSecrets,
       removalPolicy: dataRemoval,
+      uniqueNames: !retain,
     });
 
     const environment: Record<string, string> = {
@@ -261,6 +285,8 @@ export class LicensingStack extends Stack {
         description: `Runs ${name} on a schedule`,
         schedule: Schedule.rate(scheduleRate),
         // A missed run is repaired by the next one; retrying an old run past that only overlaps.
+        // These retries are EventBridge's delivery (the Invoke call failed); the function's own
+        // failures are not retried (configureAsyncInvoke below).
         targets: [
           new LambdaFunction(lambdas.get(name) as IFunction, {
             retryAttempts: 2,
@@ -279,6 +305,17 @@ export class LicensingStack extends Stack {
           targets: [new LambdaFunction(lambdas.get(name) as IFunction, { retryAttempts: 2 })],
         });
       }
+    }
+
+    // Scheduled and bus-started functions run once per start: Lambda's async invoke would retry a
+    // failed run twice over up to 6 h, overlapping the next scheduled one. A failure goes to
+    // asyncFailures and counts in the function's `<name>-errors` alarm.
+    for (const [name, definition] of Object.entries(functions)) {
+      if (definition.trigger !== "schedule" && (definition.busEvents?.length ?? 0) === 0) continue;
+      this.functions.get(name)?.function.configureAsyncInvoke({
+        retryAttempts: 0,
+        onFailure: sendOnly(this.asyncFailures),
+      });
     }
 
     const webhookRoute = routes.find((r) => r.auth === "stripe");
@@ -335,6 +372,14 @@ export class LicensingStack extends Stack {
         this.invokeUser.addToPolicy(
           new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [extension.functionArn] }),
         );
+        // Kept, with its policy, when a later deploy goes without lambdaStack: integrator.io signs
+        // with this user's access key, and deleting it would break the connector until a new key is
+        // stored there. Removed by hand when no longer used (README, Deploy).
+        this.invokeUser.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+        (this.invokeUser.node.tryFindChild("DefaultPolicy") as Policy | undefined)?.applyRemovalPolicy(
+          RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        );
+
         new CfnOutput(this, "IntegratorInvokeUserName", {
           value: this.invokeUser.userName,
           description:
@@ -387,6 +432,19 @@ export class LicensingStack extends Stack {
         "The CloudWatch dashboard of the event path, integrator.io, licenses, reconcile and functions",
     });
   }
+}
+
+/**
+ * An SQS on-failure destination granting only `sqs:SendMessage`, what Lambda does with the
+ * function's role (SqsDestination's grant adds GetQueueAttributes and GetQueueUrl, never used).
+ */
+function sendOnly(queue: Queue): IDestination {
+  return {
+    bind: (_scope, fn) => {
+      fn.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }));
+      return { destination: queue.queueArn };
+    },
+  };
 }
 
 /** The edge's settings, checked now: a typo fails the synth, not CloudFront's deploy an hour later. */

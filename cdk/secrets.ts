@@ -1,4 +1,4 @@
-import { type RemovalPolicy, Validations } from "aws-cdk-lib";
+import { Aws, Fn, type RemovalPolicy, Validations } from "aws-cdk-lib";
 import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import { SECRET_SETTINGS, type SecretSetting } from "../lib/config.ts";
@@ -45,6 +45,13 @@ export interface ProductSecretsProps {
   existing?: Partial<Record<SecretSetting, string>>;
   /** Created secrets follow the data: retained with the table in production. */
   removalPolicy: RemovalPolicy;
+  /**
+   * Whether a created secret's name ends in a suffix of this stack's creation (the first block of
+   * the stack id's UUID): a throwaway stack deleted and created again within Secrets Manager's 7–30
+   * day recovery window would otherwise collide with its own deleted secrets ("already scheduled
+   * for deletion"). Retained secrets keep their plain names: they are never deleted with the stack.
+   */
+  uniqueNames?: boolean;
 }
 
 /**
@@ -77,7 +84,7 @@ export class ProductSecrets extends Construct {
         ];
       }
       const secret = new Secret(this, constructId, {
-        secretName: `${props.namePrefix}/${secretNameOf(setting)}`,
+        secretName: `${props.namePrefix}/${secretNameOf(setting)}${props.uniqueNames ? `-${creationSuffix()}` : ""}`,
         description: descriptions[setting],
         removalPolicy: props.removalPolicy,
         generateSecretString: GENERATED.includes(setting)
@@ -95,6 +102,15 @@ export class ProductSecrets extends Construct {
     this.secrets = Object.fromEntries(entries) as Record<SecretSetting, ISecret>;
     this.secretIds = ids as Record<SecretSetting, string>;
   }
+}
+
+/**
+ * 8 hex digits unique to one creation of the stack: the first block of the UUID at the end of
+ * `AWS::StackId` (`arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>`). A stack
+ * deleted and created again under the same name gets a new one.
+ */
+export function creationSuffix(): string {
+  return Fn.select(0, Fn.split("-", Fn.select(2, Fn.split("/", Aws.STACK_ID))));
 }
 
 /** `STRIPE_SECRET_KEY` → `stripe-secret-key`. */

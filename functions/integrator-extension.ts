@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Context } from "aws-lambda";
+import { type DispatchOptions, deadlineFrom } from "#lib/extension/dispatch.ts";
 import { extensionRoutes } from "#lib/extension/http-routes.ts";
 import { invokeFromLambda, isHttpApiEvent } from "#lib/extension/lambda-invoke.ts";
 import { createExtensionDeps, type ExtensionDeps } from "#lib/extension/wiring.ts";
@@ -20,16 +22,27 @@ export const createDeps = (environment: Environment): Promise<Deps> => createExt
  *   `{"statusCode":422,"errors":[...]}`.
  */
 export const makeHandler = (deps: Deps) => {
-  const http = httpFunction(extensionRoutes(deps), {
-    logger: deps.logger,
-    tokens: { system: deps.systemToken },
-  });
+  // Each invocation's deadline, for the route it reaches (the local gateway runs several at once).
+  const invocation = new AsyncLocalStorage<DispatchOptions>();
+  const http = httpFunction(
+    extensionRoutes(deps, () => invocation.getStore() ?? {}),
+    {
+      logger: deps.logger,
+      tokens: { system: deps.systemToken },
+    },
+  );
   return async (event: HttpEvent | unknown, context: Context): Promise<HttpResult | unknown> => {
+    // The call's own work ends a second before the function's timeout (itself under API Gateway's
+    // 29 s): a slow integrator.io call answers a `timeout` error, not a 503 or a Lambda timeout.
+    const options: DispatchOptions =
+      typeof context?.getRemainingTimeInMillis === "function"
+        ? { deadline: deadlineFrom(context.getRemainingTimeInMillis()) }
+        : {};
     try {
-      if (isHttpApiEvent(event)) return await http(event, context);
+      if (isHttpApiEvent(event)) return await invocation.run(options, () => http(event, context));
       // httpFunction adds Lambda's context to the logger itself; a direct invocation adds it here.
       addLambdaContext(deps.logger, context);
-      return await invokeFromLambda(event, context, deps);
+      return await invokeFromLambda(event, context, deps, options);
     } finally {
       // Only the shared client counts here (retries, 429s): most calls have nothing to publish.
       if (deps.metrics.metrics.hasStoredMetrics()) deps.metrics.flush();

@@ -76,11 +76,13 @@ const definitions = {
     access: {},
   },
   // The vendor's integrator.io stack (HTTP server stack behind API Gateway, or invoked directly as a
-  // Lambda stack). 30 s: API Gateway's integration limit; Celigo's own server allows 300 s.
+  // Lambda stack). 25 s: under API Gateway's 30 s integration limit, so the function answers
+  // before the gateway's 503; the call itself stops a second before the timeout with an
+  // integrator.io-format `timeout` error (lib/extension/dispatch.ts). Celigo's own server allows 300 s.
   "integrator-extension": {
     entry: "functions/integrator-extension.ts",
     trigger: "http",
-    timeoutSeconds: 30,
+    timeoutSeconds: 25,
     memoryMb: 512,
     access: {
       table: { actions: ["GetItem", "UpdateItem", "Query"] },

@@ -11,6 +11,23 @@ export interface DispatchDeps {
   services: ExtensionServices;
 }
 
+export interface DispatchOptions {
+  /**
+   * When the call must have answered (epoch ms): the invocation's end less a margin to send the
+   * answer. A function still running then answers a 422 `timeout`, not API Gateway's 503 or a
+   * Lambda timeout, and its `context.signal` is aborted.
+   */
+  deadline?: number;
+}
+
+/** Time kept from the invocation's remaining time to answer a call that ran out of it. */
+export const ANSWER_MARGIN_MS = 1000;
+
+/** The deadline of a call in an invocation with `remainingMs` left. */
+export function deadlineFrom(remainingMs: number, now = Date.now()): number {
+  return now + Math.max(0, remainingMs - ANSWER_MARGIN_MS);
+}
+
 const failure = (...errors: ProtocolError[]): ExtensionOutcome => ({ ok: false, errors });
 
 /** The result as integrator.io will get it, or why it cannot be sent (not JSON, over `maxResponseSize`). */
@@ -37,6 +54,7 @@ function checkResult(result: unknown, maxResponseSize: number): ExtensionOutcome
 export async function dispatchExtensionCall(
   call: ExtensionCall,
   deps: DispatchDeps,
+  options: DispatchOptions = {},
 ): Promise<ExtensionOutcome> {
   const registered = deps.registry.connector(call.connectorId);
   if (!registered) {
@@ -66,8 +84,10 @@ export async function dispatchExtensionCall(
       ...(integrationId ? { integrationId } : {}),
     },
   });
+  const abort = new AbortController();
   const context: FunctionContext = {
     ...deps.services,
+    signal: abort.signal,
     logger,
     connector: registered.connector,
     definition: registered.definition,
@@ -75,8 +95,35 @@ export async function dispatchExtensionCall(
     integrator: deps.services.vendor.forToken(token ?? ""),
   };
   logger.info("extension function called");
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const outcome = checkResult(await fn(call.options, context), call.maxResponseSize);
+    const running = Promise.resolve().then(() => fn(call.options, context));
+    const result =
+      options.deadline === undefined
+        ? await running
+        : await Promise.race([
+            running,
+            new Promise<typeof TIMED_OUT>((resolve) => {
+              timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, (options.deadline ?? 0) - started));
+            }),
+          ]);
+    if (result === TIMED_OUT) {
+      abort.abort(new Error("the extension call ran out of time"));
+      // Its eventual failure has no one to answer: logged, never unhandled.
+      running.catch((error: unknown) =>
+        logger.warn("extension function failed after its timeout", {
+          reason: protocolErrorOf(error, [token]).message,
+        }),
+      );
+      const error = frameworkErrors.timedOut(call.function, Math.round((Date.now() - started) / 1000));
+      logger.warn("extension function ran out of time", {
+        code: error.code,
+        elapsedMs: Date.now() - started,
+      });
+      return failure(error);
+    }
+    const outcome = checkResult(result, call.maxResponseSize);
     if (!outcome.ok) logger.warn("extension function answered badly", { errors: outcome.errors });
     return outcome;
   } catch (error) {
@@ -88,5 +135,9 @@ export async function dispatchExtensionCall(
     if (error instanceof ExtensionError && !cause) logger.info("extension function refused", logged);
     else logger.warn("extension function failed", { ...logged, ...(cause ? { cause } : {}) });
     return failure(refusal);
+  } finally {
+    clearTimeout(timer);
   }
 }
+
+const TIMED_OUT = Symbol("timed out");

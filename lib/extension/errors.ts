@@ -43,6 +43,10 @@ export const frameworkErrors = {
     code: "invalid_extension_response",
     message: "Extension response is not serializable.",
   }),
+  timedOut: (name: string, seconds: number): ProtocolError => ({
+    code: "timeout",
+    message: `The function ${name} did not finish within ${seconds} s, before the stack's time limit; it was stopped without an answer. Try again.`,
+  }),
   tooLarge: (limit: number): ProtocolError => ({
     code: "response_size_exceeded",
     message: `response stream exceeded limit of ${limit} bytes.`,

@@ -1,6 +1,6 @@
 import type { Context } from "aws-lambda";
 import type { HttpEvent } from "#lib/http/types.ts";
-import { type DispatchDeps, dispatchExtensionCall } from "./dispatch.ts";
+import { type DispatchDeps, type DispatchOptions, dispatchExtensionCall } from "./dispatch.ts";
 import type { ProtocolError } from "./errors.ts";
 import { parseLambdaCall } from "./protocol.ts";
 
@@ -34,12 +34,13 @@ export async function invokeFromLambda(
   payload: unknown,
   context: Pick<Context, "clientContext">,
   deps: DispatchDeps,
+  options: DispatchOptions = {},
 ): Promise<unknown> {
   const parsed = parseLambdaCall(payload, context.clientContext);
   const outcome =
     "errors" in parsed
       ? { ok: false as const, errors: parsed.errors }
-      : await dispatchExtensionCall(parsed.call, deps);
+      : await dispatchExtensionCall(parsed.call, deps, options);
   if (!outcome.ok) throw new LambdaStackError(outcome.errors);
   return outcome.result;
 }

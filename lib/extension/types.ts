@@ -36,6 +36,11 @@ export interface FunctionContext extends ExtensionServices {
    * this integration's resources, only during this call. Never log the token.
    */
   integrator: IntegratorClient;
+  /**
+   * Aborted when the call runs out of time (the invocation's deadline): the caller has already
+   * been answered with a `timeout` error, so a long function may stop here instead of going on.
+   */
+  signal?: AbortSignal;
 }
 
 /** A function of the stack: returns the result integrator.io gets (JSON), or throws to refuse (422). */

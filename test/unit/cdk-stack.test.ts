@@ -126,7 +126,8 @@ describe("LicensingStack", () => {
   it("has one function per function-table entry and nothing else running code", () => {
     template.resourceCountIs("AWS::Lambda::Function", functions.length);
     template.resourceCountIs("AWS::DynamoDB::GlobalTable", 1);
-    template.resourceCountIs("AWS::SQS::Queue", 2);
+    // The event queue, its DLQ, and the standard queue of failed async invocations (scheduled, bus-started).
+    template.resourceCountIs("AWS::SQS::Queue", 3);
     template.resourceCountIs("AWS::Events::EventBus", 1);
     template.resourceCountIs("AWS::SecretsManager::Secret", SECRET_SETTINGS.length);
     template.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
@@ -167,9 +168,11 @@ describe("LicensingStack", () => {
     }
   });
 
-  it("defines the table from lib/store/table.ts: on demand, PITR, deletion protection, TTL, GSIs", () => {
+  it("defines the table from lib/store/table.ts: on demand, PITR, kept unless its own create fails, TTL, GSIs", () => {
     const [, table] = ofType("AWS::DynamoDB::GlobalTable")[0] as [string, Resource];
-    expect(table.DeletionPolicy).toBe("Retain");
+    // RetainExceptOnCreate, hence no deletion protection: a protected table would fail the rollback
+    // of a failed first create (test/unit/cdk-deploy-robustness.test.ts).
+    expect(table.DeletionPolicy).toBe("RetainExceptOnCreate");
     expect(table.Properties).toMatchObject({
       BillingMode: "PAY_PER_REQUEST",
       TimeToLiveSpecification: { AttributeName: tableDefinition.timeToLiveAttribute, Enabled: true },
@@ -179,7 +182,7 @@ describe("LicensingStack", () => {
       ],
       Replicas: [
         {
-          DeletionProtectionEnabled: true,
+          DeletionProtectionEnabled: false,
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         },
       ],
@@ -208,7 +211,7 @@ describe("LicensingStack", () => {
       FifoQueue: true,
       SqsManagedSseEnabled: true,
     });
-    // enforceSSL on both queues.
+    // enforceSSL on every queue (the async-failures queue too).
     template.resourcePropertiesCountIs(
       "AWS::SQS::QueuePolicy",
       {
@@ -218,7 +221,7 @@ describe("LicensingStack", () => {
           ]),
         },
       },
-      2,
+      3,
     );
   });
 
@@ -340,6 +343,7 @@ describe("LicensingStack", () => {
     const queue = `"${logicalId(stack.queue)}"`;
     const dlq = `"${logicalId(stack.deadLetterQueue)}"`;
     const bus = `"${logicalId(stack.eventBus)}"`;
+    const asyncFailures = `"${logicalId(stack.asyncFailures)}"`;
     const queueTrigger = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"];
     for (const [name, definition] of functions) {
       const access = definition.access ?? {};
@@ -392,6 +396,9 @@ describe("LicensingStack", () => {
       );
       expect(actionsOn(dlq), name).toEqual([...new Set(verbs(access.dlq))].sort());
       expect(actionsOn(bus), name).toEqual(access.eventBus ? ["events:PutEvents"] : []);
+      // Lambda's on-failure destination of a scheduled or bus-started function (Lambda sends with its role).
+      const startedAsync = definition.trigger === "schedule" || (definition.busEvents?.length ?? 0) > 0;
+      expect(actionsOn(asyncFailures), name).toEqual(startedAsync ? ["sqs:SendMessage"] : []);
 
       // Secrets: GetSecretValue (lib/secrets.ts calls nothing else), on the declared ones only.
       const secretStatements = statements.filter((s) =>
@@ -411,6 +418,7 @@ describe("LicensingStack", () => {
           on(queue).length +
           on(dlq).length +
           on(bus).length +
+          on(asyncFailures).length +
           secretStatements.length +
           tracing.length,
       );
