@@ -313,6 +313,19 @@ export class ProductAlarms extends Construct {
         1,
       );
     }
+    const notConfiguredServices = [
+      ...props.metricServices,
+      ...(props.webhookService ? [props.webhookService] : []),
+    ];
+    if (notConfiguredServices.length > 0) {
+      alarm(
+        "not-configured",
+        "A secret still holds its placeholder (or a value of the wrong form): the schedules skip their runs and the webhook answers 503. First: GET /health names it; set it with put-secret-value (README, Deploy).",
+        // 15 minutes, the schedules' period: the skipped runs count it that often, so it stays in alarm until set.
+        product("NotConfigured", Duration.minutes(15), notConfiguredServices),
+        1,
+      );
+    }
 
     if (props.reconcile) {
       const { service, rate } = props.reconcile;

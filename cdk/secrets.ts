@@ -1,7 +1,7 @@
 import { Aws, Fn, type RemovalPolicy, Validations } from "aws-cdk-lib";
 import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
-import { SECRET_SETTINGS, type SecretSetting } from "../lib/config.ts";
+import { SECRET_PLACEHOLDER, SECRET_SETTINGS, type SecretSetting } from "../lib/config.ts";
 
 /** What each secret is, for its description in the console and the README. */
 const descriptions: Record<SecretSetting, string> = {
@@ -89,8 +89,14 @@ export class ProductSecrets extends Construct {
         removalPolicy: props.removalPolicy,
         generateSecretString: GENERATED.includes(setting)
           ? { passwordLength: 48, excludePunctuation: true }
-          : // A random placeholder rather than a well-known one: nothing works until the real value is set.
-            { passwordLength: 32, excludePunctuation: true },
+          : // A recognisable placeholder (SECRET_PLACEHOLDER): until the real value is set, the functions
+            // answer "not configured" and the schedules skip (lib/secrets.ts), instead of a 401 per call.
+            {
+              secretStringTemplate: JSON.stringify({ placeholder: SECRET_PLACEHOLDER }),
+              generateStringKey: "unused",
+              passwordLength: 32,
+              excludePunctuation: true,
+            },
       });
       Validations.of(secret).acknowledge({
         id: "AwsSolutions-SMG4",

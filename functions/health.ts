@@ -7,6 +7,7 @@ import { httpFunction } from "#lib/http/http-function.ts";
 import { createLogger } from "#lib/observability/logger.ts";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
+import type { SecretSource } from "#lib/secrets.ts";
 
 export interface Deps {
   dynamo: DynamoDBDocumentClient;
@@ -14,9 +15,12 @@ export interface Deps {
   tableName: string;
   queueUrl: string;
   logger: Logger;
+  /** The vendor-set secrets this function reads (lib/functions.ts): which are not configured yet. */
+  secrets?: Pick<SecretSource, "notConfigured">;
 }
 
-export const createDeps = ({ config }: Environment): Deps => ({
+export const createDeps = ({ config, secrets }: Environment): Deps => ({
+  secrets,
   dynamo: createDocumentClient(config),
   sqs: createSqsClient(config),
   tableName: config.tableName,
@@ -48,10 +52,15 @@ export const makeHandler = (deps: Deps) =>
             ),
           ),
         ]);
-        const healthy = dynamodb === "ok" && queue === "ok";
+        // A secret still holding its placeholder (or of the wrong form) is named: the stack is not
+        // configured yet, e.g. {"STRIPE_SECRET_KEY": "not_configured"}.
+        const unset = Object.fromEntries(
+          (deps.secrets?.notConfigured() ?? []).map((name) => [name, "not_configured" as const]),
+        );
+        const healthy = dynamodb === "ok" && queue === "ok" && Object.keys(unset).length === 0;
         return {
           status: healthy ? 200 : 503,
-          body: { status: healthy ? "ok" : "degraded", checks: { dynamodb, queue } },
+          body: { status: healthy ? "ok" : "degraded", checks: { dynamodb, queue, ...unset } },
         };
       },
     },

@@ -4,12 +4,19 @@ import { requestedRunId } from "#lib/reconcile/request.ts";
 import { executeRun, type ReconcileDeps, runScheduled } from "#lib/reconcile/run.ts";
 import { createReconcileDeps } from "#lib/reconcile/wiring.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
+import { configuredFor, type SecretSource } from "#lib/secrets.ts";
 import type { ReconcileRun } from "#lib/store/reconcile-runs.ts";
 
-export type Deps = ReconcileDeps;
+/** `secrets`: which of the run's secrets are not configured yet (absent: all are, as in tests). */
+export type Deps = ReconcileDeps & { secrets?: Pick<SecretSource, "notConfigured"> };
 
-export const createDeps = (environment: Environment): Promise<Deps> =>
-  createReconcileDeps(environment, createLogger("reconcile", environment.config), "reconcile");
+export const createDeps = async (environment: Environment): Promise<Deps> => ({
+  ...(await createReconcileDeps(environment, createLogger("reconcile", environment.config), "reconcile")),
+  secrets: environment.secrets,
+});
+
+/** What a run calls Stripe and integrator.io with. */
+const RUN_SECRETS = ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"] as const;
 
 /** An EventBridge event: the schedule's (`Scheduled Event`) or the admin API's `reconcile.requested`. */
 export type ReconcileEvent = { source?: string; "detail-type"?: string; detail?: unknown };
@@ -17,7 +24,8 @@ export type ReconcileEvent = { source?: string; "detail-type"?: string; detail?:
 /**
  * Stripe ↔ store ↔ integrator.io (docs/architecture.md §1). A `reconcile.requested` event carries out the run
  * the admin API recorded; any other event (the schedule) starts a full repair run, unless one is
- * already working. Answers the run as it ended.
+ * already working, or a secret it needs is not configured yet (skipped with one warning and
+ * `NotConfigured`). Answers the run as it ended.
  */
 export const makeHandler =
   (deps: Deps) =>
@@ -25,7 +33,10 @@ export const makeHandler =
     addLambdaContext(deps.ctx.logger, context);
     try {
       const runId = requestedRunId(event);
-      return runId ? await executeRun(runId, deps) : await runScheduled(deps);
+      if (runId) return await executeRun(runId, deps);
+      // The schedule, before the secrets are set: one warning and NotConfigured, not a 401 per call.
+      if (deps.secrets && !configuredFor("reconcile", deps.secrets, RUN_SECRETS, deps.ctx)) return undefined;
+      return await runScheduled(deps);
     } finally {
       if (deps.ctx.metrics.metrics.hasStoredMetrics()) deps.ctx.metrics.flush();
     }

@@ -5,6 +5,7 @@ import { createLogger } from "#lib/observability/logger.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import { type Environment, lambdaHandler } from "#lib/runtime.ts";
+import { NotConfiguredError } from "#lib/secrets.ts";
 import { Inbox } from "#lib/store/inbox.ts";
 import { createStripe } from "#lib/stripe/client.ts";
 import { receiveStripeEvent, type WebhookDeps } from "#lib/webhook/receive.ts";
@@ -33,6 +34,10 @@ export const makeHandler = (deps: Deps) =>
           const receipt = await receiveStripeEvent(rawBody, headers["stripe-signature"], deps);
           deps.logger.info("stripe event received", { ...receipt });
           return { status: 200, body: { received: true, ...receipt } };
+        } catch (error) {
+          // The signing secret not set yet: 503 not_configured, so Stripe delivers again later.
+          if (error instanceof NotConfiguredError) deps.metrics.count("NotConfigured");
+          throw error;
         } finally {
           deps.metrics.flush();
         }

@@ -64,6 +64,34 @@ export const SECRET_SETTINGS = [
 ] as const;
 export type SecretSetting = (typeof SECRET_SETTINGS)[number];
 
+/**
+ * What a secret the vendor sets (the Stripe key, the webhook secret, the integrator.io token) holds
+ * until it is set: CDK creates them holding it (cdk/secrets.ts), and a function reading it
+ * answers "not configured" (lib/secrets.ts) instead of calling Stripe or integrator.io with it.
+ */
+export const SECRET_PLACEHOLDER = "NOT_CONFIGURED_YET";
+
+/**
+ * Why `value` of secret `name` does not count as configured, or undefined when it does: the
+ * placeholder, or a value of the wrong form (a Stripe key not `sk_`/`rk_` + test/live, a webhook
+ * secret — each of a comma-separated list — not `whsec_`). The reason never quotes the value.
+ */
+export function notConfiguredReason(name: SecretSetting, value: string): string | undefined {
+  // CDK's placeholder is {"placeholder":"NOT_CONFIGURED_YET",...}; the bare marker counts too.
+  if (value.includes(SECRET_PLACEHOLDER)) return "it still holds its placeholder";
+  if (name === "STRIPE_SECRET_KEY" && !/^(sk|rk)_(test|live)_/.test(value))
+    return "it is not a Stripe secret key (sk_test_, sk_live_, rk_test_ or rk_live_)";
+  if (
+    name === "STRIPE_WEBHOOK_SECRET" &&
+    !value
+      .split(",")
+      .map((part) => part.trim())
+      .every((part) => part.startsWith("whsec_"))
+  )
+    return "it is not a webhook signing secret (whsec_…, or several comma-separated)";
+  return undefined;
+}
+
 const schema = z.object({
   // The single DynamoDB table (CDK passes its generated name).
   TABLE_NAME: z._default(z.string().check(z.minLength(1)), "integrator-licensing"),

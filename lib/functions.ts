@@ -12,7 +12,13 @@ const definitions = {
     trigger: "http",
     timeoutSeconds: 10,
     memoryMb: 256,
-    access: { table: { actions: ["DescribeTable"] }, queue: ["attributes"] },
+    // The Stripe key and the integrator.io token, read only to report one not configured yet (its
+    // placeholder, or the wrong form); never a route's credential (the webhook secret reports itself: 503).
+    access: {
+      table: { actions: ["DescribeTable"] },
+      queue: ["attributes"],
+      secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"],
+    },
   },
   fallback: { entry: "functions/fallback.ts", trigger: "http", timeoutSeconds: 5, memoryMb: 256, access: {} },
   "stripe-webhook": {

@@ -119,7 +119,8 @@ const DEFAULT_BODY_LIMIT = 1 * MB;
 
 const healthResponse = z.object({
   status: z.enum(["ok", "degraded"]),
-  checks: z.record(z.string(), z.enum(["ok", "failing"])),
+  // `not_configured`: a secret (named) still holding its placeholder or of the wrong form.
+  checks: z.record(z.string(), z.enum(["ok", "failing", "not_configured"])),
 });
 
 type RouteInputDefinition = Partial<RouteDefinition> &
@@ -295,6 +296,10 @@ export const routes: readonly RouteDefinition[] = [
       200: { description: "Recorded (or a duplicate, or ignored).", schema: webhookReceipt },
       400: { description: "Missing, forged or stale signature, or not a Stripe event.", schema: apiError },
       413: { description: "Body over 256 KB.", schema: apiError },
+      503: {
+        description: "STRIPE_WEBHOOK_SECRET is not configured yet (`not_configured`): Stripe retries later.",
+        schema: apiError,
+      },
     },
     example: {
       request: {
@@ -316,7 +321,11 @@ export const routes: readonly RouteDefinition[] = [
     summary: "Liveness with dependency checks (DynamoDB, queue).",
     responses: {
       200: { description: "Every dependency answers.", schema: healthResponse },
-      503: { description: "A dependency is failing; the failing check is named.", schema: healthResponse },
+      503: {
+        description:
+          "A dependency is failing, or a secret is not configured yet; the check is named (a secret by its setting).",
+        schema: healthResponse,
+      },
     },
     example: { response: { status: "ok", checks: { dynamodb: "ok", queue: "ok" } } },
   }),

@@ -1,4 +1,5 @@
-import { type Config, SECRET_SETTINGS, type SecretSetting } from "./config.ts";
+import { type Config, notConfiguredReason, SECRET_SETTINGS, type SecretSetting } from "./config.ts";
+import { HttpError } from "./http/errors.ts";
 
 type SecretsConfig = Pick<
   Config,
@@ -32,6 +33,8 @@ export class SecretSource {
   /** The last value of each secret that passed its checks. */
   private readonly passed = new Map<SecretSetting, string>();
   private provider: Promise<SecretReader> | undefined;
+  /** The secrets whose latest read found a placeholder or a value of the wrong form, and why. */
+  private readonly unset = new Map<SecretSetting, string>();
 
   constructor(private readonly config: SecretsConfig) {
     this.latest = { ...config.secrets };
@@ -50,6 +53,14 @@ export class SecretSource {
   /** The secret's value now: the environment's, or Secrets Manager's at most maxAge old. */
   async current(name: SecretSetting): Promise<string | undefined> {
     const value = this.config.secrets[name] ?? (await this.fetch(name));
+    const reason = value === undefined ? undefined : notConfiguredReason(name, value);
+    if (reason !== undefined) {
+      // Never handed out: a placeholder sent to Stripe or integrator.io only earns a 401.
+      this.unset.set(name, reason);
+      delete this.latest[name];
+      throw new NotConfiguredError(name, reason);
+    }
+    this.unset.delete(name);
     if (value !== undefined && this.passed.get(name) !== value) {
       for (const check of this.checks.get(name) ?? []) check(value);
       this.passed.set(name, value);
@@ -60,7 +71,22 @@ export class SecretSource {
 
   /** Reads every configured secret (`current`), concurrently; what is cached and fresh costs no call. */
   async refresh(): Promise<void> {
-    await Promise.all(SECRET_SETTINGS.filter((name) => this.has(name)).map((name) => this.current(name)));
+    await Promise.all(
+      SECRET_SETTINGS.filter((name) => this.has(name)).map((name) =>
+        // A secret not configured yet fails only what needs it (`notConfigured` says which).
+        this.current(name).catch((error: unknown) => {
+          if (!(error instanceof NotConfiguredError)) throw error;
+        }),
+      ),
+    );
+  }
+
+  /**
+   * The secrets among `names` (default: all) whose latest read found its placeholder or a value of
+   * the wrong form (`notConfiguredReason`): what `/health` reports and the schedules skip on.
+   */
+  notConfigured(names: readonly SecretSetting[] = SECRET_SETTINGS): SecretSetting[] {
+    return names.filter((name) => this.unset.has(name));
   }
 
   /**
@@ -89,6 +115,24 @@ export class SecretSource {
 
   private createProvider(): Promise<SecretReader> {
     return secretsManagerProvider(this.config);
+  }
+}
+
+/**
+ * A secret still holding its placeholder or of the wrong form: what needs it answers 503
+ * `not_configured` naming the setting (an HTTP route, in its error format; Stripe retries a
+ * webhook delivery answered so), and a schedule skips its run.
+ */
+export class NotConfiguredError extends HttpError {
+  override name = "NotConfiguredError";
+  constructor(
+    readonly setting: SecretSetting,
+    reason: string,
+  ) {
+    // The message names the setting, never its value: safe to show.
+    super(503, "not_configured", `${setting} is not configured yet: ${reason}. Set its secret's value.`, {
+      expose: true,
+    });
   }
 }
 
@@ -156,4 +200,27 @@ export function requiredSecret(secret: SyncSecretValue, name: SecretSetting): st
   const value = syncSecretValue(secret);
   if (!value) throw new Error(`${name} is not available`);
   return value;
+}
+
+/**
+ * Whether a scheduled run may go on: when one of `names` is not configured yet (its placeholder,
+ * or the wrong form), it logs ONE warning naming them, counts `NotConfigured` (its alarm says the
+ * stack is waiting for its secrets) and answers false — the run is skipped, nothing calls Stripe or
+ * integrator.io with a placeholder.
+ */
+export function configuredFor(
+  run: string,
+  secrets: Pick<SecretSource, "notConfigured">,
+  names: readonly SecretSetting[],
+  out: {
+    logger: { warn(message: string, extra: Record<string, unknown>): void };
+    metrics: { count(name: "NotConfigured"): void; flush(): void };
+  },
+): boolean {
+  const missing = secrets.notConfigured(names);
+  if (missing.length === 0) return true;
+  out.logger.warn(`${run} skipped: not configured yet`, { notConfigured: missing });
+  out.metrics.count("NotConfigured");
+  out.metrics.flush();
+  return false;
 }

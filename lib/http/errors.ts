@@ -5,18 +5,26 @@ export class HttpError extends Error {
   readonly code: string;
   readonly details: unknown[] | undefined;
   readonly headers: Record<string, string>;
+  /** Whether the caller sees the message: by default a 4xx's only (a 5xx's might hold internals). */
+  readonly expose: boolean;
 
   constructor(
     status: number,
     code: string,
     message: string,
-    options: { details?: unknown[]; headers?: Record<string, string>; cause?: unknown } = {},
+    options: {
+      details?: unknown[];
+      headers?: Record<string, string>;
+      cause?: unknown;
+      expose?: boolean;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.status = status;
     this.code = code;
     this.details = options.details;
     this.headers = options.headers ?? {};
+    this.expose = options.expose ?? status < 500;
   }
 }
 

@@ -149,6 +149,11 @@ export function httpFunction(
  * signature holds, the position no longer reads) is the caller's 400 like any bad cursor.
  */
 function asHttpError(error: Error | null): Error | null {
+  // The Stripe SDK wraps a failed key read (lib/stripe/client.ts `keyReadingAuth`) as a connection
+  // error: a key not configured yet (lib/secrets.ts NotConfiguredError, an HttpError) answers as itself.
+  const wrapped = error as { raw?: { exception?: unknown }; detail?: unknown } | null;
+  const inner = wrapped?.detail ?? wrapped?.raw?.exception;
+  if (inner instanceof HttpError) return inner;
   if (error?.name !== "InvalidCursorError") return error;
   return new HttpError(400, "invalid_cursor", "cursor is not one this list can read any more", {
     details: [{ path: "query.cursor", message: "start again without a cursor" }],

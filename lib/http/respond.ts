@@ -37,13 +37,14 @@ export function withoutBody(result: HttpResult): HttpResult {
 
 /**
  * The one place an error becomes an HTTP response, in the route's error format. Only
- * `HttpError`s show their message; anything else is a 500 without internals.
+ * `HttpError`s show their message (a 5xx's only when it says so: `expose`); anything else is a
+ * 500 without internals.
  */
 export function errorResult(error: unknown, format: ErrorFormat): HttpResult {
   const known = error instanceof HttpError ? error : undefined;
   const status = known?.status ?? 500;
   const code = known?.code ?? "internal_error";
-  const message = known && status < 500 ? known.message : "Internal error.";
+  const message = known?.expose ? known.message : "Internal error.";
   const details = known && status < 500 ? known.details : undefined;
   const body =
     format === "integrator"

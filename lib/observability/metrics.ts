@@ -32,7 +32,12 @@ export type MetricName =
    * A function holding the Stripe key read one of the other mode than `STRIPE_LIVEMODE` and refused
    * to run (lib/stripe/key.ts): at cold start, or when a rotated key arrived.
    */
-  | "LivemodeMismatch";
+  | "LivemodeMismatch"
+  /**
+   * A scheduled run (reconcile, listings sync) or a webhook delivery found a secret it needs still
+   * holding its placeholder or of the wrong form (lib/secrets.ts `NotConfiguredError`) and did not run.
+   */
+  | "NotConfigured";
 
 export const METRICS_NAMESPACE = "IntegratorLicensing";
 

@@ -62,7 +62,8 @@ export const API_ERROR_CODE_MEANINGS: Record<ApiErrorCode, string> = {
   expectation_failed: "417 (local stack only): an `Expect` other than `100-continue`.",
   headers_too_large: "431 (local stack only): request line and headers over 16 KB.",
   internal_error: "500: an unexpected failure; nothing internal is shown.",
-  not_configured: "500/503: a setting the route needs is missing (webhook secret, event bus).",
+  not_configured:
+    "500/503: a setting the route needs is missing or not configured yet (webhook secret, Stripe key, integrator.io token, event bus).",
   stripe_refused: "502: Stripe refused the call (portal session).",
   checkout_unavailable: "502: Stripe did not create the Checkout session.",
   listings_unavailable: "502/503: integrator.io or Stripe did not answer for the listings; retry later.",

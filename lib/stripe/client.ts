@@ -21,14 +21,7 @@ export function createStripe(
   secretKey: string | (() => Promise<string>),
 ): Stripe {
   const url = new URL(config.stripeApiUrl);
-  const auth =
-    typeof secretKey === "string"
-      ? {}
-      : {
-          authenticator: async (request: { headers: Record<string, unknown> }) => {
-            request.headers.Authorization = `Bearer ${await secretKey()}`;
-          },
-        };
+  const auth = typeof secretKey === "string" ? {} : keyReadingAuth(secretKey);
   return new Stripe(typeof secretKey === "string" ? secretKey : "", {
     ...auth,
     host: url.hostname,
@@ -39,6 +32,47 @@ export function createStripe(
     telemetry: false,
     appInfo: { name: "integrator-licensing" },
   });
+}
+
+/** The header by which `keyReadingAuth`'s authenticator hands a refused key read to its HTTP client. */
+const REFUSED_HEADER = "x-integrator-licensing-key-refused";
+
+/**
+ * The SDK's `authenticator` reading the key at each request, and an HTTP client that fails the
+ * request when the read failed (a key not configured yet, a livemode mismatch, Secrets Manager
+ * down). The SDK does not survive an authenticator that throws: it leaves the call pending forever
+ * and rejects a promise nobody holds (an unhandled rejection ends a Lambda invocation). So the
+ * authenticator never throws; the client rejects with the read's error, which the SDK gives the
+ * caller as a connection error whose `detail` it is (lib/http/http-function.ts answers an
+ * `HttpError` found there, e.g. 503 not_configured).
+ */
+function keyReadingAuth(secretKey: () => Promise<string>) {
+  const refused = new Map<string, unknown>();
+  let next = 0;
+  const base = Stripe.createNodeHttpClient();
+  const httpClient: typeof base = Object.create(base);
+  httpClient.makeRequest = (...args: Parameters<typeof base.makeRequest>) => {
+    const headers = args[4] as Record<string, unknown>;
+    const id = headers[REFUSED_HEADER];
+    if (typeof id === "string" && refused.has(id)) {
+      const error = refused.get(id);
+      refused.delete(id);
+      return Promise.reject(error);
+    }
+    return base.makeRequest(...args);
+  };
+  return {
+    httpClient,
+    authenticator: async (request: { headers: Record<string, unknown> }) => {
+      try {
+        request.headers.Authorization = `Bearer ${await secretKey()}`;
+      } catch (error) {
+        next += 1;
+        refused.set(String(next), error);
+        request.headers[REFUSED_HEADER] = String(next);
+      }
+    },
+  };
 }
 
 /** The SDK's objects carry response metadata; we keep plain JSON, as a webhook would carry it. */

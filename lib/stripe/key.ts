@@ -1,6 +1,6 @@
 import { type Config, checkStripeKey, LivemodeMismatchError } from "../config.ts";
 import type { ProductMetrics } from "../observability/metrics.ts";
-import type { SecretSource } from "../secrets.ts";
+import { NotConfiguredError, type SecretSource } from "../secrets.ts";
 
 /**
  * The Stripe key of a function that holds one (lib/functions.ts), as a getter for `createStripe`,
@@ -33,6 +33,9 @@ export async function stripeKeyOf(
     if (!key) throw new Error("STRIPE_SECRET_KEY is not available (its secret holds no value)");
     return key;
   };
-  await read();
+  // A key not configured yet (its placeholder) fails each use with 503 not_configured, not the cold start.
+  await read().catch((error: unknown) => {
+    if (!(error instanceof NotConfiguredError)) throw error;
+  });
   return read;
 }

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { LivemodeMismatchError, loadConfig } from "#lib/config.ts";
+import { LivemodeMismatchError, loadConfig, SECRET_PLACEHOLDER } from "#lib/config.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
-import { SecretSource } from "#lib/secrets.ts";
+import { NotConfiguredError, SecretSource } from "#lib/secrets.ts";
 import { stripeKeyOf } from "#lib/stripe/key.ts";
 import { type FakeSecretsManager, startFakeSecretsManager } from "#test/helpers/fake-secrets-manager.ts";
 import { writtenDuring } from "#test/helpers/function-harness.ts";
@@ -159,16 +159,24 @@ describe("the livemode guard (lib/stripe/key.ts)", () => {
     expect(document?._aws.CloudWatchMetrics[0]?.Namespace).toBe("IntegratorLicensing");
   });
 
-  it("refuses a test key where STRIPE_LIVEMODE=true, and a key of no mode", async () => {
-    for (const [key, pattern] of [
-      ["rk_test_abcdefghijklmnop", /STRIPE_LIVEMODE is true but STRIPE_SECRET_KEY is a test-mode key/],
-      [
-        "placeholder-until-set",
-        /STRIPE_SECRET_KEY: must start with sk_test_, sk_live_, rk_test_ or rk_live_/,
-      ],
-    ] as const) {
+  it("refuses a test key where STRIPE_LIVEMODE=true", async () => {
+    const { config, source } = sourceOf(
+      { STRIPE_SECRET_KEY: "rk_test_abcdefghijklmnop" },
+      { STRIPE_LIVEMODE: "true" },
+    );
+    await expect(stripeKeyOf(source, config, new ProductMetrics("reconcile"))).rejects.toThrow(
+      /STRIPE_LIVEMODE is true but STRIPE_SECRET_KEY is a test-mode key/,
+    );
+  });
+
+  it("a key of no mode (a placeholder) is not configured, not a livemode mismatch: each use answers 503", async () => {
+    for (const key of ["placeholder-until-set", `{"placeholder":"${SECRET_PLACEHOLDER}","unused":"x"}`]) {
       const { config, source } = sourceOf({ STRIPE_SECRET_KEY: key }, { STRIPE_LIVEMODE: "true" });
-      await expect(stripeKeyOf(source, config, new ProductMetrics("reconcile"))).rejects.toThrow(pattern);
+      const read = await stripeKeyOf(source, config, new ProductMetrics("reconcile"));
+      const refusal = await read().catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(NotConfiguredError);
+      expect(refusal).toMatchObject({ status: 503, code: "not_configured", setting: "STRIPE_SECRET_KEY" });
+      expect(source.notConfigured()).toEqual(["STRIPE_SECRET_KEY"]);
     }
   });
 

@@ -126,8 +126,8 @@ describe("LicensingStack observability", () => {
     expect(alarms().length).toBe(stack.alarms.alarms.length);
     // The original six, the webhook's 5xx, errors for each function but the queue workers (whose
     // errors are worker-errors), throttles for each, the queue's age, ignored events, the livemode
-    // guard, reconcile failed and overdue, drift.
-    expect(alarms().length).toBe(6 + 1 + (functions.length - workers.length) + functions.length + 6);
+    // guard, secrets not configured, reconcile failed and overdue, drift.
+    expect(alarms().length).toBe(6 + 1 + (functions.length - workers.length) + functions.length + 7);
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions, alarm.AlarmName as string).toEqual([topic]);
       expect(String(alarm.AlarmDescription).length, alarm.AlarmName as string).toBeGreaterThan(40);
@@ -223,7 +223,13 @@ describe("LicensingStack observability", () => {
     const livemode = alarmNamed("livemode-mismatch");
     expect(servicesOf(livemode, "LivemodeMismatch")).toEqual(servicesNamed(holding("STRIPE_SECRET_KEY")));
     expect(livemode.Threshold).toBe(1);
-    for (const alarm of [ignored, drift, livemode])
+    // A secret still holding its placeholder: the schedules and the webhook count it (lib/secrets.ts).
+    const notConfigured = alarmNamed("not-configured");
+    expect(servicesOf(notConfigured, "NotConfigured")).toEqual(
+      expect.arrayContaining(servicesNamed([RECONCILE_FUNCTION, "listings-sync", "stripe-webhook"])),
+    );
+    expect(notConfigured.Threshold).toBe(1);
+    for (const alarm of [ignored, drift, livemode, notConfigured])
       expect(alarm.ComparisonOperator).toBe("GreaterThanOrEqualToThreshold");
   });
 
