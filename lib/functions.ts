@@ -1,3 +1,4 @@
+import { REDRIVE_REQUEST } from "./admin/redrive-request.ts";
 import type { SecretSetting } from "./config.ts";
 import { RECONCILE_REQUEST } from "./reconcile/request.ts";
 
@@ -147,7 +148,8 @@ const definitions = {
     trigger: "schedule",
     timeoutSeconds: 900,
     memoryMb: 1024,
-    busEvents: [RECONCILE_REQUEST],
+    // And the admin API's dead-letter redrive jobs (REDRIVE_REQUEST, lib/admin/redrive-job.ts).
+    busEvents: [RECONCILE_REQUEST, REDRIVE_REQUEST],
     // BatchGetItem: the owners of a connector's licenses; BatchWriteItem: a run's drift items;
     // DeleteItem: its released lease.
     access: {
@@ -163,6 +165,8 @@ const definitions = {
         ],
       },
       queue: ["send"],
+      // A redrive job moves the DLQ's messages back to the event queue.
+      dlq: ["consume", "attributes"],
       secrets: ["STRIPE_SECRET_KEY", "INTEGRATOR_TOKEN"],
       eventBus: true,
     },

@@ -32,7 +32,9 @@ import {
   reconcileRequest,
   reconcileRunListResponse,
   reconcileRunSchema,
-  redriveResponse,
+  redriveAccepted,
+  redriveJobParams,
+  redriveJobSchema,
   replayResponse,
   runListQuery,
   runParams,
@@ -910,8 +912,35 @@ function adminRoutes(): RouteDefinition[] {
       summary:
         "Moves every dead-lettered message back to the event queue (new deduplication ids) and out of the DLQ.",
       request: { body: noInput },
-      responses: { 202: { description: "Moved; the worker processes them.", schema: redriveResponse } },
-      example: { response: { count: 1 } },
+      responses: {
+        202: {
+          description: "Started as a job; poll its location. The worker processes the messages moved.",
+          schema: redriveAccepted,
+          headers: { Location: "The job: `/admin/dlq/redrive/{jobId}`." },
+        },
+        503: { description: "Redrives cannot be started here (no event bus configured).", schema: apiError },
+      },
+      example: { response: { jobId: EX_RUN, location: `/admin/dlq/redrive/${EX_RUN}` } },
+    }),
+    admin({
+      method: "GET",
+      path: "/admin/dlq/redrive/{jobId}",
+      summary: "A dead-letter redrive job: its state and the messages moved so far.",
+      request: { params: redriveJobParams },
+      responses: {
+        200: { description: "The job.", schema: redriveJobSchema },
+        404: { description: "No such job (or older than 7 days).", schema: apiError },
+      },
+      example: {
+        response: {
+          jobId: EX_RUN,
+          state: "done",
+          moved: 1,
+          requestedBy: "operator:ana",
+          startedAt: "2026-11-27T21:19:51.000Z",
+          finishedAt: "2026-11-27T21:19:53.000Z",
+        },
+      },
     }),
     admin({
       method: "POST",

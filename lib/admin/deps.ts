@@ -12,6 +12,8 @@ import { createReconcileDeps, createRunLauncher } from "#lib/reconcile/wiring.ts
 import type { Environment } from "#lib/runtime.ts";
 import type { Leases } from "#lib/store/leases.ts";
 import type { ReconcileRuns } from "#lib/store/reconcile-runs.ts";
+import { RedriveJobs } from "#lib/store/redrive-jobs.ts";
+import { createRedriveLauncher, queueDepsOf, type RedriveLauncher } from "./redrive-job.ts";
 
 /** Installs of a customer, supplied by the extension's install store once it is wired in. */
 export interface CustomerInstalls {
@@ -27,6 +29,9 @@ export interface AdminDeps {
   leases: Leases;
   /** Where requested reconcile runs go; undefined in Lambda without an event bus (503). */
   launcher: RunLauncher | undefined;
+  /** Dead-letter redrive jobs, and where they run (lib/admin/redrive-job.ts); undefined as `launcher`. */
+  redriveJobs: RedriveJobs;
+  redriveLauncher: RedriveLauncher | undefined;
   sqs: SQSClient;
   queueUrl: string;
   dlqUrl: string;
@@ -46,6 +51,7 @@ export async function createAdminDeps(environment: Environment, logger: Logger):
   const reconcile = await createReconcileDeps(environment, logger, "admin");
   const { table } = reconcile.ctx;
   const operators = new Operators(table);
+  const redriveJobs = new RedriveJobs(table);
   const { secrets } = environment;
   // Keys and tokens are read at each use (lib/secrets.ts): a rotated one takes over within maxAge.
   const sessions = secrets.has("CONSOLE_SESSION_KEY")
@@ -57,6 +63,12 @@ export async function createAdminDeps(environment: Environment, logger: Logger):
     runs: reconcile.runs,
     leases: reconcile.leases,
     launcher: createRunLauncher(environment, reconcile, logger),
+    redriveJobs,
+    redriveLauncher: createRedriveLauncher(environment, {
+      jobs: redriveJobs,
+      queue: queueDepsOf(reconcile, environment.config.dlqUrl),
+      logger,
+    }),
     sqs: reconcile.sqs,
     queueUrl: environment.config.queueUrl,
     dlqUrl: environment.config.dlqUrl,

@@ -155,6 +155,8 @@ export async function redriveDeadLetters(
   deps: QueueDeps,
   requestId: string,
   limit = 10_000,
+  /** Called with the count moved so far after each batch (a redrive job stores it). */
+  onProgress?: (moved: number) => Promise<void>,
 ): Promise<number> {
   let count = 0;
   while (count < limit) {
@@ -205,6 +207,7 @@ export async function redriveDeadLetters(
       );
       count += 1;
     }
+    await onProgress?.(count);
   }
   return count;
 }

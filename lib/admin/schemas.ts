@@ -327,7 +327,29 @@ export const dlqListResponse = z.object({
     "SQS's approximate count of messages in the DLQ (a FIFO DLQ shows only the first message of each customer).",
   ),
 });
-export const redriveResponse = z.object({ count: count("Messages moved back to the event queue.") });
+// POST /admin/dlq/redrive, GET /admin/dlq/redrive/{jobId}: the redrive is a job (it may outlast 29 s).
+export const redriveAccepted = z.object({
+  jobId: text("The redrive job started: poll GET /admin/dlq/redrive/{jobId}."),
+  location: text("Where its progress is: `/admin/dlq/redrive/{jobId}` (also the Location header)."),
+});
+export const redriveJobParams = z.object({
+  jobId: d(identifier, "The job's id, as POST /admin/dlq/redrive answered it."),
+});
+export const redriveJobSchema = z.object({
+  jobId: text("The job's id."),
+  state: d(
+    z.enum(["running", "done", "failed"]),
+    "running until every message has moved (done) or one could not (failed).",
+  ),
+  moved: count("Messages moved back to the event queue so far."),
+  requestedBy: d(
+    z.optional(z.string()),
+    "Who started it (`operator:<name>` or `root`); its audit entries name them.",
+  ),
+  startedAt: text("When it started (ISO 8601)."),
+  finishedAt: d(z.optional(z.string()), "When it ended (ISO 8601); absent while running."),
+  error: d(z.optional(z.string()), "Why it failed."),
+});
 
 // POST /admin/reconcile, GET /admin/reconcile, GET /admin/reconcile/{runId}
 // Request bodies are strict: an unknown key is a 400, so a typo (`dryrun`) never starts a repair.

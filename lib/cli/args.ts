@@ -38,7 +38,8 @@ export type Command =
   | ({ name: "reconcile list" } & Paging)
   | { name: "reconcile show"; runId: string }
   | { name: "dlq list"; limit?: string }
-  | { name: "dlq redrive" }
+  | { name: "dlq redrive"; wait: boolean }
+  | { name: "dlq show"; jobId: string }
   | { name: "catalog show" }
   | CatalogStripeCommand
   | { name: "listings sync" }
@@ -161,10 +162,18 @@ export const COMMANDS: Record<CommandName, CommandSpec> = {
   },
   "dlq redrive": {
     args: [],
-    options: [],
-    summary: "Move every dead letter back to the event queue",
+    options: ["wait"],
+    summary:
+      "Move every dead letter back to the event queue (a job: prints its id; --wait follows it to the end)",
     route: "POST /admin/dlq/redrive",
-    example: "dlq redrive",
+    example: "dlq redrive --wait",
+  },
+  "dlq show": {
+    args: ["jobId"],
+    options: [],
+    summary: "A dead-letter redrive job: its state and the messages moved so far",
+    route: "GET /admin/dlq/redrive/{jobId}",
+    example: "dlq show 20261127T211951Z-a3af1d",
   },
   "catalog show": {
     args: [],
@@ -245,6 +254,7 @@ const OPTION_SPEC = {
   all: { type: "boolean" },
   "dry-run": { type: "boolean" },
   "no-wait": { type: "boolean" },
+  wait: { type: "boolean" },
   role: { type: "string" },
   "return-url": { type: "string" },
   catalog: { type: "string" },
@@ -350,8 +360,11 @@ export function parseCommandLine(argv: string[]): { command: Command; global: Gl
   const dryRun = values["dry-run"] ?? false;
   const command: Command = (() => {
     switch (name) {
-      case "overview":
       case "dlq redrive":
+        return { name, wait: values.wait ?? false };
+      case "dlq show":
+        return { name, jobId: arg(0) };
+      case "overview":
       case "catalog show":
       case "listings sync":
       case "operators list":

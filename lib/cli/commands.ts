@@ -209,14 +209,12 @@ export async function runCommand(
       print(ctx, list, () => dlqTable(list));
       return 0;
     }
-    case "dlq redrive": {
-      const moved = await client.post<{ count: number }>("/admin/dlq/redrive");
-      print(ctx, moved, () =>
-        moved.count === 0
-          ? "The DLQ was empty."
-          : `Moved ${moved.count} message(s) back to the event queue; the worker processes them now.`,
-      );
-      return 0;
+    case "dlq redrive":
+      return redrive(command.wait, ctx);
+    case "dlq show": {
+      const job = await client.get<RedriveJobView>(`/admin/dlq/redrive/${segment(command.jobId)}`);
+      print(ctx, job, () => redriveLine(job));
+      return job.state === "failed" ? 1 : 0;
     }
     case "operators add":
     case "operators list":
@@ -229,6 +227,42 @@ export async function runCommand(
  * Starts a run, then (unless `wait` is false) polls it, showing progress on stderr, until it is
  * done or failed; prints the drift report. A failed run exits 1.
  */
+interface RedriveJobView {
+  jobId: string;
+  state: "running" | "done" | "failed";
+  moved: number;
+  error?: string;
+}
+
+const redriveLine = (job: RedriveJobView) =>
+  job.state === "running"
+    ? `Redrive ${job.jobId}: running, ${job.moved} message(s) moved so far`
+    : job.state === "done"
+      ? job.moved === 0
+        ? `Redrive ${job.jobId}: done; the DLQ was empty.`
+        : `Redrive ${job.jobId}: done; moved ${job.moved} message(s) back to the event queue, the worker processes them now.`
+      : `Redrive ${job.jobId}: failed after ${job.moved} message(s): ${job.error ?? "no reason given"}`;
+
+/** POST /admin/dlq/redrive starts a job: its id, or with `wait` its progress until it ends. */
+async function redrive(wait: boolean, ctx: CommandContext): Promise<number> {
+  const { client, output } = ctx;
+  const sleep = ctx.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const { jobId } = await client.post<{ jobId: string; location: string }>("/admin/dlq/redrive");
+  if (!wait) {
+    print(ctx, { jobId }, () => `Started redrive ${jobId}; see it with: dlq show ${jobId}`);
+    return 0;
+  }
+  for (;;) {
+    const job = await client.get<RedriveJobView>(`/admin/dlq/redrive/${segment(jobId)}`);
+    if (job.state !== "running") {
+      print(ctx, job, () => redriveLine(job));
+      return job.state === "failed" ? 1 : 0;
+    }
+    if (!ctx.json) output.err(`${redriveLine(job)}\n`);
+    await sleep(ctx.pollMs ?? 1000);
+  }
+}
+
 async function reconcile(dryRun: boolean, wait: boolean, ctx: CommandContext): Promise<number> {
   const { client, output } = ctx;
   const sleep = ctx.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));

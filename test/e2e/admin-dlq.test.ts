@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
+import { AuditTrail } from "#lib/store/audit.ts";
 import { adminApi, licensesOf, licenseWhere, purchase, storeOf } from "#test/helpers/admin-api.ts";
 import { eventually, simControl, startTestStack, type TestStack } from "#test/helpers/local-stack.ts";
 
@@ -94,11 +95,44 @@ describe("dead letters through the admin API", () => {
     expect(replay.status).toBe(202);
     await licenseWhere(stack, first.email, () => true, "the replayed customer's license");
 
-    // The redrive moves every dead letter back; the worker processes them; nothing is doubled.
-    const redrive = await adminApi<{ count: number }>(stack, "POST", "/admin/dlq/redrive");
+    // The redrive is a job (it may outlast one API call): 202 with its id and location, then its
+    // progress until done; it acts as the operator who asked (the audit names them).
+    const operator = await adminApi<{ token: string }>(stack, "POST", "/admin/operators", {
+      name: "dlq-redriver",
+      role: "operator",
+    });
+    expect(operator.status).toBe(201);
+    const redrive = await adminApi<{ jobId: string; location: string }>(
+      stack,
+      "POST",
+      "/admin/dlq/redrive",
+      undefined,
+      operator.body.token,
+    );
     expect(redrive.status).toBe(202);
-    expect(redrive.body.count).toBeGreaterThanOrEqual(dead.approximateTotal);
+    expect(redrive.body.location).toBe(`/admin/dlq/redrive/${redrive.body.jobId}`);
+    expect(redrive.headers.get("location")).toBe(redrive.body.location);
+    const job = await eventually(
+      async () => {
+        const answer = await adminApi<{
+          state: string;
+          moved: number;
+          requestedBy?: string;
+          finishedAt?: string;
+        }>(stack, "GET", redrive.body.location);
+        expect(answer.status).toBe(200);
+        return answer.body.state === "running" ? undefined : answer.body;
+      },
+      { what: "the redrive job done", timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(job).toMatchObject({ state: "done", requestedBy: "operator:dlq-redriver" });
+    expect(job.moved).toBeGreaterThanOrEqual(dead.approximateTotal);
+    expect(job.finishedAt).toBeDefined();
     expect(await queued(stack.dlqUrl)).toBe(0);
+    const trail = await new AuditTrail(store.table).forCustomer(second.customer.id);
+    expect(trail.filter((entry) => entry.action === "admin.redrive").map((entry) => entry.actor)).toContain(
+      "operator:dlq-redriver",
+    );
     await licenseWhere(stack, second.email, () => true, "the redriven customer's license");
     await eventually(
       async () => {

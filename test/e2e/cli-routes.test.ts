@@ -51,6 +51,8 @@ beforeAll(async () => {
         JSON.stringify({
           data: [],
           runId: "run-1",
+          jobId: "job-1",
+          moved: 0,
           state: "done",
           counts: { checked: 0 },
           itemCount: 0,

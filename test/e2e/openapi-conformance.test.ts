@@ -35,6 +35,8 @@ interface SampleIds {
   processedEventId: string;
   ignoredEventId: string;
   runId: string;
+  /** A dead-letter redrive job's id. */
+  redriveJobId: string;
   templateId: string;
   webhookSecret: string;
   /** An operator's token, and a console session of theirs (cookie and CSRF token). */
@@ -255,6 +257,10 @@ const ROUTE_SAMPLES: Record<string, () => Sample[]> = {
     { what: "no body", path: "/admin/dlq/redrive", status: 202 },
     { what: "options it does not take", path: "/admin/dlq/redrive", ...json({ limit: 1 }), status: 400 },
   ],
+  "GET /admin/dlq/redrive/{jobId}": () => [
+    { what: "a redrive job", path: `/admin/dlq/redrive/${ids.redriveJobId}` },
+    { what: "an unknown job", path: "/admin/dlq/redrive/no-such-job", status: 404 },
+  ],
   "POST /admin/reconcile": () => [
     { what: "a dry run", path: "/admin/reconcile", ...json({ dryRun: true }), status: 202 },
     { what: "a typo", path: "/admin/reconcile", ...json({ dryrun: true }), status: 400 },
@@ -461,6 +467,11 @@ beforeAll(async () => {
     headers: { authorization: `Bearer ${stack.adminToken}`, ...JSON_TYPE },
     body: '{"dryRun":true}',
   });
+  const redrive = await client.send({
+    method: "POST",
+    path: "/admin/dlq/redrive",
+    headers: { authorization: `Bearer ${stack.adminToken}` },
+  });
   const operator = await client.send({
     method: "POST",
     path: "/admin/operators",
@@ -483,6 +494,7 @@ beforeAll(async () => {
     processedEventId: processed?.eventId ?? "",
     ignoredEventId: `evt_conformance_${Date.now().toString(36)}`,
     runId: (run.json as { runId: string }).runId,
+    redriveJobId: (redrive.json as { jobId: string }).jobId,
     templateId: published._id,
     webhookSecret: stack.env.STRIPE_WEBHOOK_SECRET ?? "",
   };

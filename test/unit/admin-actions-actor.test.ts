@@ -2,8 +2,10 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { actingAs, currentActor } from "#lib/access/actor.ts";
 import { type QueueDeps, redriveDeadLetters, replayEvent } from "#lib/admin/events.ts";
+import { createRedriveJob, executeRedriveJob, type RedriveDeps } from "#lib/admin/redrive-job.ts";
 import type { AuditEntry } from "#lib/store/audit.ts";
 import type { InboxEvent } from "#lib/store/inbox.ts";
+import type { RedriveJob, RedriveJobs } from "#lib/store/redrive-jobs.ts";
 
 /**
  * Replays and redrives name the operator who asked for them (issue: every audit entry of an
@@ -81,6 +83,35 @@ describe("admin actions on events name their actor", () => {
       evt_a: "redriven from the DLQ by operator:otto",
       evt_b: "redriven from the DLQ by operator:otto",
     });
+  });
+
+  it("a redrive job keeps the operator who asked: recorded as requestedBy, its audit entries under them", async () => {
+    const { deps, audited, reasons } = fakes([event("evt_j", "cus_j")]);
+    const stored = new Map<string, RedriveJob>();
+    const jobs = {
+      create: async (job: Pick<RedriveJob, "jobId" | "requestedBy" | "requestId" | "startedAt">) => {
+        const record: RedriveJob = { ...job, state: "running", moved: 0 };
+        stored.set(job.jobId, record);
+        return record;
+      },
+      get: async (jobId: string) => stored.get(jobId),
+      progress: async (jobId: string, moved: number) => {
+        stored.set(jobId, { ...(stored.get(jobId) as RedriveJob), moved });
+      },
+      finish: async (jobId: string, state: "done" | "failed", moved: number) => {
+        stored.set(jobId, { ...(stored.get(jobId) as RedriveJob), state, moved, finishedAt: "now" });
+      },
+    } as unknown as RedriveJobs;
+    // The request records the job under its actor; the job runs later, outside the request.
+    const job = await actingAs("operator:otto", () =>
+      createRedriveJob(jobs, "req-9", new Date("2026-12-04T10:00:00Z")),
+    );
+    expect(job.requestedBy).toBe("operator:otto");
+    const logger = { error: () => undefined } as unknown as RedriveDeps["logger"];
+    const ended = await executeRedriveJob(job.jobId, { jobs, queue: deps, logger });
+    expect(ended).toMatchObject({ state: "done", moved: 1, requestedBy: "operator:otto" });
+    expect(audited).toEqual([expect.objectContaining({ action: "admin.redrive", actor: "operator:otto" })]);
+    expect(reasons.evt_j).toBe("redriven from the DLQ by operator:otto");
   });
 
   it("a replay's inbox reason names the operator beside the request", async () => {

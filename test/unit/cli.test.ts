@@ -127,7 +127,9 @@ describe("parseCommandLine", () => {
     [["reconcile", "--no-wait"], { name: "reconcile", dryRun: false, wait: false }],
     [["reconcile", "show", "run-1"], { name: "reconcile show", runId: "run-1" }],
     [["dlq", "list"], { name: "dlq list" }],
-    [["dlq", "redrive"], { name: "dlq redrive" }],
+    [["dlq", "redrive"], { name: "dlq redrive", wait: false }],
+    [["dlq", "redrive", "--wait"], { name: "dlq redrive", wait: true }],
+    [["dlq", "show", "job-1"], { name: "dlq show", jobId: "job-1" }],
     [["overview"], { name: "overview" }],
     [
       ["customers", "search", "a@example.com", "--limit", "5"],

@@ -45,9 +45,23 @@ export function DeadLetters() {
 function Redrive({ count, onDone }: { count: number; onDone: () => void }) {
   const canAct = useCan("operator");
   const [asking, setAsking] = useState(false);
-  const [state, redrive, clear] = useAction(() =>
-    request<{ count: number }>("/admin/dlq/redrive", { method: "POST" }),
-  );
+  const [progress, setProgress] = useState<RedriveJob | undefined>(undefined);
+  // The redrive is a job (it may outlast one API call): start it, then follow it until it ends.
+  const [state, redrive, clear] = useAction(async () => {
+    const { jobId } = await request<{ jobId: string; location: string }>("/admin/dlq/redrive", {
+      method: "POST",
+    });
+    for (;;) {
+      const job = await request<RedriveJob>(`/admin/dlq/redrive/${encodeURIComponent(jobId)}`);
+      setProgress(job);
+      if (job.state === "failed")
+        throw new Error(
+          `The redrive failed after ${plural(job.moved, "message")}: ${job.error ?? "no reason given"}`,
+        );
+      if (job.state === "done") return job;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  });
   if (!canAct) return null;
   return (
     <div class="actions">
@@ -56,6 +70,7 @@ function Redrive({ count, onDone }: { count: number; onDone: () => void }) {
         disabled={count === 0 || state.status === "running"}
         onClick={() => {
           clear();
+          setProgress(undefined);
           setAsking(true);
         }}
       >
@@ -63,12 +78,12 @@ function Redrive({ count, onDone }: { count: number; onDone: () => void }) {
       </button>
       {state.status === "running" ? (
         <p role="status" class="muted">
-          Redriving…
+          Redriving… {progress ? `${plural(progress.moved, "message")} moved so far.` : null}
         </p>
       ) : null}
       {state.status === "done" ? (
         <p role="status" class="ok">
-          {plural(state.data.count, "message")} sent back to the event queue.
+          {plural(state.data.moved, "message")} sent back to the event queue.
         </p>
       ) : null}
       {state.status === "error" ? <ErrorAlert error={state.error} /> : null}
@@ -88,6 +103,14 @@ function Redrive({ count, onDone }: { count: number; onDone: () => void }) {
       ) : null}
     </div>
   );
+}
+
+/** GET /admin/dlq/redrive/{jobId}. */
+interface RedriveJob {
+  jobId: string;
+  state: "running" | "done" | "failed";
+  moved: number;
+  error?: string;
 }
 
 function DeadLetterTable({ rows }: { rows: DeadLetter[] }) {
