@@ -226,15 +226,15 @@ export function parseSettings(
     if (!(name in SETTINGS)) problems.push(`${name}: not a setting (${SETTING_NAMES.join(", ")})`);
   }
   const values: Record<string, unknown> = {};
-  const valueOf = (name: string) => {
+  const settingValue = (name: string) => {
     const given = override(name);
     const fromContext = given !== undefined && given !== null && given !== "";
     return { fromContext, value: fromContext ? given : (file as Record<string, unknown>)[name] };
   };
-  const edgeOn = bool(valueOf("edge").value);
+  const edgeOn = bool(settingValue("edge").value);
   for (const [name, { check, required, edgeOnly }] of Object.entries(SETTINGS)) {
     if (edgeOnly && !("value" in edgeOn && edgeOn.value)) continue;
-    const { fromContext, value } = valueOf(name);
+    const { fromContext, value } = settingValue(name);
     if (value === undefined || value === null) {
       if (required) problems.push(`${name}: ${required}`);
       continue;
