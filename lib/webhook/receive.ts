@@ -4,7 +4,7 @@ import { eventCustomerId, eventObjectIds, HANDLED_EVENT_TYPES } from "#lib/engin
 import { HttpError } from "#lib/http/errors.ts";
 import { IDENTIFIER_RULE, isEventType, isIdentifier } from "#lib/identifiers.ts";
 import type { ProductMetrics } from "#lib/observability/metrics.ts";
-import { type SecretValue, secretValue } from "#lib/secrets.ts";
+import { NotConfiguredError, type SecretValue, secretValue } from "#lib/secrets.ts";
 import type { Inbox } from "#lib/store/inbox.ts";
 import { stripeEventSchema } from "#lib/stripe/schemas.ts";
 
@@ -141,7 +141,9 @@ export async function receiveStripeEvent(
 ): Promise<Receipt> {
   if (!signature) throw new HttpError(400, "invalid_signature", "Missing Stripe-Signature header.");
   const secrets = webhookSecrets(await secretValue(deps.webhookSecret));
-  if (secrets.length === 0) throw new HttpError(500, "not_configured", "Webhook secret is not configured.");
+  // None at all is "not configured yet" like a placeholder: 503, so Stripe delivers again later.
+  if (secrets.length === 0)
+    throw new NotConfiguredError("STRIPE_WEBHOOK_SECRET", "it holds no signing secret");
   const parsed = stripeEventSchema.safeParse(verifySignature(deps.stripe, rawBody, signature, secrets));
   if (!parsed.success) {
     throw new HttpError(400, "invalid_event", "Signed payload is not a Stripe event.", {

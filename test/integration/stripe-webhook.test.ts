@@ -375,10 +375,11 @@ describe("STRIPE_WEBHOOK_SECRET with several secrets (a rolling rotation)", () =
     expect(await inbox.get(event.id)).toBeUndefined();
   });
 
-  it("answers 500 not_configured when the secret holds no signing secret", async () => {
+  it("answers 503 not_configured (Stripe retries) when the secret holds no signing secret", async () => {
     const payload = JSON.stringify(subscriptionEvent("cus_roll_none"));
     const none = makeHandler({ ...deps, webhookSecret: async () => " , " });
     const response = await post(payload, sign(payload), false, none);
-    expect(response).toMatchObject({ status: 500, body: { error: { code: "not_configured" } } });
+    expect(response).toMatchObject({ status: 503, body: { error: { code: "not_configured" } } });
+    expect(response.body.error.message).toMatch(/STRIPE_WEBHOOK_SECRET/);
   });
 });
