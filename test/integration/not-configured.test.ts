@@ -1,14 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import * as admin from "#functions/admin.ts";
 import * as health from "#functions/health.ts";
 import * as listingsSync from "#functions/listings-sync.ts";
 import * as reconcile from "#functions/reconcile.ts";
 import * as webhook from "#functions/stripe-webhook.ts";
 import { SECRET_PLACEHOLDER } from "#lib/config.ts";
-import { type FakeSecretsManager, startFakeSecretsManager } from "#test/helpers/fake-secrets-manager.ts";
-import { CLOSED_URL, signedDelivery, writtenDuring } from "#test/helpers/function-harness.ts";
+import { signedDelivery, writtenDuring } from "#test/helpers/function-harness.ts";
 import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
-import { sharedTable } from "#test/helpers/shared-dynamodb.ts";
+import { useLambdaEnvironment } from "#test/helpers/lambda-environment.ts";
 import { makeEvent } from "#test/helpers/stripe-fixtures.ts";
 
 /**
@@ -30,36 +29,13 @@ const SECRETS = {
   CURSOR_SIGNING_KEY: "cursor-key",
   CONSOLE_SESSION_KEY: "session-key",
 };
-const idOf = (name: string) => `NotConfigured/${name}`;
 /** Logs (warnings on stderr) and EMF metrics (stdout). */
 const STREAMS = [process.stdout, process.stderr];
 
-let secretsManager: FakeSecretsManager;
-let table: Awaited<ReturnType<typeof sharedTable>>;
-
-beforeAll(async () => {
-  secretsManager = await startFakeSecretsManager(
-    Object.fromEntries(Object.entries(SECRETS).map(([name, value]) => [idOf(name), value])),
-  );
-  table = await sharedTable("not-configured");
-  if (!table) throw new Error("the shared DynamoDB Local is needed");
-  const env: Record<string, string> = {
-    AWS_LAMBDA_FUNCTION_NAME: "IntegratorLicensing-fn",
-    TABLE_NAME: table.tableName,
-    DYNAMODB_ENDPOINT: table.endpoint,
-    SECRETS_MANAGER_ENDPOINT: secretsManager.endpoint,
-    STRIPE_LIVEMODE: "true",
-    STRIPE_API_URL: CLOSED_URL,
-    INTEGRATOR_API_URL: `${CLOSED_URL}/v1`,
-    LOG_LEVEL: "WARN",
-    POWERTOOLS_METRICS_DISABLED: "false",
-  };
-  for (const name of Object.keys(SECRETS)) env[`${name}_SECRET_ID`] = idOf(name);
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-});
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  await Promise.all([secretsManager?.stop(), table?.drop()]);
+const lambda = useLambdaEnvironment("NotConfigured", SECRETS, {
+  STRIPE_LIVEMODE: "true",
+  LOG_LEVEL: "WARN",
+  POWERTOOLS_METRICS_DISABLED: "false",
 });
 
 const bodyOf = (result: { body?: string }) => JSON.parse(result.body ?? "{}") as Record<string, unknown>;
@@ -136,8 +112,8 @@ describe("secrets still holding their placeholders", () => {
   });
 
   it("once the secrets are set, health reports them configured", async () => {
-    secretsManager.put(idOf("STRIPE_SECRET_KEY"), "sk_live_set_after_deploy");
-    secretsManager.put(idOf("INTEGRATOR_TOKEN"), "a-real-token");
+    lambda.rotate("STRIPE_SECRET_KEY", "sk_live_set_after_deploy");
+    lambda.rotate("INTEGRATOR_TOKEN", "a-real-token");
     vi.stubEnv("SECRETS_MAX_AGE_SECONDS", "1");
     // A cold start of a new instance reads them (the warm one within maxAge).
     vi.resetModules();

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import * as admin from "#functions/admin.ts";
 import * as worker from "#functions/provision-worker.ts";
 import * as webhook from "#functions/stripe-webhook.ts";
 import { LivemodeMismatchError } from "#lib/config.ts";
-import { type FakeSecretsManager, startFakeSecretsManager } from "#test/helpers/fake-secrets-manager.ts";
-import { CLOSED_URL, signedDelivery, writtenDuring } from "#test/helpers/function-harness.ts";
+import { signedDelivery, writtenDuring } from "#test/helpers/function-harness.ts";
 import { httpEvent, lambdaContext } from "#test/helpers/http-events.ts";
-import { sharedTable } from "#test/helpers/shared-dynamodb.ts";
+import { useLambdaEnvironment } from "#test/helpers/lambda-environment.ts";
 import { makeEvent } from "#test/helpers/stripe-fixtures.ts";
 
 /**
@@ -26,34 +25,11 @@ const SECRETS = {
   CURSOR_SIGNING_KEY: "cursor-key",
   CONSOLE_SESSION_KEY: "session-key",
 };
-const idOf = (name: string) => `IntegratorLicensing/${name}`;
 
-let secretsManager: FakeSecretsManager;
-let table: Awaited<ReturnType<typeof sharedTable>>;
-
-beforeAll(async () => {
-  secretsManager = await startFakeSecretsManager(
-    Object.fromEntries(Object.entries(SECRETS).map(([name, value]) => [idOf(name), value])),
-  );
-  table = await sharedTable("secrets-rotation");
-  if (!table) throw new Error("the shared DynamoDB Local is needed");
-  const env: Record<string, string> = {
-    AWS_LAMBDA_FUNCTION_NAME: "IntegratorLicensing-fn",
-    TABLE_NAME: table.tableName,
-    DYNAMODB_ENDPOINT: table.endpoint,
-    SECRETS_MANAGER_ENDPOINT: secretsManager.endpoint,
-    SECRETS_MAX_AGE_SECONDS: String(MAX_AGE_MS / 1000),
-    STRIPE_LIVEMODE: "false",
-    STRIPE_API_URL: CLOSED_URL,
-    INTEGRATOR_API_URL: `${CLOSED_URL}/v1`,
-    LOG_LEVEL: "SILENT",
-  };
-  for (const name of Object.keys(SECRETS)) env[`${name}_SECRET_ID`] = idOf(name);
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-});
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  await Promise.all([secretsManager?.stop(), table?.drop()]);
+const lambda = useLambdaEnvironment("IntegratorLicensing", SECRETS, {
+  SECRETS_MAX_AGE_SECONDS: String(MAX_AGE_MS / 1000),
+  STRIPE_LIVEMODE: "false",
+  LOG_LEVEL: "SILENT",
 });
 
 const pastMaxAge = () => new Promise((resolve) => setTimeout(resolve, MAX_AGE_MS + 100));
@@ -71,7 +47,7 @@ describe("a rotated secret takes effect on warm functions within maxAge", () => 
     expect(await list("root-two")).toBe(403);
 
     // (Within maxAge the value read is kept: test/integration/secrets.test.ts, on a fake clock.)
-    secretsManager.put(idOf("ADMIN_TOKEN"), "root-two");
+    lambda.rotate("ADMIN_TOKEN", "root-two");
     await pastMaxAge();
     expect(await list("root-one")).toBe(403);
     expect(await list("root-two")).toBe(200);
@@ -88,13 +64,13 @@ describe("a rotated secret takes effect on warm functions within maxAge", () => 
     expect(await deliver("whsec_old")).toBe(200);
     expect(await deliver("whsec_new")).toBe(400);
 
-    secretsManager.put(idOf("STRIPE_WEBHOOK_SECRET"), "whsec_old,whsec_new");
+    lambda.rotate("STRIPE_WEBHOOK_SECRET", "whsec_old,whsec_new");
     await pastMaxAge();
     expect(await deliver("whsec_new")).toBe(200);
     expect(await deliver("whsec_old")).toBe(200);
     expect(await deliver("whsec_other")).toBe(400);
 
-    secretsManager.put(idOf("STRIPE_WEBHOOK_SECRET"), "whsec_new");
+    lambda.rotate("STRIPE_WEBHOOK_SECRET", "whsec_new");
     await pastMaxAge();
     expect(await deliver("whsec_new")).toBe(200);
     expect(await deliver("whsec_old")).toBe(400);
@@ -109,7 +85,7 @@ describe("the livemode guard in a function holding the Stripe key", () => {
   });
 
   it("a live key with STRIPE_LIVEMODE=false: the cold start refuses (LivemodeMismatch), every retry too, until the key is fixed", async () => {
-    secretsManager.put(idOf("STRIPE_SECRET_KEY"), "sk_live_wrong_mode_key");
+    lambda.rotate("STRIPE_SECRET_KEY", "sk_live_wrong_mode_key");
     for (let attempt = 0; attempt < 2; attempt += 1) {
       let refusal: unknown;
       const written = await writtenDuring(async () => {
@@ -122,13 +98,13 @@ describe("the livemode guard in a function holding the Stripe key", () => {
       expect(written).toContain('"LivemodeMismatch":1');
       expect(written).toContain('"service":"integrator-licensing.provision-worker"');
     }
-    secretsManager.put(idOf("STRIPE_SECRET_KEY"), "sk_test_fixed");
+    lambda.rotate("STRIPE_SECRET_KEY", "sk_test_fixed");
     expect(await invoke()).toEqual({ batchItemFailures: [] });
   });
 
   it("a warm function refuses once a rotated key of the other mode arrives", async () => {
     expect(await invoke()).toEqual({ batchItemFailures: [] });
-    secretsManager.put(idOf("STRIPE_SECRET_KEY"), "rk_live_rotated_wrong");
+    lambda.rotate("STRIPE_SECRET_KEY", "rk_live_rotated_wrong");
     await pastMaxAge();
     const written = await writtenDuring(async () => {
       await expect(invoke()).rejects.toThrow(
@@ -136,7 +112,7 @@ describe("the livemode guard in a function holding the Stripe key", () => {
       );
     });
     expect(written).toContain('"LivemodeMismatch":1');
-    secretsManager.put(idOf("STRIPE_SECRET_KEY"), "rk_test_rotated_right");
+    lambda.rotate("STRIPE_SECRET_KEY", "rk_test_rotated_right");
     await pastMaxAge();
     expect(await invoke()).toEqual({ batchItemFailures: [] });
   });
