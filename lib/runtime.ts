@@ -8,7 +8,7 @@ export interface Environment {
   secrets: SecretSource;
 }
 
-/** The configuration of `env` (default `process.env`) and its secrets, each read once. */
+/** The configuration of `env` (by default the process environment) and its secrets, each read once. */
 export async function loadEnvironment(env?: Record<string, string | undefined>): Promise<Environment> {
   const config = loadConfig(env);
   const secrets = new SecretSource(config);

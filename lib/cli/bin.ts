@@ -8,5 +8,6 @@ declare const INTEGRATOR_LICENSING_VERSION: string;
 
 process.exitCode = await runCli(process.argv.slice(2), {
   output: processOutput(),
+  env: process.env,
   version: INTEGRATOR_LICENSING_VERSION,
 });

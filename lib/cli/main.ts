@@ -9,8 +9,10 @@ import { CliError, EXIT } from "./errors.ts";
 import { resolveToken, resolveUrl, type TargetSources } from "./target.ts";
 
 /** Where the URL and token come from besides argv (each replaceable, for tests). */
-export interface CliDeps extends Partial<TargetSources> {
+export interface CliDeps extends Partial<Omit<TargetSources, "env">> {
   output: CliOutput;
+  /** The process environment (lib/cli/bin.ts passes `process.env`). */
+  env: TargetSources["env"];
   /** What `--version` prints (the package's version, baked in by scripts/build-cli.ts). */
   version: string;
   fetch?: typeof fetch;
@@ -38,10 +40,10 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     }
     // These talk to Stripe with STRIPE_SECRET_KEY, not to this API: no URL, no token.
     if (command.name === "catalog push-stripe" || command.name === "catalog check") {
-      return await runCatalogStripe(command, { output, json: global.json, env: deps.env ?? process.env });
+      return await runCatalogStripe(command, { output, json: global.json, env: deps.env });
     }
     const sources: TargetSources = {
-      env: deps.env ?? process.env,
+      env: deps.env,
       localEnv: deps.localEnv ?? dotEnv,
       readFile: deps.readFile ?? ((path) => readFile(path, "utf8")),
       readStdin: deps.readStdin ?? readStdin,
