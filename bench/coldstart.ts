@@ -93,8 +93,11 @@ export async function main(argv: string[]): Promise<void> {
       "no-synth": { type: "boolean", default: false },
       runs: { type: "string", default: "9" },
       only: { type: "string" },
+      // A V8 CPU profile of every measured process into this directory (node --cpu-prof).
+      "cpu-prof": { type: "string" },
     },
   });
+  const cpuProf = values["cpu-prof"] ? resolve(values["cpu-prof"]) : undefined;
   const runs = Math.max(1, Number(values.runs));
   const only = values.only?.split(",").filter(Boolean);
   const names = (Object.keys(functionTable) as FunctionName[]).filter((name) => !only || only.includes(name));
@@ -142,7 +145,7 @@ export async function main(argv: string[]): Promise<void> {
         const env = services.lambdaEnvironment(fn.name, fn.variables, dirname(fn.bundle));
         const measure = async (bundle: string) => {
           const invocation = await services.invocation(fn.name);
-          return measureCold(bundle, env, fn.name, invocation, functionTable[fn.name].timeoutSeconds, work);
+          return measureCold(bundle, env, fn.name, invocation, functionTable[fn.name].timeoutSeconds, work, cpuProf);
         };
         // Interleaved, the order alternating, so a noisy moment on this shared machine hits both alike.
         const pair =
@@ -610,6 +613,7 @@ async function measureCold(
   invocation: Invocation,
   timeoutSeconds: number,
   work: string,
+  cpuProf?: string,
 ): Promise<Measurement> {
   mkdirSync(work, { recursive: true });
   const eventFile = join(work, `event-${name}.json`);
@@ -630,6 +634,12 @@ async function measureCold(
     `process.stdout.write("\\n${marker}" + JSON.stringify({ initMs, coldMs, rssMb, result: result ?? null }) + "\\n", () => process.exit(0));`,
   ].join("\n");
   const nodeOptions = (env.NODE_OPTIONS ?? "").split(" ").filter(Boolean);
+  if (cpuProf)
+    nodeOptions.push(
+      "--cpu-prof",
+      `--cpu-prof-dir=${cpuProf}`,
+      `--cpu-prof-name=${name}-${bundle.startsWith(cdkOut) ? "ours" : "naive"}-${Date.now()}.cpuprofile`,
+    );
   const { NODE_OPTIONS: _, ...childEnv } = env;
   // Asynchronously: the services the process talks to (simulators, queues, secrets) live in this one.
   const result = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
