@@ -8,6 +8,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { addCounts, type DynamoDbCallCounts } from "./dynamodb-calls.ts";
 
 export interface PollerOptions {
   sqs: SQSClient;
@@ -33,6 +34,10 @@ export interface PollerOptions {
    * (tests that inspect every log line of a run).
    */
   output?: (line: string, stream: "stdout" | "stderr") => void;
+  /** More Node options for the worker processes (profiling: `--cpu-prof`, `--cpu-prof-dir=…`). */
+  nodeOptions?: string[];
+  /** Benchmarks: the worker processes count their DynamoDB calls (`usage()`). */
+  countDynamoDbCalls?: boolean;
 }
 
 const workerScript = fileURLToPath(new URL("./worker-process.ts", import.meta.url));
@@ -43,20 +48,45 @@ class WorkerSlot {
   private ready: Promise<void> | undefined;
   private pending = new Map<number, { resolve: (r: SQSBatchResponse) => void; reject: (e: Error) => void }>();
   private nextId = 0;
+  /** CPU µs (user + system) the current process had used when ready, and at its latest answer. */
+  private readyCpuMicros = 0;
+  private lastCpuMicros = 0;
+  /** CPU µs spent on batches by this slot's earlier (exited) processes. */
+  private retiredCpuMicros = 0;
+  /** DynamoDB calls of the current process as of its latest answer, and of the exited ones. */
+  private lastCalls: DynamoDbCallCounts = {};
+  private retiredCalls: DynamoDbCallCounts = {};
+
+  /** DynamoDB calls of this slot's worker processes (when they count them), as of their latest answers. */
+  get dynamoDbCalls(): DynamoDbCallCounts {
+    return addCounts(addCounts({}, this.retiredCalls), this.lastCalls);
+  }
 
   constructor(private readonly options: PollerOptions) {}
 
+  /**
+   * CPU time this slot's worker processes spent after they were ready (module loading excluded:
+   * locally that is tsx compiling TypeScript), in ms, as of each process's latest answer.
+   */
+  get cpuMs(): number {
+    return (this.retiredCpuMicros + this.lastCpuMicros - this.readyCpuMicros) / 1000;
+  }
+
   private spawn(): Promise<void> {
-    const child = fork(workerScript, [this.options.entry], {
-      execArgv: ["--import", "tsx"],
-      env: this.options.env as NodeJS.ProcessEnv,
-      stdio: [
-        "ignore",
-        this.options.output ? "pipe" : "inherit",
-        this.options.output ? "pipe" : "inherit",
-        "ipc",
-      ],
-    });
+    const child = fork(
+      workerScript,
+      [this.options.entry, ...(this.options.countDynamoDbCalls ? ["--count-dynamodb-calls"] : [])],
+      {
+        execArgv: ["--import", "tsx", ...(this.options.nodeOptions ?? [])],
+        env: this.options.env as NodeJS.ProcessEnv,
+        stdio: [
+          "ignore",
+          this.options.output ? "pipe" : "inherit",
+          this.options.output ? "pipe" : "inherit",
+          "ipc",
+        ],
+      },
+    );
     this.child = child;
     const output = this.options.output;
     if (output) {
@@ -73,7 +103,15 @@ class WorkerSlot {
           ok?: boolean;
           result?: SQSBatchResponse;
           error?: string;
+          cpu?: NodeJS.CpuUsage;
+          dynamodb?: DynamoDbCallCounts;
         }) => {
+          if (message.dynamodb) this.lastCalls = message.dynamodb;
+          if (message.cpu) {
+            const micros = message.cpu.user + message.cpu.system;
+            if (message.ready) this.readyCpuMicros = micros;
+            this.lastCpuMicros = micros;
+          }
           if (message.ready) return resolve();
           const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
           if (!waiter || message.id === undefined) return;
@@ -84,6 +122,10 @@ class WorkerSlot {
       );
       child.once("exit", (code, signal) => {
         if (this.child === child) this.child = undefined;
+        this.retiredCpuMicros += this.lastCpuMicros - this.readyCpuMicros;
+        this.readyCpuMicros = this.lastCpuMicros = 0;
+        addCounts(this.retiredCalls, this.lastCalls);
+        this.lastCalls = {};
         reject(new Error(`worker exited before ready (${signal ?? code})`));
         for (const waiter of this.pending.values())
           waiter.reject(new Error(`worker process died (${signal ?? code})`));
@@ -198,6 +240,7 @@ export class QueuePoller {
   private loops: Promise<void>[] = [];
   private abort = new AbortController();
   private readonly queueArn: string;
+  private recordsDone = 0;
 
   constructor(private readonly options: PollerOptions) {
     this.slots = Array.from({ length: options.concurrency ?? 2 }, () => new WorkerSlot(options));
@@ -216,6 +259,19 @@ export class QueuePoller {
   /** Kills one worker process in the middle of a batch, as a crash would; false when none is busy. */
   killWorker(): boolean {
     return this.slots.find((s) => s.busy)?.kill() ?? false;
+  }
+
+  /**
+   * For benchmarks: records the worker processes handled successfully (deleted from the queue),
+   * their CPU time in ms since each was ready (`process.cpuUsage()` as of its latest batch), and
+   * their DynamoDB calls (with `countDynamoDbCalls`; else none).
+   */
+  usage(): { records: number; workerCpuMs: number; dynamodb: DynamoDbCallCounts } {
+    return {
+      records: this.recordsDone,
+      workerCpuMs: this.slots.reduce((sum, s) => sum + s.cpuMs, 0),
+      dynamodb: this.slots.reduce((sum, s) => addCounts(sum, s.dynamoDbCalls), {} as DynamoDbCallCounts),
+    };
   }
 
   async stop(): Promise<void> {
@@ -259,6 +315,7 @@ export class QueuePoller {
         );
       }
       const done = records.filter((r) => !failed.has(r.messageId));
+      this.recordsDone += done.length;
       if (done.length > 0) {
         await sqs
           .send(

@@ -14,6 +14,12 @@ import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import { type Environment, loadEnvironment } from "#lib/runtime.ts";
 import { webhookSecrets } from "#lib/webhook/receive.ts";
+import {
+  addCounts,
+  countDynamoDbCalls,
+  type DynamoDbCallCounts,
+  dynamoDbCallCounts,
+} from "./dynamodb-calls.ts";
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { type HttpLambda, startGateway } from "./gateway.ts";
 import { namingTakenPort } from "./net.ts";
@@ -34,6 +40,15 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
   /** Every line the worker processes write (default: inherited stdout/stderr). */
   workerOutput?: (line: string, stream: "stdout" | "stderr") => void;
+  /**
+   * Benchmarks: count every DynamoDB call of the stack (local/dynamodb-calls.ts), so
+   * `dynamoDbCalls()` tells them by operation and caller — `api` (this process: the in-process
+   * HTTP and scheduled functions), `worker` (the worker processes), `limiter` (anyone's calls on
+   * the shared rate-limit item). Counting only; off by default.
+   */
+  countDynamoDbCalls?: boolean;
+  /** More Node options for the worker processes (profiling: `--cpu-prof`, `--cpu-prof-dir=…`). */
+  workerNodeOptions?: string[];
 }
 
 export interface LocalStack {
@@ -44,6 +59,8 @@ export interface LocalStack {
   queueUrl: string;
   dlqUrl: string;
   poller: QueuePoller | undefined;
+  /** DynamoDB requests so far by caller and operation; undefined unless `countDynamoDbCalls`. */
+  dynamoDbCalls(): DynamoDbCallCounts | undefined;
   stop(): Promise<void>;
 }
 
@@ -81,6 +98,7 @@ export async function startLocalStack(
     }
     const dynamodbEndpoint = requested.dynamodbEndpoint ?? dynamo?.endpoint ?? "";
     await createTable(dynamodbEndpoint, requested.tableName);
+    if (options.countDynamoDbCalls) countDynamoDbCalls("api");
 
     const queues: LocalQueues = await startLocalQueues({
       ...(options.visibilityTimeoutSeconds !== undefined
@@ -133,6 +151,8 @@ export async function startLocalStack(
           : { timeoutSeconds: options.workerTimeoutSeconds }),
         log,
         ...(options.workerOutput ? { output: options.workerOutput } : {}),
+        ...(options.workerNodeOptions ? { nodeOptions: options.workerNodeOptions } : {}),
+        ...(options.countDynamoDbCalls ? { countDynamoDbCalls: true } : {}),
       });
       poller.start();
       started.push(poller);
@@ -163,6 +183,10 @@ export async function startLocalStack(
       queueUrl: queues.queueUrl,
       dlqUrl: queues.dlqUrl,
       poller,
+      dynamoDbCalls: () =>
+        options.countDynamoDbCalls
+          ? addCounts(dynamoDbCallCounts(), poller?.usage().dynamodb ?? {})
+          : undefined,
       stop: stopAll,
     };
   } catch (error) {

@@ -7,12 +7,16 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { countDynamoDbCalls, dynamoDbCallCounts } from "./dynamodb-calls.ts";
 
 type Invoke = { id: number; event: SQSEvent };
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
 const entry = process.argv[2];
-if (!entry) throw new Error("usage: worker-process <function entry>");
+if (!entry) throw new Error("usage: worker-process <function entry> [--count-dynamodb-calls]");
+const counting = process.argv.includes("--count-dynamodb-calls");
+// Before the function's module makes its clients: a benchmark counts this process's DynamoDB calls.
+if (counting) countDynamoDbCalls("worker");
 const module = (await import(pathToFileURL(resolve(entry)).href)) as { handler: Handler };
 
 function context(id: number): Context {
@@ -33,20 +37,33 @@ function context(id: number): Context {
   };
 }
 
+// Every message back carries this process's CPU time so far (µs, `process.cpuUsage()`) and, when
+// counted, its DynamoDB calls so far, which the poller sums for benchmarks; nothing else changes.
 process.on("message", (message: Invoke) => {
   module
     .handler(message.event, context(message.id))
     .then((result) =>
-      process.send?.({ id: message.id, ok: true, result: result ?? { batchItemFailures: [] } }),
+      process.send?.({
+        id: message.id,
+        ok: true,
+        result: result ?? { batchItemFailures: [] },
+        cpu: process.cpuUsage(),
+        ...(counting ? { dynamodb: dynamoDbCallCounts() } : {}),
+      }),
     )
     .catch((error: unknown) =>
       process.send?.({
         id: message.id,
         ok: false,
         error: error instanceof Error ? error.message : String(error),
+        cpu: process.cpuUsage(),
+        ...(counting ? { dynamodb: dynamoDbCallCounts() } : {}),
       }),
     );
 });
 // The poller's process is gone (a crash, a kill): so is this execution environment.
 process.on("disconnect", () => process.exit(0));
-process.send?.({ ready: true });
+// Stopped (`QueuePoller.stop`): exit at once as before, through `process.exit` so that exit-time
+// output such as a `--cpu-prof` profile is written.
+process.on("SIGTERM", () => process.exit(0));
+process.send?.({ ready: true, cpu: process.cpuUsage() });

@@ -72,6 +72,7 @@ const deliveryBody = z
     paused: z.boolean(),
     retryDelaysMs: z.array(z.number().int().min(0).max(600_000)).max(10),
     timeoutMs: z.number().int().min(1).max(120_000),
+    maxInFlight: z.number().int().min(1).max(256),
   })
   .partial()
   .strict();
