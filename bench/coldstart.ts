@@ -23,9 +23,9 @@
  * bundle ≤ 1 MB, RSS after the first invocation ≤ 100 MB.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -62,10 +62,15 @@ export interface FunctionResult {
   naiveInitMs: number;
   naiveColdMs: number;
   naiveColdMsMin: number;
-  /** coldMs / naiveColdMs. */
+  /** coldMs / naiveColdMs (of the medians: the target). */
   coldRatio: number;
+  /** The median of each run's own ours/naive coldMs ratio (the two measured back to back). */
+  pairedColdRatio: number;
   bundleBytes: number;
   naiveBundleBytes: number;
+  /** CPU time of the process (start to first answer), median; the naive bundle's beside it. */
+  cpuMs: number;
+  naiveCpuMs: number;
   /** RSS after the first invocation, median. */
   rssMb: number;
   naiveRssMb: number;
@@ -76,6 +81,8 @@ export interface FunctionResult {
 interface Measurement {
   initMs: number;
   coldMs: number;
+  /** CPU time (user + system) of the process up to the end of the first invocation: less disturbed by other processes than wall time. */
+  cpuMs: number;
   rssMb: number;
 }
 
@@ -145,7 +152,15 @@ export async function main(argv: string[]): Promise<void> {
         const env = services.lambdaEnvironment(fn.name, fn.variables, dirname(fn.bundle));
         const measure = async (bundle: string) => {
           const invocation = await services.invocation(fn.name);
-          return measureCold(bundle, env, fn.name, invocation, functionTable[fn.name].timeoutSeconds, work, cpuProf);
+          return measureCold(
+            bundle,
+            env,
+            fn.name,
+            invocation,
+            functionTable[fn.name].timeoutSeconds,
+            work,
+            cpuProf,
+          );
         };
         // Interleaved, the order alternating, so a noisy moment on this shared machine hits both alike.
         const pair =
@@ -176,8 +191,14 @@ export async function main(argv: string[]): Promise<void> {
         naiveColdMs: med(s.naive, "coldMs"),
         naiveColdMsMin: round(Math.min(...s.naive.map((m) => m.coldMs)), 1),
         coldRatio: 0,
+        pairedColdRatio: round(
+          median(s.ours.map((m, i) => m.coldMs / (s.naive[i] as Measurement).coldMs)),
+          2,
+        ),
         bundleBytes: statSync(fn.bundle).size,
         naiveBundleBytes: statSync(fn.naive).size,
+        cpuMs: med(s.ours, "cpuMs"),
+        naiveCpuMs: med(s.naive, "cpuMs"),
         rssMb: med(s.ours, "rssMb"),
         naiveRssMb: med(s.naive, "rssMb"),
         event: services.describe(fn.name),
@@ -192,9 +213,11 @@ export async function main(argv: string[]): Promise<void> {
         "cold ms": `${result.coldMs.toFixed(0)} (${result.coldMsMin.toFixed(0)})`,
         "naive cold ms": `${result.naiveColdMs.toFixed(0)} (${result.naiveColdMsMin.toFixed(0)})`,
         "× naive": result.coldRatio.toFixed(2),
+        "(paired)": result.pairedColdRatio.toFixed(2),
         "init ms": result.initMs.toFixed(0),
         "naive init": result.naiveInitMs.toFixed(0),
         "init × naive": (result.initMs / result.naiveInitMs).toFixed(2),
+        "CPU ms": `${result.cpuMs.toFixed(0)} / ${result.naiveCpuMs.toFixed(0)}`,
         KB: (result.bundleBytes / 1024).toFixed(0),
         "naive KB": (result.naiveBundleBytes / 1024).toFixed(0),
         "RSS MB": result.rssMb.toFixed(0),
@@ -214,7 +237,11 @@ export async function main(argv: string[]): Promise<void> {
           targets: TARGETS,
           runs,
           node: process.version,
-          loadAverage: { before: round(loadBefore, 2), after: round(loadavg()[0] ?? 0, 2), cpus: cpus().length },
+          loadAverage: {
+            before: round(loadBefore, 2),
+            after: round(loadavg()[0] ?? 0, 2),
+            cpus: cpus().length,
+          },
           composition,
         },
         null,
@@ -315,7 +342,12 @@ async function startServices() {
     });
 
     // This process's own stripe-webhook, as the local stack runs it: it records the worker's events.
-    const parentEnv = { ...local, ...secrets, CATALOG_PATH: join(root, "local", "catalog.json"), LOG_LEVEL: "ERROR" };
+    const parentEnv = {
+      ...local,
+      ...secrets,
+      CATALOG_PATH: join(root, "local", "catalog.json"),
+      LOG_LEVEL: "ERROR",
+    };
     // Its metrics would only interleave with the table.
     process.env.POWERTOOLS_METRICS_DISABLED = "true";
     const environment = await loadEnvironment(parentEnv);
@@ -419,7 +451,8 @@ async function startServices() {
             }),
             lambdaContextFor("stripe-webhook", 10),
           )) as { statusCode: number };
-          if (answer.statusCode !== 200) throw new Error(`recording ${delivery.event.id}: ${answer.statusCode}`);
+          if (answer.statusCode !== 200)
+            throw new Error(`recording ${delivery.event.id}: ${answer.statusCode}`);
           const record = await receiveRecord(sqs, queues.queueUrl, delivery.event.id);
           return {
             event: { Records: [record] },
@@ -531,7 +564,7 @@ async function receiveRecord(sqs: ReturnType<typeof createSqsClient>, queueUrl: 
         WaitTimeSeconds: 1,
       }),
     );
-    let found;
+    let found: (typeof Messages)[number] | undefined;
     for (const message of Messages) {
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
       if ((JSON.parse(message.Body ?? "{}") as { eventId?: string }).eventId === eventId) found = message;
@@ -594,8 +627,8 @@ function deployedFunctions(): Map<string, { bundle: string; variables: Record<st
       const bundle = join(cdkOut, asset, "index.mjs");
       if (!constructId || !existsSync(bundle)) continue;
       const variables =
-        (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
-        {};
+        (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+          ?.Variables ?? {};
       found.set(constructId, { bundle, variables });
     }
   }
@@ -630,8 +663,10 @@ async function measureCold(
     'if (typeof module.handler !== "function") throw new Error("no handler export");',
     "const result = await module.handler(event, context);",
     "const coldMs = performance.now() - start;",
+    "const cpu = process.cpuUsage();",
+    "const cpuMs = (cpu.user + cpu.system) / 1000;",
     "const rssMb = process.memoryUsage().rss / 1048576;",
-    `process.stdout.write("\\n${marker}" + JSON.stringify({ initMs, coldMs, rssMb, result: result ?? null }) + "\\n", () => process.exit(0));`,
+    `process.stdout.write("\\n${marker}" + JSON.stringify({ initMs, coldMs, cpuMs, rssMb, result: result ?? null }) + "\\n", () => process.exit(0));`,
   ].join("\n");
   const nodeOptions = (env.NODE_OPTIONS ?? "").split(" ").filter(Boolean);
   if (cpuProf)
@@ -664,11 +699,13 @@ async function measureCold(
     .reverse()
     .find((l) => l.startsWith(marker));
   if (result.status !== 0 || !line)
-    throw new Error(`${name}: ${bundle} failed (exit ${result.status}):\n${result.stderr}\n${result.stdout?.slice(-2000)}`);
+    throw new Error(
+      `${name}: ${bundle} failed (exit ${result.status}):\n${result.stderr}\n${result.stdout?.slice(-2000)}`,
+    );
   const measured = JSON.parse(line.slice(marker.length)) as Measurement & { result: unknown };
   const problem = invocation.expect(measured.result ?? undefined) ?? (await invocation.after?.());
   if (problem) throw new Error(`${name}: ${bundle}: ${problem}\n${result.stdout.slice(-2000)}`);
-  return { initMs: measured.initMs, coldMs: measured.coldMs, rssMb: measured.rssMb };
+  return { initMs: measured.initMs, coldMs: measured.coldMs, cpuMs: measured.cpuMs, rssMb: measured.rssMb };
 }
 
 /** The packages (or lib/ folders) contributing most bytes to the deployed build of `entry`. */

@@ -143,18 +143,17 @@ interface SecretReader {
 /**
  * Powertools Parameters' provider of Secrets Manager values: its `BaseProvider` (the cache with
  * `maxAge`, the errors) over `GetSecretValue`, what its `SecretsProvider` is. Not `SecretsProvider`
- * itself: that module imports the Secrets Manager client statically, and esbuild hoists a static
- * import of an external (`@aws-sdk/*`, the runtime's) to the top of every bundle, even from a
- * module only imported dynamically — every function would load the client at init. Both are
- * loaded here, on the first read: a function without secrets (fallback, openapi, health) never
- * loads them (bench/coldstart.ts).
+ * itself: that module imports the Secrets Manager client statically, so every function would
+ * evaluate the client at init. Both are loaded here, on the first read (lib/sdk/secrets-manager.ts:
+ * the two names used, tree-shaken), and a function without secrets (fallback, openapi) never
+ * evaluates them (bench/coldstart.ts).
  */
 async function secretsManagerProvider(
   config: Pick<Config, "secretsManagerEndpoint" | "awsRegion">,
 ): Promise<SecretReader> {
   const [{ BaseProvider }, { GetSecretValueCommand, SecretsManagerClient }] = await Promise.all([
     import("@aws-lambda-powertools/parameters/base"),
-    import("@aws-sdk/client-secrets-manager"),
+    import("./sdk/secrets-manager.ts"),
   ]);
   const endpoint = config.secretsManagerEndpoint;
   const client = new SecretsManagerClient({

@@ -79,7 +79,7 @@ export class EventBridgeRedriveLauncher implements RedriveLauncher {
   ) {}
 
   async launch(jobId: string): Promise<void> {
-    const { EventBridgeClient, PutEventsCommand } = await import("@aws-sdk/client-eventbridge");
+    const { EventBridgeClient, PutEventsCommand } = await import("../sdk/eventbridge.ts");
     this.client ??= new EventBridgeClient({});
     const output = await this.client.send(
       new PutEventsCommand({

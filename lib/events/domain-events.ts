@@ -39,7 +39,7 @@ export class EventBridgeDomainEvents implements DomainEvents {
   async publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void> {
     // Loaded on the first publish: functions that only share this module's imports (the webhook,
     // marketplace) never load the EventBridge client at cold start (bench/coldstart.ts).
-    const { EventBridgeClient, PutEventsCommand } = await import("@aws-sdk/client-eventbridge");
+    const { EventBridgeClient, PutEventsCommand } = await import("../sdk/eventbridge.ts");
     this.client ??= new EventBridgeClient({});
     const output = await this.client.send(
       new PutEventsCommand({

@@ -18,7 +18,7 @@ export class EventBridgeRunLauncher implements RunLauncher {
   async launch(runId: string): Promise<void> {
     // Loaded on the first launch: the reconcile function shares this module and never launches,
     // so it never loads the EventBridge client at cold start (bench/coldstart.ts).
-    const { EventBridgeClient, PutEventsCommand } = await import("@aws-sdk/client-eventbridge");
+    const { EventBridgeClient, PutEventsCommand } = await import("../sdk/eventbridge.ts");
     this.client ??= new EventBridgeClient({});
     const detail: ReconcileRequestDetail = { runId };
     const output = await this.client.send(
