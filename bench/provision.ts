@@ -7,8 +7,8 @@
  * throttled client → a license in the integrator.io simulator — with the simulator's limit
  * lowered (default 100 / 50 per s, and our limiter told the same) so the limiter, not the machine,
  * is measured. W worker processes (default 4) take batches of 10; the Stripe simulator delivers
- * up to D webhooks at once (default 8, the simulator's own; on 2 busy CPUs more in flight slowed
- * the run: webhook intake then takes the CPU the worker path needs).
+ * up to D webhooks at once (default 8, the simulator's own; on 2 busy CPUs 64 in flight was no
+ * faster: webhook intake then takes the CPU the worker path needs).
  * floor = (N − capacity) / refill: one integrator.io call per new license; ratio = wall / floor.
  * Target: ratio ≤ 1.15 with 0 429s. Customers and their integrator.io accounts are made before
  * the clock starts. Writes bench/results/provision.json.
