@@ -133,6 +133,7 @@ export class ProductFunction extends Construct {
         props.catalogFile,
         definition.servesConsole ? { projectRoot: props.projectRoot } : undefined,
         definition.servesDocs ? { projectRoot: props.projectRoot } : undefined,
+        resolve(props.projectRoot, definition.entry),
       ),
     });
     Validations.of(this.role).acknowledge({
