@@ -14,6 +14,7 @@ import {
   createDistributedTokenBucket,
   type DistributedBucketStats,
 } from "#lib/integrator/distributed-bucket.ts";
+import type { Lane } from "#lib/integrator/lanes.ts";
 import type { Limiter, RateLimitSettings } from "#lib/integrator/limiter.ts";
 import { createTokenBucket } from "#lib/integrator/token-bucket.ts";
 import { localCredentials, localRegion } from "#local/dynamodb-local.ts";
@@ -22,6 +23,8 @@ export type LimiterKind = "distributed" | "token-bucket" | "bottleneck" | "none"
 
 export interface WorkerConfig {
   limiter: LimiterKind;
+  /** The lane every call of this process names. */
+  lane: Lane;
   rate: RateLimitSettings;
   /** Margin of our limiters (default: the library's 0.98). */
   margin?: number;
@@ -31,6 +34,7 @@ export interface WorkerConfig {
     bucketName: string;
     maxLease?: number;
     leaseTtlMs?: number;
+    bulkShare?: number;
   };
   workload:
     | {
@@ -39,7 +43,10 @@ export interface WorkerConfig {
         token: string;
         connectorId: string;
         licenseId: string;
+        /** Calls in flight, each starting the next as soon as it ends (closed loop)... */
         concurrency: number;
+        /** ... or, when set, one call started every 1/perSecond s whatever the others do (open loop). */
+        perSecond?: number;
       }
     | { kind: "arrivals"; seed: number; maxBurst: number; maxGapMs: number };
 }
@@ -48,6 +55,8 @@ export interface WorkerResult {
   /** Epoch ms of every token granted (arrivals) — empty for requests. */
   grants: number[];
   ok: number;
+  /** Epoch ms of every successful request (requests) — empty for arrivals. */
+  okAt: number[];
   rateLimited: number;
   failed: number;
   /** ms each acquire waited. */
@@ -102,6 +111,7 @@ function buildLimiter(config: WorkerConfig): BuiltLimiter {
         ...(config.margin === undefined ? {} : { margin: config.margin }),
         ...(config.dynamodb.maxLease === undefined ? {} : { maxLease: config.dynamodb.maxLease }),
         ...(config.dynamodb.leaseTtlMs === undefined ? {} : { leaseTtlMs: config.dynamodb.leaseTtlMs }),
+        ...(config.dynamodb.bulkShare === undefined ? {} : { bulkShare: config.dynamodb.bulkShare }),
       });
       const { tableName } = config.dynamodb;
       // The same kind of conditional update the bucket sends, on another item: warms the SDK's
@@ -153,9 +163,9 @@ function buildLimiter(config: WorkerConfig): BuiltLimiter {
 /** Wraps a limiter to record how long each acquire waited. */
 function timed(limiter: Limiter, waits: number[]): Limiter {
   return {
-    async acquire(signal) {
+    async acquire(lane, signal) {
       const started = performance.now();
-      await limiter.acquire(signal);
+      await limiter.acquire(lane, signal);
       waits.push(performance.now() - started);
     },
     pauseUntil: (epochMs) => limiter.pauseUntil(epochMs),
@@ -174,6 +184,7 @@ async function runRequests(
     baseUrl: workload.baseUrl,
     token: workload.token,
     limiter: timed(limiter, result.waits),
+    lane: config.lane,
     retry: { maxRateLimitedRetries: Number.POSITIVE_INFINITY },
     hooks: {
       onRateLimited: () => {
@@ -185,17 +196,32 @@ async function runRequests(
   const stop = AbortSignal.timeout(Math.max(1, endAt - Date.now()));
   // Every in-flight call listens on this one signal.
   setMaxListeners(0, stop);
-  const loop = async () => {
-    while (!stop.aborted) {
-      try {
-        await client.licenses.get(workload.connectorId, workload.licenseId, { signal: stop });
-        if (Date.now() <= endAt) result.ok += 1;
-      } catch (error) {
-        if (stop.aborted) return;
-        result.failed += 1;
-        result.firstError ??= error instanceof Error ? error.message : String(error);
+  const call = async () => {
+    try {
+      await client.licenses.get(workload.connectorId, workload.licenseId, { signal: stop });
+      const at = Date.now();
+      if (at <= endAt) {
+        result.ok += 1;
+        result.okAt.push(at);
       }
+    } catch (error) {
+      if (stop.aborted) return;
+      result.failed += 1;
+      result.firstError ??= error instanceof Error ? error.message : String(error);
     }
+  };
+  if (workload.perSecond !== undefined) {
+    const calls: Promise<void>[] = [];
+    for (let k = 0; startAt + (k * 1000) / workload.perSecond < endAt; k++) {
+      await sleep(startAt + (k * 1000) / workload.perSecond - Date.now());
+      if (stop.aborted) break;
+      calls.push(call());
+    }
+    await Promise.all(calls);
+    return;
+  }
+  const loop = async () => {
+    while (!stop.aborted) await call();
   };
   await Promise.all(Array.from({ length: workload.concurrency }, loop));
 }
@@ -214,7 +240,7 @@ async function runArrivals(
     const burst = Math.floor(random() * (config.workload.maxBurst + 1));
     for (let i = 0; i < burst; i++) {
       pending.push(
-        limiter.acquire().then(() => {
+        limiter.acquire(config.lane).then(() => {
           result.grants.push(Date.now());
         }),
       );
@@ -241,7 +267,7 @@ async function prepare(config: WorkerConfig): Promise<void> {
 async function run(start: { startAt: number; endAt: number }): Promise<WorkerResult> {
   if (!prepared) throw new Error("start before config");
   const { config, built } = prepared;
-  const result: WorkerResult = { grants: [], ok: 0, rateLimited: 0, failed: 0, waits: [], leases };
+  const result: WorkerResult = { grants: [], ok: 0, okAt: [], rateLimited: 0, failed: 0, waits: [], leases };
   if (config.workload.kind === "requests") {
     await runRequests(
       { ...config, workload: config.workload },

@@ -60,6 +60,8 @@ export interface LicensingStackProps extends StackProps {
   stripeApiUrl?: string;
   /** Share of integrator.io's account rate limit this deployment may use (`INTEGRATOR_RATE_SHARE`, default 1). */
   integratorRateShare?: number;
+  /** Most of the refill the bulk lane takes while other calls wait (`INTEGRATOR_BULK_SHARE`, default 0.2). */
+  integratorBulkShare?: number;
   /** How long a warm function keeps a secret before reading it again (SECRETS_MAX_AGE_SECONDS; default 300). */
   secretsMaxAgeSeconds?: number;
   logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
@@ -221,6 +223,8 @@ export class LicensingStack extends Stack {
     };
     if (props.integratorRateShare !== undefined)
       environment.INTEGRATOR_RATE_SHARE = String(props.integratorRateShare);
+    if (props.integratorBulkShare !== undefined)
+      environment.INTEGRATOR_BULK_SHARE = String(props.integratorBulkShare);
     if (props.secretsMaxAgeSeconds !== undefined)
       environment.SECRETS_MAX_AGE_SECONDS = String(props.secretsMaxAgeSeconds);
     // Parameters without a default: the first deploy names them (later ones keep them), and no

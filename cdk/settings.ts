@@ -36,6 +36,7 @@ export interface DeploySettings {
   stripeApiUrl?: string;
   alarmEmail?: string;
   integratorRateShare?: number;
+  integratorBulkShare?: number;
   secretsMaxAgeSeconds?: number;
   logLevel?: LogLevel;
   lambdaStack?: boolean;
@@ -187,6 +188,7 @@ const SETTINGS: Record<string, { check: Check<unknown>; required?: string; edgeO
   stripeApiUrl: { check: apiUrl("STRIPE_API_URL") },
   alarmEmail: { check: email },
   integratorRateShare: { check: coldStartNumber("INTEGRATOR_RATE_SHARE") },
+  integratorBulkShare: { check: coldStartNumber("INTEGRATOR_BULK_SHARE") },
   secretsMaxAgeSeconds: { check: coldStartNumber("SECRETS_MAX_AGE_SECONDS") },
   logLevel: { check: logLevel },
   lambdaStack: { check: bool },

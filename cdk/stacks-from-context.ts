@@ -45,6 +45,7 @@ export function stacksFromContext(app: App): { product: LicensingStack; edgeWaf:
     stripeApiUrl: settings.stripeApiUrl,
     stripeLivemode: settings.stripeLivemode,
     integratorRateShare: settings.integratorRateShare,
+    integratorBulkShare: settings.integratorBulkShare,
     secretsMaxAgeSeconds: settings.secretsMaxAgeSeconds,
     logLevel: settings.logLevel,
     alarmEmail: settings.alarmEmail,

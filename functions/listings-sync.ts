@@ -17,6 +17,7 @@ export const createDeps = async (environment: Environment): Promise<Deps> => ({
     environment,
     "listings-sync",
     createLogger("listings-sync", environment.config),
+    "bulk",
   )),
   secrets: environment.secrets,
   metrics: new ProductMetrics("listings-sync"),

@@ -12,6 +12,7 @@ export const createDeps = async (environment: Environment): Promise<Deps> => ({
     environment,
     "marketplace",
     createLogger("marketplace", environment.config),
+    "interactive",
   )),
   corsAllowedOrigins: environment.config.corsAllowedOrigins,
   cursors: pageCursorsOf(environment.secrets),

@@ -13,6 +13,7 @@ export const createDeps = (environment: Environment): Promise<Deps> =>
     environment,
     createLogger("provision-worker", environment.config),
     "provision-worker",
+    "background",
   );
 
 export interface HandlerOptions {

@@ -20,7 +20,7 @@ export type Deps = ReconcileDeps & { secrets?: Pick<SecretSource, "notConfigured
 
 export const createDeps = async (environment: Environment): Promise<Deps> => {
   const logger = createLogger("reconcile", environment.config);
-  const deps = await createReconcileDeps(environment, logger, "reconcile");
+  const deps = await createReconcileDeps(environment, logger, "reconcile", "bulk");
   return {
     ...deps,
     secrets: environment.secrets,

@@ -133,6 +133,8 @@ const schema = z.object({
   INTEGRATOR_RATE_REFILL_PER_SECOND: z._default(positive, 300),
   // Share of the account's limit this deployment may use (other tools may share the account).
   INTEGRATOR_RATE_SHARE: z._default(z.coerce.number().check(z.positive(), z.maximum(1)), 1),
+  // Most of the refill the bulk lane (reconcile, listings sync) takes while other work waits.
+  INTEGRATOR_BULK_SHARE: z._default(z.coerce.number().check(z.positive(), z.maximum(1)), 0.2),
   // Where the catalog of connectors, editions and prices lives.
   CATALOG_PATH: z._default(z.string(), "local/catalog.json"),
   // Where the operator console's built page and assets are (npm run build:console; CDK bundles them).
@@ -193,7 +195,7 @@ export interface Config {
   /** The Stripe key's mode: events of the other mode are ignored. */
   stripeLivemode: boolean;
   integratorApiUrl: string;
-  rateLimit: { capacity: number; refillPerSecond: number; share: number };
+  rateLimit: { capacity: number; refillPerSecond: number; share: number; bulkShare: number };
   catalogPath: string;
   consoleAssetsDir: string;
   docsAssetsDir: string;
@@ -259,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       capacity: e.INTEGRATOR_RATE_CAPACITY,
       refillPerSecond: e.INTEGRATOR_RATE_REFILL_PER_SECOND,
       share: e.INTEGRATOR_RATE_SHARE,
+      bulkShare: e.INTEGRATOR_BULK_SHARE,
     },
     catalogPath: e.CATALOG_PATH,
     consoleAssetsDir: e.CONSOLE_ASSETS_DIR,

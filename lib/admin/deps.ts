@@ -48,7 +48,7 @@ export interface AdminDeps {
 }
 
 export async function createAdminDeps(environment: Environment, logger: Logger): Promise<AdminDeps> {
-  const reconcile = await createReconcileDeps(environment, logger, "admin");
+  const reconcile = await createReconcileDeps(environment, logger, "admin", "interactive");
   const { table } = reconcile.ctx;
   const operators = new Operators(table);
   const redriveJobs = new RedriveJobs(table);

@@ -8,6 +8,7 @@ import {
 } from "#lib/events/domain-events.ts";
 import { createIntegratorClient, type IntegratorClient } from "#lib/integrator/client.ts";
 import { createDistributedTokenBucket } from "#lib/integrator/distributed-bucket.ts";
+import type { Lane } from "#lib/integrator/lanes.ts";
 import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
 import type { Environment } from "#lib/runtime.ts";
@@ -37,12 +38,14 @@ export function createDomainEvents(config: Config, table: Table): DomainEvents {
 
 /**
  * The one integrator.io client of a process, behind the distributed token bucket that every
- * Lambda of the deployment shares, counting 429s and retries as metrics.
+ * Lambda of the deployment shares, counting 429s and retries as metrics. `lane`: whose work the
+ * function's calls are (lib/integrator/lanes.ts).
  */
 export function createSharedIntegratorClient(
   environment: Environment,
   table: Table,
   metrics: ProductMetrics,
+  lane: Lane,
 ): IntegratorClient {
   const { config, secrets } = environment;
   if (!secrets.has("INTEGRATOR_TOKEN")) throw new Error("INTEGRATOR_TOKEN is not configured");
@@ -52,6 +55,7 @@ export function createSharedIntegratorClient(
     capacity: config.rateLimit.capacity,
     refillPerSecond: config.rateLimit.refillPerSecond,
     share: config.rateLimit.share,
+    bulkShare: config.rateLimit.bulkShare,
   });
   return createIntegratorClient({
     baseUrl: config.integratorApiUrl,
@@ -63,6 +67,7 @@ export function createSharedIntegratorClient(
       return token;
     },
     limiter,
+    lane,
     hooks: {
       onSend: ({ waitedMs }) => {
         metrics.count("IntegratorCalls");
@@ -74,11 +79,15 @@ export function createSharedIntegratorClient(
   });
 }
 
-/** Everything provisioning needs, built once per cold start (on `table` when the caller shares one). */
+/**
+ * Everything provisioning needs, built once per cold start (on `table` when the caller shares one);
+ * its integrator.io calls go in `lane`.
+ */
 export async function createProvisioningContext(
   environment: Environment,
   logger: Logger,
   service: string,
+  lane: Lane,
   table: Table = createTable(environment.config),
 ): Promise<ProvisioningContext> {
   const { config, secrets } = environment;
@@ -89,7 +98,7 @@ export async function createProvisioningContext(
   const customers = new Customers(table);
   const licenses = new Licenses(table);
   const audit = new AuditTrail(table);
-  const integrator = createSharedIntegratorClient(environment, table, metrics);
+  const integrator = createSharedIntegratorClient(environment, table, metrics, lane);
   const stripe = new StripeAccount(createStripe(config, stripeKey));
   const events = createDomainEvents(config, table);
   const engine = new Engine({

@@ -45,7 +45,7 @@ export async function createExtensionDeps(
       catalog,
       installs: new Installs(table),
       licenses: new Licenses(table),
-      vendor: createSharedIntegratorClient(environment, table, metrics),
+      vendor: createSharedIntegratorClient(environment, table, metrics, "interactive"),
       events: createDomainEvents(config, table),
       logger,
       now: () => new Date(),

@@ -9,6 +9,7 @@ import {
   type RetryPolicy,
   send,
 } from "./http.ts";
+import type { Lane } from "./lanes.ts";
 import type { Limiter } from "./limiter.ts";
 import { nextLink } from "./link.ts";
 import {
@@ -64,6 +65,11 @@ export interface IntegratorClientOptions {
   token: string | (() => Promise<string>);
   /** Every attempt waits for a token here: share one limiter per process. */
   limiter: Limiter;
+  /**
+   * Whose work this client's calls are (lib/integrator/lanes.ts): `interactive` when someone waits
+   * on the answer, `background` for the provisioning worker, `bulk` for sweeps.
+   */
+  lane: Lane;
   /** Per-attempt timeout in ms (default 10 000). */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -186,12 +192,13 @@ const seg = encodeURIComponent;
  * The shared integrator.io client. Build it once per process with the process's limiter.
  *
  * @example
- * const client = createIntegratorClient({ baseUrl: config.integratorApiUrl, token, limiter });
+ * const client = createIntegratorClient({ baseUrl: config.integratorApiUrl, token, limiter, lane: "background" });
  * for await (const license of client.licenses.list(connectorId)) console.log(license._id);
  */
 export function createIntegratorClient(options: IntegratorClientOptions): IntegratorClient {
   const ctx: HttpContext = {
     limiter: options.limiter,
+    lane: options.lane,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     retry: { ...DEFAULT_RETRY, ...options.retry },
     hooks: options.hooks ?? {},

@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { tableDefinition } from "#lib/store/table.ts";
+import { type Lane, LaneQueues } from "./lanes.ts";
 import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } from "./limiter.ts";
 
 /**
@@ -47,6 +48,15 @@ import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } f
  * refilled early); one behind waits longer. Lambda hosts are NTP-synchronised to milliseconds,
  * well inside the 2% margin (20 tokens = 68 ms at 294/s).
  *
+ * **Lanes** (lib/integrator/lanes.ts). A process serves its waiters highest lane first and leases
+ * for the first lane its held tokens leave waiting. Lanes differ in how far ahead they may
+ * reserve: `interactive` up to `maxAheadMs`, `background` and `bulk` only `backgroundAheadMs`. So
+ * however busy the fleet, an interactive lease finds room at once and its tokens are usable
+ * within `backgroundAheadMs` (+ its round trip). A `bulk` lease also sets `bulkTat = t + n·T / s`
+ * (s = `bulkShare`) and is allowed only once the previous one's `bulkTat` has passed — so bulk gets
+ * at most s of the refill — unless the bucket keeps `bulkFloor` tokens after it: nobody else is
+ * waiting then (waiting lanes keep the bucket near empty), and bulk may take the rest.
+ *
  * **429.** `pauseUntil(now + Retry-After)` sets `tat = pausedUntil + B` (empty at
  * `pausedUntil`, refilling from then) and `pausedUntil`, so every process holds off. Reservations
  * other processes already hold (≤ `maxLease` each) are not recalled.
@@ -63,13 +73,22 @@ export interface DistributedTokenBucketOptions extends RateLimitSettings {
   maxLease?: number;
   /** Leased tokens not handed out within this many ms of becoming usable go back (default 100). */
   leaseTtlMs?: number;
-  /** How far ahead of the bucket a lease may reserve tokens, in ms (default 1000). */
+  /** How far ahead of the bucket an interactive lease may reserve tokens, in ms (default 1000). */
   maxAheadMs?: number;
+  /**
+   * How far ahead background and bulk leases may reserve, in ms (default 150): the longest an
+   * interactive call waits behind them, besides its own lease's round trip.
+   */
+  backgroundAheadMs?: number;
+  /** Share of the refill the bulk lane may take while other lanes wait (default 0.2). */
+  bulkShare?: number;
+  /** Bulk may exceed its share while the bucket keeps this many tokens (default 10% of capacity). */
+  bulkFloor?: number;
   /** Clock in epoch ms (default `Date.now`). */
   now?: () => number;
   random?: () => number;
   /** Observes every lease: `tokens` usable from `usableFrom` (epoch ms, the bucket's own schedule). */
-  onLease?(lease: { tokens: number; usableFrom: number }): void;
+  onLease?(lease: { tokens: number; usableFrom: number; lane: Lane }): void;
 }
 
 export interface DistributedBucketStats {
@@ -86,12 +105,6 @@ export interface DistributedBucketStats {
 
 export interface DistributedTokenBucket extends Limiter {
   stats(): DistributedBucketStats;
-}
-
-interface Waiter {
-  resolve(): void;
-  reject(reason: unknown): void;
-  detach(): void;
 }
 
 /** The key of a bucket's item in the single table. */
@@ -195,22 +208,29 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
   const maxLease = Math.max(1, Math.min(options.maxLease ?? 10, Math.floor(capacity)));
   const leaseTtlMs = options.leaseTtlMs ?? 100;
   const maxAheadMs = options.maxAheadMs ?? 1000;
+  const backgroundAheadMs = Math.min(options.backgroundAheadMs ?? 150, maxAheadMs);
+  const bulkShare = options.bulkShare ?? 0.2;
+  if (!(bulkShare > 0 && bulkShare <= 1)) throw new RangeError("bulkShare must be in (0, 1]");
+  const floorMs = Math.min(options.bulkFloor ?? capacity / 10, capacity - maxLease) * msPerToken;
+  const aheadOf = (lane: Lane) => (lane === "interactive" ? maxAheadMs : backgroundAheadMs);
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   // Low-level commands go through either client type: only the command's own serde runs.
   const client = options.client as DynamoDBClient;
   const tableName = options.tableName;
 
-  const queue: Waiter[] = [];
+  const queue = new LaneQueues(() => service());
   let batches: Batch[] = [];
   // One lease in flight at a time: a second one measured slower (it races the first on a stale
   // view of the item) and costs writes.
   let leasing = false;
-  /** No new lease before this (a reservation that would reach too far ahead). */
-  let holdOffUntil = 0;
+  /** Per lane, no new lease before this (a reservation that would reach too far ahead). */
+  const holdOffUntil: Record<Lane, number> = { interactive: 0, background: 0, bulk: 0 };
   let pausedUntil = 0;
   /** Last `tat` seen (our write or a refused condition's current item); undefined = unknown. */
   let tat: number | undefined;
+  /** Last `bulkTat` seen: before it, a bulk lease needs a bucket above `bulkFloor`. */
+  let bulkTat: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
   let serviceQueued = false;
@@ -237,13 +257,6 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     return true;
   }
 
-  function rejectAll(reason: unknown): void {
-    for (const waiter of queue.splice(0)) {
-      waiter.detach();
-      waiter.reject(reason);
-    }
-  }
-
   function wakeAt(at: number): void {
     if (at >= timerAt) return;
     if (timer !== undefined) clearTimeout(timer);
@@ -261,11 +274,7 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
   /** Hands out usable tokens, gives back stale ones, starts leases, and sets the next wake-up. */
   function service(): void {
     const t = now();
-    while (queue.length > 0 && takeHeld(t)) {
-      const waiter = queue.shift();
-      waiter?.detach();
-      waiter?.resolve();
-    }
+    while (queue.size > 0 && takeHeld(t)) queue.grantNext();
     for (const batch of batches) {
       if (batch.count > 0 && t > batch.until) {
         void giveBack(batch.count, batch.epoch);
@@ -276,24 +285,23 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
 
     let next = Number.POSITIVE_INFINITY;
     for (const batch of batches) next = Math.min(next, batch.from > t ? batch.from : batch.until + 1);
-    if (queue.length > 0) {
+    // Held tokens go to the highest lanes first: lease for the first lane they leave waiting.
+    const uncovered = queue.firstUncovered(held());
+    if (uncovered) {
+      const { lane, waiting } = uncovered;
       if (t < pausedUntil) {
         next = Math.min(next, pausedUntil);
-      } else if (t < holdOffUntil) {
-        next = Math.min(next, holdOffUntil);
+      } else if (t < holdOffUntil[lane]) {
+        next = Math.min(next, holdOffUntil[lane]);
       } else {
-        const deficit = queue.length - held();
         // With tokens reserved for later, lease again only for a whole batch: waiters trickling
         // in would otherwise each get a lease, and DynamoDB a write per token. They wait anyway.
         const reserved = batches.some((batch) => batch.from > t);
-        if (deficit > 0 && !leasing && (!reserved || deficit >= maxLease)) {
-          const want = Math.min(maxLease, deficit);
-          void lease(want);
-        }
+        if (!leasing && (!reserved || waiting >= maxLease)) void lease(Math.min(maxLease, waiting), lane);
       }
     }
     if (next === Number.POSITIVE_INFINITY) {
-      if (timer !== undefined && queue.length === 0 && batches.length === 0) {
+      if (timer !== undefined && queue.size === 0 && batches.length === 0) {
         clearTimeout(timer);
         timer = undefined;
         timerAt = Number.POSITIVE_INFINITY;
@@ -341,18 +349,71 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     roundTripMs = roundTripMs === 0 ? ms : 0.8 * roundTripMs + 0.2 * ms;
   }
 
-  /** One lease attempt for `want` tokens; whatever happens, `service` runs again after it. */
-  async function lease(want: number): Promise<void> {
+  /**
+   * When a lease of `increment` ms for `lane` fits, from the last item seen: within the lane's
+   * reach ahead of the bucket and, for bulk over its share, above `bulkFloor`.
+   */
+  function fitsAt(lane: Lane, increment: number, seenTat: number): number {
+    const withinReach = seenTat + increment - burstMs - aheadOf(lane);
+    if (lane !== "bulk" || bulkTat === undefined) return withinReach;
+    const aboveFloor = seenTat + increment + floorMs - burstMs;
+    return Math.max(withinReach, Math.min(bulkTat, aboveFloor));
+  }
+
+  /** The conditional UpdateItem of one lease (see the header: full / not full, and bulk's share). */
+  function leaseCommand(lane: Lane, t: number, increment: number, full: boolean): UpdateItemCommand {
+    const bulk = lane === "bulk";
+    const values: Record<string, AttributeValue> = { ":t": num(t) };
+    const set: string[] = [];
+    const conditions: string[] = [];
+    if (full) {
+      // A full bucket starts a new epoch (see giveBack); nobody is waiting, so bulk may take it.
+      set.push("tat = :next");
+      conditions.push("(attribute_not_exists(tat) OR tat < :t)");
+      values[":next"] = num(t + increment);
+    } else {
+      set.push("tat = tat + :increment");
+      conditions.push("tat >= :t AND tat <= :limit");
+      values[":increment"] = num(increment);
+      values[":limit"] = num(t + burstMs + aheadOf(lane) - increment);
+      if (bulk) {
+        conditions.push("(attribute_not_exists(bulkTat) OR bulkTat <= :t OR tat <= :floor)");
+        values[":floor"] = num(t + burstMs - floorMs - increment);
+      }
+    }
+    if (bulk) {
+      set.push("bulkTat = :bulkNext");
+      values[":bulkNext"] = num(t + increment / bulkShare);
+    }
+    return new UpdateItemCommand({
+      TableName: tableName,
+      Key: key,
+      UpdateExpression: `SET ${set.join(", ")}${full ? " ADD epoch :one" : ""}`,
+      ConditionExpression: conditions.join(" AND "),
+      ExpressionAttributeValues: full ? { ...values, ":one": num(1) } : values,
+      ReturnValues: "ALL_NEW",
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    });
+  }
+
+  /** Remembers what an item says of the bucket (a lease's new item or a refused one's current). */
+  function observe(item: Record<string, AttributeValue> | undefined): void {
+    tat = tatOf(item);
+    bulkTat = numberOf(item, "bulkTat");
+  }
+
+  /** One lease attempt for `want` tokens of `lane`; whatever happens, `service` runs again after it. */
+  async function lease(want: number, lane: Lane): Promise<void> {
     leasing = true;
     try {
       const increment = want * msPerToken;
       const t = now();
       if (tat !== undefined) {
-        // Reservations already reach past `maxAheadMs`: wait until this one fits. Jitter spreads
-        // the processes waiting for the same room so they don't all write at once.
-        const fitsAt = tat + increment - burstMs - maxAheadMs;
-        if (fitsAt > t) {
-          holdOffUntil = Math.max(holdOffUntil, t + (fitsAt - t) * (1 + 0.1 * random()));
+        // Not yet room for this lease: wait until it fits. Jitter spreads the processes waiting
+        // for the same room so they don't all write at once.
+        const at = fitsAt(lane, increment, tat);
+        if (at > t) {
+          holdOffUntil[lane] = Math.max(holdOffUntil[lane], t + (at - t) * (1 + 0.1 * random()));
           return;
         }
       }
@@ -362,43 +423,20 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
       let item: Record<string, AttributeValue> | undefined;
       const sentAt = now();
       try {
-        const result = await client.send(
-          full
-            ? new UpdateItemCommand({
-                TableName: tableName,
-                Key: key,
-                // A full bucket starts a new epoch (see giveBack).
-                UpdateExpression: "SET tat = :next ADD epoch :one",
-                ConditionExpression: "attribute_not_exists(tat) OR tat < :t",
-                ExpressionAttributeValues: { ":next": num(t + increment), ":t": num(t), ":one": num(1) },
-                ReturnValues: "ALL_NEW",
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-              })
-            : new UpdateItemCommand({
-                TableName: tableName,
-                Key: key,
-                UpdateExpression: "SET tat = tat + :increment",
-                ConditionExpression: "tat >= :t AND tat <= :limit",
-                ExpressionAttributeValues: {
-                  ":increment": num(increment),
-                  ":t": num(t),
-                  ":limit": num(t + burstMs + maxAheadMs - increment),
-                },
-                ReturnValues: "ALL_NEW",
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-              }),
-        );
-        item = result.Attributes;
+        item = (await client.send(leaseCommand(lane, t, increment, full))).Attributes;
       } catch (error) {
         if (!isConditionalCheckFailure(error)) throw error;
         observeRoundTrip(now() - sentAt);
         stats.conflicts += 1;
-        tat = error.Item ? tatOf(error.Item) : await readTat();
+        if (error.Item) observe(error.Item);
+        else tat = await readTat();
         return;
       }
       observeRoundTrip(now() - sentAt);
       const newTat = tatOf(item) ?? t + increment;
-      tat = Math.max(tat ?? newTat, newTat);
+      const seenTat = tat;
+      observe(item);
+      tat = Math.max(seenTat ?? newTat, newTat);
       stats.leases += 1;
       stats.tokensLeased += want;
       // Usable once the bucket has them (now, unless this lease reserved ahead). The TTL counts
@@ -411,12 +449,12 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
         until: Math.max(from, now()) + leaseTtlMs,
         epoch: numberOf(item, "epoch") ?? 0,
       });
-      options.onLease?.({ tokens: want, usableFrom: from });
+      options.onLease?.({ tokens: want, usableFrom: from, lane });
     } catch (error) {
       // DynamoDB itself failed (after the SDK's own retries): fail the waiting calls rather than
       // send unmetered; the next acquire tries again.
       tat = undefined;
-      rejectAll(error);
+      queue.rejectAll(error);
     } finally {
       leasing = false;
       service();
@@ -424,32 +462,19 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
   }
 
   return {
-    acquire(signal) {
+    acquire(lane, signal) {
       if (signal?.aborted) return Promise.reject(signal.reason);
-      if (queue.length === 0 && takeHeld(now())) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const onAbort = () => {
-          const index = queue.indexOf(waiter);
-          if (index >= 0) queue.splice(index, 1);
-          reject(signal?.reason);
+      if (queue.size === 0 && takeHeld(now())) return Promise.resolve();
+      const waiting = queue.wait(lane, signal);
+      // Calls started in the same tick share one lease rather than a lease each.
+      if (!serviceQueued) {
+        serviceQueued = true;
+        queueMicrotask(() => {
+          serviceQueued = false;
           service();
-        };
-        const waiter: Waiter = {
-          resolve,
-          reject,
-          detach: () => signal?.removeEventListener("abort", onAbort),
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        queue.push(waiter);
-        // Calls started in the same tick share one lease rather than a lease each.
-        if (!serviceQueued) {
-          serviceQueued = true;
-          queueMicrotask(() => {
-            serviceQueued = false;
-            service();
-          });
-        }
-      });
+        });
+      }
+      return waiting;
     },
 
     async pauseUntil(epochMs) {

@@ -8,6 +8,7 @@ import {
   OutcomeUnknownError,
   RateLimitedError,
 } from "./errors.ts";
+import type { Lane } from "./lanes.ts";
 import type { Limiter } from "./limiter.ts";
 import { errorBodySchema } from "./schemas.ts";
 
@@ -73,6 +74,7 @@ export interface IntegratorHooks {
 
 export interface HttpContext {
   limiter: Limiter;
+  lane: Lane;
   timeoutMs: number;
   retry: RetryPolicy;
   hooks: IntegratorHooks;
@@ -170,7 +172,7 @@ export async function send(ctx: HttpContext, request: HttpRequest): Promise<Http
   for (;;) {
     attempt += 1;
     const waitFrom = performance.now();
-    await ctx.limiter.acquire(signal);
+    await ctx.limiter.acquire(ctx.lane, signal);
     ctx.hooks.onSend?.({ method, path, waitedMs: performance.now() - waitFrom });
 
     const timeout = new AbortController();

@@ -1,3 +1,5 @@
+import type { Lane } from "./lanes.ts";
+
 /**
  * The port every integrator.io call goes through before it is sent. Two adapters:
  * `createTokenBucket` (one process) and `createDistributedTokenBucket` (every process sharing a
@@ -5,10 +7,11 @@
  */
 export interface Limiter {
   /**
-   * Resolves when one request may be sent (one token is spent). Rejects with `signal.reason`
-   * if the signal aborts first; an aborted wait spends nothing.
+   * Resolves when one request of `lane` may be sent (one token is spent); higher lanes are served
+   * first (lib/integrator/lanes.ts). Rejects with `signal.reason` if the signal aborts first; an
+   * aborted wait spends nothing.
    */
-  acquire(signal?: AbortSignal): Promise<void>;
+  acquire(lane: Lane, signal?: AbortSignal): Promise<void>;
   /**
    * integrator.io answered 429: nobody sharing this limiter sends before `epochMs`
    * (now + `Retry-After`), and the bucket restarts empty from then.

@@ -1,3 +1,4 @@
+import { LaneQueues } from "./lanes.ts";
 import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } from "./limiter.ts";
 
 export interface TokenBucketOptions extends RateLimitSettings {
@@ -12,23 +13,17 @@ export interface TokenBucket extends Limiter {
   available(): number;
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(reason: unknown): void;
-  detach(): void;
-}
-
 // Float refills (e.g. 294/s) land a hair under a whole token; treat that as whole.
 const EPSILON = 1e-9;
 
 /**
- * An in-process token bucket: starts full, refills continuously, grants waiters in FIFO order.
- * Use it where one process is the only caller (CLI, tests); the Lambda fleet uses
- * `createDistributedTokenBucket`.
+ * An in-process token bucket: starts full, refills continuously, grants waiters highest lane
+ * first and in FIFO order within a lane. Use it where one process is the only caller (CLI, tests);
+ * the Lambda fleet uses `createDistributedTokenBucket`, which also caps the bulk lane's share.
  *
  * @example
  * const limiter = createTokenBucket(config.rateLimit); // 980 tokens, 294/s at share 1
- * await limiter.acquire(signal);
+ * await limiter.acquire("interactive", signal);
  */
 export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   const { capacity, refillPerSecond } = effectiveRate(options, options.margin ?? DEFAULT_MARGIN);
@@ -36,7 +31,7 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   let tokens = capacity;
   let refilledAt = now();
   let pausedUntil = 0;
-  const queue: Waiter[] = [];
+  const queue = new LaneQueues(() => schedule());
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   function refill(): void {
@@ -59,7 +54,7 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
       clearTimeout(timer);
       timer = undefined;
     }
-    if (queue.length === 0) return;
+    if (queue.size === 0) return;
     const t = now();
     const waitMs = Math.max(pausedUntil - t, ((1 - tokens) / refillPerSecond) * 1000, 1);
     timer = setTimeout(() => {
@@ -69,34 +64,17 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   }
 
   function drain(): void {
-    while (queue.length > 0 && take()) {
-      const waiter = queue.shift();
-      waiter?.detach();
-      waiter?.resolve();
-    }
+    while (queue.size > 0 && take()) queue.grantNext();
     schedule();
   }
 
   return {
-    acquire(signal) {
+    acquire(lane, signal) {
       if (signal?.aborted) return Promise.reject(signal.reason);
-      if (queue.length === 0 && take()) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const onAbort = () => {
-          const index = queue.indexOf(waiter);
-          if (index >= 0) queue.splice(index, 1);
-          schedule();
-          reject(signal?.reason);
-        };
-        const waiter: Waiter = {
-          resolve,
-          reject,
-          detach: () => signal?.removeEventListener("abort", onAbort),
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        queue.push(waiter);
-        if (queue.length === 1) schedule();
-      });
+      if (queue.size === 0 && take()) return Promise.resolve();
+      const waiting = queue.wait(lane, signal);
+      if (queue.size === 1) schedule();
+      return waiting;
     },
     async pauseUntil(epochMs) {
       if (epochMs <= pausedUntil) return;

@@ -1,5 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { createSharedIntegratorClient, createTable } from "#lib/engine/wiring.ts";
+import type { Lane } from "#lib/integrator/lanes.ts";
 import { loadCatalogFile } from "#lib/licensing/catalog-file.ts";
 import { ProductMetrics } from "#lib/observability/metrics.ts";
 import type { Environment } from "#lib/runtime.ts";
@@ -19,12 +20,14 @@ export interface MarketplaceContext {
 /**
  * What the marketplace and listings-sync functions share, built once per cold start: the catalog,
  * the listing store, the trial claims, the shared integrator.io client (vendor token, distributed
- * bucket) and Stripe.
+ * bucket) and Stripe. `lane`: `interactive` for the marketplace's requests (an empty cache fills
+ * while the buyer waits), `bulk` for the scheduled sync.
  */
 export async function createMarketplaceContext(
   environment: Environment,
   service: string,
   logger: Logger,
+  lane: Lane,
 ): Promise<MarketplaceContext> {
   const { config, secrets } = environment;
   const table = createTable(config);
@@ -34,7 +37,7 @@ export async function createMarketplaceContext(
   const catalog = await loadCatalogFile(config.catalogPath);
   const listings = new Listings({
     store: new ListingStore(table),
-    sources: { catalog, stripe, integrator: createSharedIntegratorClient(environment, table, metrics) },
+    sources: { catalog, stripe, integrator: createSharedIntegratorClient(environment, table, metrics, lane) },
     logger,
     // Only a sync calls integrator.io, so only a sync has 429s and retries to report.
     afterSync: () => {

@@ -1,5 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { createProvisioningContext, createTable } from "#lib/engine/wiring.ts";
+import type { Lane } from "#lib/integrator/lanes.ts";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import type { Environment } from "#lib/runtime.ts";
 import { Leases } from "#lib/store/leases.ts";
@@ -7,16 +8,20 @@ import { ReconcileRuns } from "#lib/store/reconcile-runs.ts";
 import { EventBridgeRunLauncher, InProcessRunLauncher, type RunLauncher } from "./launcher.ts";
 import { executeRun, type ReconcileDeps } from "./run.ts";
 
-/** What the reconcile function (and the admin API, which starts runs) needs, built once per cold start. */
+/**
+ * What the reconcile function (and the admin API, which starts runs) needs, built once per cold
+ * start. `lane`: `bulk` for the reconcile function's runs, `interactive` for the admin API's actions.
+ */
 export async function createReconcileDeps(
   environment: Environment,
   logger: Logger,
   service: string,
+  lane: Lane,
 ): Promise<ReconcileDeps> {
   const { config } = environment;
   const table = createTable(config);
   return {
-    ctx: await createProvisioningContext(environment, logger, service, table),
+    ctx: await createProvisioningContext(environment, logger, service, lane, table),
     runs: new ReconcileRuns(table),
     leases: new Leases(table),
     sqs: createSqsClient(config),

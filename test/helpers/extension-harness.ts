@@ -89,6 +89,7 @@ export async function startExtensionHarness(
         baseUrl: sim.url,
         token: VENDOR_TOKEN,
         limiter: createTokenBucket({ capacity: 1000, refillPerSecond: 300 }),
+        lane: "interactive",
         retry: { maxAttempts: 1 },
       }),
       events,

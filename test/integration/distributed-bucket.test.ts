@@ -6,7 +6,8 @@ import {
   createDistributedTokenBucket,
   type DistributedTokenBucketOptions,
 } from "#lib/integrator/distributed-bucket.ts";
-import { effectiveRate } from "#lib/integrator/limiter.ts";
+import { LANES } from "#lib/integrator/lanes.ts";
+import { effectiveRate, type Limiter } from "#lib/integrator/limiter.ts";
 import {
   createTable,
   type DynamoDbLocal,
@@ -16,7 +17,7 @@ import {
 } from "#local/dynamodb-local.ts";
 import { freePort } from "#local/net.ts";
 import { seededRandom, worstWindowExcess } from "#test/unit/integrator/seeded-random.ts";
-import { runFleet } from "../../bench/throttle.ts";
+import { runFleet } from "../../bench/lib/fleet.ts";
 
 const tableName = "integrator-licensing";
 let dynamo: DynamoDbLocal;
@@ -77,7 +78,7 @@ function expectWithinLimit(
 
 /** Seeded random bursts of acquires for `durationMs`; resolves with every grant time once all are granted. */
 async function randomArrivals(
-  limiter: { acquire(): Promise<void> },
+  limiter: Pick<Limiter, "acquire">,
   seed: number,
   durationMs: number,
 ): Promise<number[]> {
@@ -87,7 +88,11 @@ async function randomArrivals(
   const end = Date.now() + durationMs;
   while (Date.now() < end) {
     const burst = Math.floor(random() * 4);
-    for (let i = 0; i < burst; i++) pending.push(limiter.acquire().then(() => void grants.push(Date.now())));
+    for (let i = 0; i < burst; i++) {
+      // Every lane in the mix: lanes change the order, never the limit.
+      const lane = LANES[Math.floor(random() * LANES.length)] ?? "background";
+      pending.push(limiter.acquire(lane).then(() => void grants.push(Date.now())));
+    }
     await new Promise((resolve) => setTimeout(resolve, random() * 200));
   }
   await Promise.all(pending);
@@ -99,7 +104,7 @@ describe("distributed token bucket (DynamoDB Local)", () => {
     const name = freshBucket();
     const limiter = bucket({ capacity: 20, refillPerSecond: 5, bucketName: name, maxLease: 5 });
     const startedAt = Date.now();
-    await Promise.all(Array.from({ length: 19 }, () => limiter.acquire()));
+    await Promise.all(Array.from({ length: 19 }, () => limiter.acquire("background")));
     const item = await documentClient().send(
       new GetItemCommand({ TableName: tableName, Key: bucketKey(name), ConsistentRead: true }),
     );
@@ -149,8 +154,9 @@ describe("distributed token bucket (DynamoDB Local)", () => {
     const name = freshBucket();
     const startedAt = Date.now();
     const results = await runFleet(
-      [21, 22, 23].map((seed) => ({
+      ([21, 22, 23] as const).map((seed, i) => ({
         limiter: "distributed" as const,
+        lane: LANES[i] ?? "background",
         rate,
         dynamodb: { endpoint: dynamo.endpoint, tableName, bucketName: name, maxLease: 4, leaseTtlMs: 5000 },
         workload: { kind: "arrivals" as const, seed, maxBurst: 3, maxGapMs: 200 },
@@ -168,14 +174,14 @@ describe("distributed token bucket (DynamoDB Local)", () => {
     const name = freshBucket();
     const first = bucket({ capacity: 100, refillPerSecond: 100, bucketName: name });
     const second = bucket({ capacity: 100, refillPerSecond: 100, bucketName: name });
-    await Promise.all([first.acquire(), second.acquire()]);
+    await Promise.all([first.acquire("background"), second.acquire("background")]);
     const pausedUntil = Date.now() + 700;
     await first.pauseUntil(pausedUntil);
     const item = await documentClient().send(
       new GetItemCommand({ TableName: tableName, Key: bucketKey(name), ConsistentRead: true }),
     );
     expect(Number(item.Item?.pausedUntil?.N)).toBe(pausedUntil);
-    await second.acquire();
+    await second.acquire("background");
     // Empty at the end of the pause: the first token comes one refill step later.
     expect(Date.now()).toBeGreaterThanOrEqual(pausedUntil);
   });
@@ -183,17 +189,127 @@ describe("distributed token bucket (DynamoDB Local)", () => {
   it("an aborted wait rejects, and the tokens leased for it go back to the item", async () => {
     const name = freshBucket();
     const limiter = bucket({ capacity: 1, refillPerSecond: 2, bucketName: name, leaseTtlMs: 50 });
-    await limiter.acquire(); // the one token
-    // The next token is ~510 ms away: the lease reserves it, then the caller gives up.
-    await expect(limiter.acquire(AbortSignal.timeout(100))).rejects.toMatchObject({ name: "TimeoutError" });
+    await limiter.acquire("interactive"); // the one token
+    // The next token is ~510 ms away: an interactive lease reserves it (within its 1 s reach),
+    // then the caller gives up.
+    await expect(limiter.acquire("interactive", AbortSignal.timeout(100))).rejects.toMatchObject({
+      name: "TimeoutError",
+    });
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(limiter.stats()).toMatchObject({ tokensLeased: 2, tokensReturned: 1, tokensDropped: 0 });
     // A fresh instance finds the token back in the bucket: granted without waiting for a refill.
     const other = bucket({ capacity: 1, refillPerSecond: 2, bucketName: name });
     const before = Date.now();
-    await other.acquire();
+    await other.acquire("background");
     expect(Date.now() - before).toBeLessThan(400);
   });
+
+  it("hands the tokens a process holds to its interactive waiters first", async () => {
+    const limiter = bucket({ capacity: 1, refillPerSecond: 20, bucketName: freshBucket(), maxLease: 1 });
+    await limiter.acquire("background");
+    const order: string[] = [];
+    const calls = (["bulk", "background", "interactive", "background", "interactive"] as const).map(
+      (lane, i) => limiter.acquire(lane).then(() => order.push(`${lane}-${i}`)),
+    );
+    await Promise.all(calls);
+    expect(order).toEqual(["interactive-2", "interactive-4", "background-1", "background-3", "bulk-0"]);
+  });
+
+  it("an interactive lease reaches past what background has reserved; background waits for room", async () => {
+    const name = freshBucket();
+    // 2 tokens, 4/s (250 ms a token): background may reserve 150 ms ahead, interactive 1 s.
+    const limiter = bucket({ capacity: 2, refillPerSecond: 4, margin: 1, bucketName: name, maxLease: 1 });
+    const leases: { lane: string; usableFrom: number }[] = [];
+    const observed = bucket({
+      capacity: 2,
+      refillPerSecond: 4,
+      margin: 1,
+      bucketName: name,
+      maxLease: 1,
+      onLease: ({ lane, usableFrom }) => void leases.push({ lane, usableFrom }),
+    });
+    await Promise.all([limiter.acquire("background"), limiter.acquire("background")]); // empty now
+    const startedAt = Date.now();
+    await observed.acquire("interactive");
+    const [interactive] = leases;
+    // Its token is the next the bucket refills (~250 ms away): reserved at once, not polled for.
+    expect(interactive?.lane).toBe("interactive");
+    expect(interactive?.usableFrom).toBeGreaterThan(startedAt + 100);
+    expect(observed.stats().conflicts).toBeLessThanOrEqual(1);
+    // A background caller may not reserve that far: it holds off until the room is within 150 ms.
+    await observed.acquire("background");
+    const background = leases[1];
+    expect(background?.lane).toBe("background");
+    expect(background?.usableFrom).toBeGreaterThanOrEqual((interactive?.usableFrom ?? 0) + 240);
+  });
+
+  it("bulk takes at most its share of the refill while background keeps the bucket empty", async () => {
+    const rate = { capacity: 10, refillPerSecond: 40 };
+    const limit = effectiveRate(rate);
+    const name = freshBucket();
+    const leases: Record<string, [number, number][]> = { background: [], bulk: [] };
+    const make = (lane: "background" | "bulk") =>
+      bucket({
+        ...rate,
+        bucketName: name,
+        maxLease: 2,
+        bulkShare: 0.25,
+        leaseTtlMs: 5000,
+        onLease: ({ usableFrom, tokens }) => void leases[lane]?.push([usableFrom, tokens]),
+      });
+    const [first, second, bulk] = [make("background"), make("background"), make("bulk")];
+    const startedAt = Date.now();
+    const end = startedAt + 2500;
+    const saturate = async (limiter: ReturnType<typeof make>, lane: "background" | "bulk") => {
+      const loop = async () => {
+        while (Date.now() < end) await limiter.acquire(lane);
+      };
+      await Promise.all(Array.from({ length: 6 }, loop));
+    };
+    await Promise.all([
+      saturate(first, "background"),
+      saturate(second, "background"),
+      saturate(bulk, "bulk"),
+    ]);
+    // After the first fill: bulk's leases are spaced by tokens × T / share, so at most a quarter of
+    // the refill (one lease of slack at each end of the window).
+    const after = startedAt + (limit.capacity / limit.refillPerSecond) * 1000;
+    const bulkTokens = (leases.bulk ?? []).filter(([at]) => at >= after).reduce((sum, [, n]) => sum + n, 0);
+    const seconds = (end - after) / 1000;
+    expect(bulkTokens).toBeLessThanOrEqual(0.25 * limit.refillPerSecond * seconds + 2 * 2);
+    // ...and bulk is not starved: it gets a real part of it.
+    expect(bulkTokens).toBeGreaterThan(0);
+    // All lanes together still within capacity + rate × t.
+    const all = [...(leases.background ?? []), ...(leases.bulk ?? [])].flatMap(([at, n]) =>
+      Array<number>(n).fill(at),
+    );
+    expect(worstWindowExcess(all, limit.capacity, limit.refillPerSecond)).toBeLessThanOrEqual(1e-3);
+  }, 20_000);
+
+  it("bulk takes the whole refill when no other lane waits", async () => {
+    const rate = { capacity: 10, refillPerSecond: 40 };
+    const limit = effectiveRate(rate);
+    const leases: [number, number][] = [];
+    const bulk = bucket({
+      ...rate,
+      bucketName: freshBucket(),
+      maxLease: 2,
+      bulkShare: 0.25,
+      bulkFloor: 2,
+      leaseTtlMs: 5000,
+      onLease: ({ usableFrom, tokens }) => void leases.push([usableFrom, tokens]),
+    });
+    const startedAt = Date.now();
+    const end = startedAt + 2000;
+    const loop = async () => {
+      while (Date.now() < end) await bulk.acquire("bulk");
+    };
+    await Promise.all(Array.from({ length: 6 }, loop));
+    const after = startedAt + (limit.capacity / limit.refillPerSecond) * 1000;
+    const tokens = leases.filter(([at]) => at >= after && at <= end).reduce((sum, [, n]) => sum + n, 0);
+    // Far above its 25% share: the bucket above the floor is bulk's while nobody else waits.
+    expect(tokens).toBeGreaterThan(0.6 * limit.refillPerSecond * ((end - after) / 1000));
+  }, 20_000);
 
   it("fails the waiting calls when DynamoDB cannot be reached, instead of sending unmetered", async () => {
     const port = await freePort();
@@ -208,6 +324,6 @@ describe("distributed token bucket (DynamoDB Local)", () => {
       capacity: 10,
       refillPerSecond: 10,
     });
-    await expect(unreachable.acquire()).rejects.toThrow();
+    await expect(unreachable.acquire("background")).rejects.toThrow();
   });
 });

@@ -62,6 +62,7 @@ function testClient(overrides: Partial<IntegratorClientOptions> = {}) {
     baseUrl: sim.url,
     token: VENDOR_TOKEN,
     limiter: createTokenBucket({ capacity: 1000, refillPerSecond: 300 }),
+    lane: "background",
     retry: { baseDelayMs: 10, maxDelayMs: 40, maxAttempts: 3 },
     hooks: {
       onRetry: (event) => void retries.push(event),
@@ -304,9 +305,9 @@ describe("resources", () => {
     let acquired = 0;
     const bucket = createTokenBucket({ capacity: 1000, refillPerSecond: 300 });
     const limiter: Limiter = {
-      acquire: (signal) => {
+      acquire: (lane, signal) => {
         acquired += 1;
-        return bucket.acquire(signal);
+        return bucket.acquire(lane, signal);
       },
       pauseUntil: (epochMs) => bucket.pauseUntil(epochMs),
     };
@@ -508,7 +509,7 @@ describe("retries and failures", () => {
     expect(retries).toEqual([]);
 
     const empty = createTokenBucket({ capacity: 1, refillPerSecond: 0.01, margin: 1 });
-    await empty.acquire();
+    await empty.acquire("background");
     const waiting = testClient({ limiter: empty });
     await expect(waiting.client.tokenInfo({ signal: AbortSignal.timeout(50) })).rejects.toMatchObject({
       name: "TimeoutError",

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { effectiveRate } from "#lib/integrator/limiter.ts";
+import { effectiveRate, type Limiter } from "#lib/integrator/limiter.ts";
 import { createTokenBucket } from "#lib/integrator/token-bucket.ts";
 import { seededRandom, worstWindowExcess } from "./seeded-random.ts";
 
@@ -11,10 +11,10 @@ afterEach(() => {
 });
 
 /** Starts `n` acquisitions and records when each resolves. */
-function acquireMany(limiter: { acquire(signal?: AbortSignal): Promise<void> }, n: number) {
+function acquireMany(limiter: Pick<Limiter, "acquire">, n: number) {
   const grantedAt: number[] = [];
   const done = Array.from({ length: n }, (_, i) =>
-    limiter.acquire().then(() => {
+    limiter.acquire("background").then(() => {
       grantedAt[i] = Date.now();
     }),
   );
@@ -51,18 +51,44 @@ describe("createTokenBucket", () => {
   it("grants in arrival order", async () => {
     const bucket = createTokenBucket({ capacity: 1, refillPerSecond: 10, margin: 1 });
     const order: number[] = [];
-    const all = [0, 1, 2, 3].map((i) => bucket.acquire().then(() => order.push(i)));
+    const all = [0, 1, 2, 3].map((i) => bucket.acquire("background").then(() => order.push(i)));
     await vi.advanceTimersByTimeAsync(400);
     await Promise.all(all);
     expect(order).toEqual([0, 1, 2, 3]);
   });
 
+  it("serves the interactive lane first, then background, then bulk; FIFO within a lane", async () => {
+    const bucket = createTokenBucket({ capacity: 1, refillPerSecond: 10, margin: 1 });
+    await bucket.acquire("background"); // empties it: everyone below waits
+    const order: string[] = [];
+    const calls = (
+      [
+        ["bulk", "bulk-1"],
+        ["background", "background-1"],
+        ["bulk", "bulk-2"],
+        ["interactive", "interactive-1"],
+        ["background", "background-2"],
+        ["interactive", "interactive-2"],
+      ] as const
+    ).map(([lane, name]) => bucket.acquire(lane).then(() => order.push(name)));
+    await vi.advanceTimersByTimeAsync(700);
+    await Promise.all(calls);
+    expect(order).toEqual([
+      "interactive-1",
+      "interactive-2",
+      "background-1",
+      "background-2",
+      "bulk-1",
+      "bulk-2",
+    ]);
+  });
+
   it("an aborted wait rejects with the signal's reason and spends nothing", async () => {
     const bucket = createTokenBucket({ capacity: 1, refillPerSecond: 1, margin: 1 });
-    await bucket.acquire();
+    await bucket.acquire("background");
     const controller = new AbortController();
-    const waiting = bucket.acquire(controller.signal);
-    const next = bucket.acquire();
+    const waiting = bucket.acquire("background", controller.signal);
+    const next = bucket.acquire("background");
     let nextDone = false;
     void next.then(() => {
       nextDone = true;
@@ -71,7 +97,9 @@ describe("createTokenBucket", () => {
     await expect(waiting).rejects.toThrow("caller gave up");
     await vi.advanceTimersByTimeAsync(1000);
     expect(nextDone).toBe(true); // the aborted waiter's token went to the next one
-    await expect(bucket.acquire(AbortSignal.abort(new Error("already")))).rejects.toThrow("already");
+    await expect(bucket.acquire("background", AbortSignal.abort(new Error("already")))).rejects.toThrow(
+      "already",
+    );
   });
 
   it("pauseUntil holds every caller until then and restarts from an empty bucket", async () => {
@@ -109,7 +137,7 @@ describe("createTokenBucket", () => {
       for (let step = 0; step < 200; step++) {
         const burst = Math.floor(random() * 6);
         for (let i = 0; i < burst; i++)
-          pending.push(bucket.acquire().then(() => void grants.push(Date.now())));
+          pending.push(bucket.acquire("background").then(() => void grants.push(Date.now())));
         await vi.advanceTimersByTimeAsync(Math.floor(random() * 40));
       }
       await vi.advanceTimersByTimeAsync(120_000);
