@@ -89,6 +89,7 @@ describe("an environment's settings", () => {
     const cases: [string, unknown, RegExp][] = [
       ["integratorRateShare", 1.5, /^deploy\/prod\.json: integratorRateShare: /],
       ["integratorRateShare", 0, /^deploy\/prod\.json: integratorRateShare: /],
+      ["integratorBulkShare", 0, /^deploy\/prod\.json: integratorBulkShare: /],
       ["secretsMaxAgeSeconds", 2.5, /secretsMaxAgeSeconds: must be a whole number of seconds/],
       ["logLevel", "VERBOSE", /logLevel: must be DEBUG, INFO, WARN or ERROR/],
       ["logLevel", "SILENT", /logLevel: SILENT would leave/],
@@ -110,9 +111,15 @@ describe("an environment's settings", () => {
     );
     expect(parseSettings(PROD, { ...prod, edgeRatePerIp: 5 }).edgeRatePerIp).toBeUndefined();
     expect(
-      parseSettings(PROD, { ...prod, integratorRateShare: 0.5, secretsMaxAgeSeconds: 60 }),
+      parseSettings(PROD, {
+        ...prod,
+        integratorRateShare: 0.5,
+        integratorBulkShare: 0.1,
+        secretsMaxAgeSeconds: 60,
+      }),
     ).toMatchObject({
       integratorRateShare: 0.5,
+      integratorBulkShare: 0.1,
       secretsMaxAgeSeconds: 60,
     });
   });

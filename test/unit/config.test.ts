@@ -17,7 +17,7 @@ describe("loadConfig", () => {
       CURSOR_SIGNING_KEY: "local-cursor-signing-key",
       CONSOLE_SESSION_KEY: "local-console-session-key",
     });
-    expect(config.rateLimit).toEqual({ capacity: 1000, refillPerSecond: 300, share: 1 });
+    expect(config.rateLimit).toEqual({ capacity: 1000, refillPerSecond: 300, share: 1, bulkShare: 0.2 });
     expect(config.corsAllowedOrigins).toEqual(["http://localhost:3000"]);
   });
 
@@ -26,11 +26,13 @@ describe("loadConfig", () => {
       PORT: "0",
       CHECKOUT_ALLOWED_ORIGINS: "https://shop.example.com, https://www.example.com",
       INTEGRATOR_RATE_SHARE: "0.5",
+      INTEGRATOR_BULK_SHARE: "0.1",
       INTEGRATOR_API_URL: "https://api.eu.integrator.io/v1/",
     });
     expect(config.port).toBe(0);
     expect(config.checkoutAllowedOrigins).toEqual(["https://shop.example.com", "https://www.example.com"]);
     expect(config.rateLimit.share).toBe(0.5);
+    expect(config.rateLimit.bulkShare).toBe(0.1);
     expect(config.integratorApiUrl).toBe("https://api.eu.integrator.io/v1");
   });
 
@@ -45,6 +47,8 @@ describe("loadConfig", () => {
     [{ PORT: "http" }, "PORT"],
     [{ PORT: "70000" }, "PORT"],
     [{ INTEGRATOR_RATE_SHARE: "2" }, "INTEGRATOR_RATE_SHARE"],
+    [{ INTEGRATOR_BULK_SHARE: "0" }, "INTEGRATOR_BULK_SHARE"],
+    [{ INTEGRATOR_BULK_SHARE: "1.5" }, "INTEGRATOR_BULK_SHARE"],
     [{ CORS_ALLOWED_ORIGINS: "not an origin" }, "CORS_ALLOWED_ORIGINS"],
     [{ INTEGRATOR_API_URL: "ftp://x" }, "INTEGRATOR_API_URL"],
     [{ LOG_LEVEL: "LOUD" }, "LOG_LEVEL"],
