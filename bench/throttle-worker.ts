@@ -52,12 +52,16 @@ export interface WorkerConfig {
 }
 
 export interface WorkerResult {
-  /** Epoch ms of every token granted (arrivals) — empty for requests. */
+  /** Epoch ms of every token granted (arrivals, and every attempt of requests). */
   grants: number[];
   ok: number;
   /** Epoch ms of every successful request (requests) — empty for arrivals. */
   okAt: number[];
   rateLimited: number;
+  /** CPU time of this process during the run (user + system), in ms. */
+  cpuMs: number;
+  /** Epoch ms of every 429 received. */
+  rateLimitedAt: number[];
   failed: number;
   /** ms each acquire waited. */
   waits: number[];
@@ -161,12 +165,13 @@ function buildLimiter(config: WorkerConfig): BuiltLimiter {
 }
 
 /** Wraps a limiter to record how long each acquire waited. */
-function timed(limiter: Limiter, waits: number[]): Limiter {
+function timed(limiter: Limiter, waits: number[], grants: number[]): Limiter {
   return {
     async acquire(lane, signal) {
       const started = performance.now();
       await limiter.acquire(lane, signal);
       waits.push(performance.now() - started);
+      grants.push(Date.now());
     },
     pauseUntil: (epochMs) => limiter.pauseUntil(epochMs),
   };
@@ -183,12 +188,13 @@ async function runRequests(
   const client = createIntegratorClient({
     baseUrl: workload.baseUrl,
     token: workload.token,
-    limiter: timed(limiter, result.waits),
+    limiter: timed(limiter, result.waits, result.grants),
     lane: config.lane,
     retry: { maxRateLimitedRetries: Number.POSITIVE_INFINITY },
     hooks: {
       onRateLimited: () => {
         result.rateLimited += 1;
+        result.rateLimitedAt.push(Date.now());
       },
     },
   });
@@ -267,7 +273,18 @@ async function prepare(config: WorkerConfig): Promise<void> {
 async function run(start: { startAt: number; endAt: number }): Promise<WorkerResult> {
   if (!prepared) throw new Error("start before config");
   const { config, built } = prepared;
-  const result: WorkerResult = { grants: [], ok: 0, okAt: [], rateLimited: 0, failed: 0, waits: [], leases };
+  const result: WorkerResult = {
+    grants: [],
+    ok: 0,
+    okAt: [],
+    rateLimited: 0,
+    rateLimitedAt: [],
+    failed: 0,
+    waits: [],
+    leases,
+    cpuMs: 0,
+  };
+  const cpuBefore = process.cpuUsage();
   if (config.workload.kind === "requests") {
     await runRequests(
       { ...config, workload: config.workload },
@@ -286,6 +303,8 @@ async function run(start: { startAt: number; endAt: number }): Promise<WorkerRes
     );
   }
   if (built.stats) result.bucket = built.stats();
+  const cpu = process.cpuUsage(cpuBefore);
+  result.cpuMs = (cpu.user + cpu.system) / 1000;
   return result;
 }
 

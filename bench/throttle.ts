@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- throttle [--seconds S] [--processes K] [--concurrency C] [--warmup W] [--only a,b]`
+ * `npm run bench -- throttle [--seconds S] [--processes K] [--concurrency C] [--warmup W] [--only a,b] [--cpu-prof DIR]`
  *
  * K processes (default 4, at most 16) issue license GETs in the `background` lane as fast as their
  * limiter lets them, against the integrator.io simulator at the real limit (1000 tokens, 300/s),
@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { INTEGRATOR_LIMIT, runFleet, startLimiterRig } from "./lib/fleet.ts";
-import { quantile, writeResult } from "./lib/stats.ts";
+import { quantile, worstWindowExcess, writeResult } from "./lib/stats.ts";
 import type { LimiterKind, WorkerConfig } from "./throttle-worker.ts";
 
 /** The most processes a run takes: a Lambda fleet draining a backlog, on one machine. */
@@ -35,6 +35,8 @@ interface Row {
   rateLimited: number;
   p50: number;
   p99: number;
+  /** CPU of the client processes per successful request, in ms. */
+  cpuMsPerSuccess: number;
   note: string;
 }
 
@@ -48,6 +50,8 @@ export async function main(argv: string[]): Promise<void> {
       // Comma-separated subset of the scenarios (for tuning); the JSON needs all of them.
       only: { type: "string" },
       warmup: { type: "string", default: "10" },
+      // Writes a V8 CPU profile of every worker process there (e.g. to see where a client's CPU goes).
+      "cpu-prof": { type: "string" },
     },
   });
   const seconds = Number(values.seconds);
@@ -76,6 +80,7 @@ export async function main(argv: string[]): Promise<void> {
       const licenseId = await rig.reset(scenario.name);
       const fleetSize = scenario.processes ?? processes;
       let before = { requests: 0, rateLimited: 0 };
+      let startedAt = 0;
       const config: WorkerConfig = {
         limiter: scenario.limiter,
         lane: "background",
@@ -88,9 +93,11 @@ export async function main(argv: string[]): Promise<void> {
         Array.from({ length: fleetSize }, () => config),
         {
           seconds: runSeconds,
+          ...(values["cpu-prof"] ? { cpuProfileDir: values["cpu-prof"] } : {}),
           beforeStart: async () => {
             await rig.refill(); // the bucket starts full
             before = await rig.stats();
+            startedAt = Date.now();
           },
         },
       );
@@ -103,9 +110,27 @@ export async function main(argv: string[]): Promise<void> {
       const leases = results.reduce((sum, r) => sum + (r.bucket?.leases ?? 0), 0);
       const dropped = results.reduce((sum, r) => sum + (r.bucket?.tokensDropped ?? 0), 0);
       const returned = results.reduce((sum, r) => sum + (r.bucket?.tokensReturned ?? 0), 0);
+      // Our limiters' promise, checked on what they granted: never more than the bucket allows.
+      const excess =
+        scenario.limiter === "distributed" || scenario.limiter === "token-bucket"
+          ? worstWindowExcess(
+              results.flatMap((r) => r.grants),
+              rate.capacity,
+              rate.refillPerSecond,
+            )
+          : Number.NaN;
+      const cpuMsPerSuccess = results.reduce((sum, r) => sum + r.cpuMs, 0) / Math.max(1, ok);
       const notes = [
         failed ? `${failed} failed: ${results.find((r) => r.firstError)?.firstError}` : "",
         leases ? `${leases} leases, ${conflicts} conflicts, ${returned} returned, ${dropped} dropped` : "",
+        Number.isNaN(excess)
+          ? ""
+          : `grants over any window − (capacity + refill × window): ${excess.toFixed(1)}`,
+        rateLimitedWhen(
+          results.flatMap((r) => r.rateLimitedAt),
+          startedAt,
+        ),
+        `clients' CPU ${cpuMsPerSuccess.toFixed(2)} ms per success`,
       ].filter(Boolean);
       return {
         name: scenario.name,
@@ -115,6 +140,7 @@ export async function main(argv: string[]): Promise<void> {
         rateLimited: after.rateLimited - before.rateLimited,
         p50: waits.length ? quantile(waits, 0.5) : 0,
         p99: waits.length ? quantile(waits, 0.99) : 0,
+        cpuMsPerSuccess,
         note: notes.join("; "),
       };
     };
@@ -148,6 +174,7 @@ export async function main(argv: string[]): Promise<void> {
       rateLimited: row.rateLimited,
       p50WaitMs: round(row.p50, 1),
       p99WaitMs: round(row.p99, 1),
+      clientCpuMsPerSuccess: round(row.cpuMsPerSuccess, 2),
     });
     const ours = rows.find((row) => row.name === "ours");
     const atMax = rows.find((row) => row.name === `ours-${MAX_PROCESSES}`);
@@ -172,4 +199,12 @@ export async function main(argv: string[]): Promise<void> {
   } finally {
     await rig.stop();
   }
+}
+
+/** When the 429s came, in seconds from the fleet's start ("" without any). */
+function rateLimitedWhen(times: number[], startedAt: number): string {
+  if (times.length === 0) return "";
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (time: number) => ((time - startedAt) / 1000).toFixed(1);
+  return `429s between ${at(sorted[0] as number)} s and ${at(sorted.at(-1) as number)} s`;
 }

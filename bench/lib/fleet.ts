@@ -65,12 +65,18 @@ function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
  */
 export async function runFleet(
   configs: WorkerConfig[],
-  options: { seconds: number; startDelayMs?: number; beforeStart?: () => Promise<void> },
+  options: {
+    seconds: number;
+    startDelayMs?: number;
+    beforeStart?: () => Promise<void>;
+    /** Each worker writes a V8 CPU profile here when it exits. */
+    cpuProfileDir?: string;
+  },
 ): Promise<WorkerResult[]> {
   const workerPath = await bundledWorker();
   const children = configs.map(() =>
     fork(workerPath, [], {
-      execArgv: [],
+      execArgv: options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     }),
@@ -90,8 +96,24 @@ export async function runFleet(
     for (const child of children) child.send({ type: "start", startAt, endAt });
     return await Promise.all(results);
   } finally {
-    for (const child of children)
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    // A worker exits on its own once it has sent its result (writing a CPU profile if asked);
+    // whatever is still running a moment later is killed.
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => {
+              child.kill("SIGKILL");
+              resolve();
+            }, 2000);
+            child.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    );
   }
 }
 

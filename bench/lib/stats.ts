@@ -31,3 +31,26 @@ export function printTable(rows: Record<string, string | number>[]): void {
   console.log(line(widths.map((w) => "-".repeat(w))));
   for (const row of rows) console.log(line(columns.map((c) => String(row[c]))));
 }
+
+/**
+ * The largest number of grants in any window [a, b] minus what a bucket of `capacity` refilled at
+ * `perSecond` allows there (`capacity + perSecond × (b − a + slackMs)`): ≤ 0 means within limits.
+ */
+export function worstWindowExcess(
+  grantTimesMs: number[],
+  capacity: number,
+  perSecond: number,
+  slackMs = 0,
+): number {
+  const times = [...grantTimesMs].sort((x, y) => x - y);
+  let worst = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < times.length; i++) {
+    const start = times[i] ?? 0;
+    for (let j = i; j < times.length; j++) {
+      const end = times[j] ?? 0;
+      const allowed = capacity + (perSecond * (end - start + slackMs)) / 1000;
+      worst = Math.max(worst, j - i + 1 - allowed);
+    }
+  }
+  return worst;
+}

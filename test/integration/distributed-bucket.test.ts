@@ -16,8 +16,9 @@ import {
   startDynamoDbLocal,
 } from "#local/dynamodb-local.ts";
 import { freePort } from "#local/net.ts";
-import { seededRandom, worstWindowExcess } from "#test/unit/integrator/seeded-random.ts";
+import { seededRandom } from "#test/unit/integrator/seeded-random.ts";
 import { runFleet } from "../../bench/lib/fleet.ts";
+import { worstWindowExcess } from "../../bench/lib/stats.ts";
 
 const tableName = "integrator-licensing";
 let dynamo: DynamoDbLocal;

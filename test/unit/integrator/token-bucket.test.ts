@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { effectiveRate, type Limiter } from "#lib/integrator/limiter.ts";
 import { createTokenBucket } from "#lib/integrator/token-bucket.ts";
-import { seededRandom, worstWindowExcess } from "./seeded-random.ts";
+import { worstWindowExcess } from "../../../bench/lib/stats.ts";
+import { seededRandom } from "./seeded-random.ts";
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_700_000_000_000 });
