@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<void> {
     const stripe = new Stripe("sk_test_bench");
     const logger = new Logger({ logLevel: "SILENT" });
     const handler = makeHandler({
-      stripe,
+      stripe: async () => stripe,
       webhookSecret: secret,
       livemode: false,
       inbox: new Inbox(new Table(createDocumentClient(config), config.tableName)),

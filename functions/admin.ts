@@ -30,7 +30,7 @@ export const createDeps = async (environment: Environment): Promise<Deps> => {
   // 429s land in the admin's metrics, flushed after every request.
   const listings = new Listings({
     store: new ListingStore(table),
-    sources: { catalog: deps.ctx.catalog, stripe: deps.ctx.stripe.stripe, integrator: deps.ctx.integrator },
+    sources: { catalog: deps.ctx.catalog, stripe: deps.ctx.stripe.sdk, integrator: deps.ctx.integrator },
     logger: deps.logger,
   });
   return { ...deps, installStore, installs: installsByCustomer(installStore, deps.ctx.licenses), listings };

@@ -1,7 +1,7 @@
-import Stripe from "stripe";
 import { badRequest, HttpError, notFound } from "#lib/http/errors.ts";
 import type { RouteHandler } from "#lib/http/http-function.ts";
 import type { RouteInput } from "#lib/http/types.ts";
+import { loadStripeSdk } from "#lib/stripe/client.ts";
 import type { AdminDeps } from "./deps.ts";
 
 /** The catalog as loaded, and Stripe's customer portal (reachable only through the admin API, docs/architecture.md §9). */
@@ -20,23 +20,21 @@ export function catalogRoutes(deps: AdminDeps): Record<string, RouteHandler> {
         );
       }
       try {
-        const session = await deps.ctx.stripe.stripe.billingPortal.sessions.create({
+        const stripe = await deps.ctx.stripe.sdk();
+        const session = await stripe.billingPortal.sessions.create({
           customer: body.customerId,
           return_url: body.returnUrl,
         });
         return { status: 201, body: { url: session.url } };
       } catch (error) {
+        const { errors } = await loadStripeSdk();
         if (
-          error instanceof Stripe.errors.StripeError &&
+          error instanceof errors.StripeError &&
           (error.statusCode === 404 || error.code === "resource_missing")
         ) {
           throw notFound(`No Stripe customer ${body.customerId}.`);
         }
-        if (
-          error instanceof Stripe.errors.StripeError &&
-          error.statusCode !== undefined &&
-          error.statusCode < 500
-        ) {
+        if (error instanceof errors.StripeError && error.statusCode !== undefined && error.statusCode < 500) {
           throw new HttpError(502, "stripe_refused", "Stripe refused to create the portal session.");
         }
         throw error;

@@ -165,7 +165,7 @@ async function moveLicense(
   if (desired.email === to && before.email === to) return before;
 
   const stored = await ctx.customers.subscription(customerId, desired.subscriptionId);
-  await ctx.stripe.stripe.subscriptions.update(desired.subscriptionId, {
+  await (await ctx.stripe.sdk()).subscriptions.update(desired.subscriptionId, {
     metadata: { [INTEGRATOR_EMAIL_KEY]: to },
   });
   try {

@@ -99,6 +99,7 @@ export async function createProvisioningContext(
   const licenses = new Licenses(table);
   const audit = new AuditTrail(table);
   const integrator = createSharedIntegratorClient(environment, table, metrics, lane);
+  // The SDK is imported at the first Stripe call, not here: most first events need none.
   const stripe = new StripeAccount(createStripe(config, stripeKey));
   const events = createDomainEvents(config, table);
   const engine = new Engine({

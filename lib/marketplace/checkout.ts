@@ -1,5 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import {
   type Catalog,
   type CatalogAddon,
@@ -11,6 +11,7 @@ import {
 } from "#lib/licensing/catalog.ts";
 import { INTEGRATOR_EMAIL_KEY } from "#lib/licensing/email.ts";
 import { normalizeEmail } from "#lib/licensing/license.ts";
+import { loadStripeSdk, type StripeSdk } from "#lib/stripe/client.ts";
 import { type CheckoutProblem, CheckoutRequestError, CheckoutUnavailableError } from "./errors.ts";
 import type { Listings } from "./listings.ts";
 import type {
@@ -153,7 +154,8 @@ export interface CheckoutDeps {
   catalog: Catalog;
   listings: Pick<Listings, "connector" | "refreshForMissingPrice">;
   trials: TrialClaims;
-  stripe: Stripe;
+  /** The client, built (and the SDK imported) at the first checkout. */
+  stripe: StripeSdk;
   checkoutAllowedOrigins: readonly string[];
   logger: Pick<Logger, "warn">;
 }
@@ -192,7 +194,8 @@ export async function createCheckoutSession(
     trialDays > 0 ? await deps.trials.claim(plan.connector.key, plan.email, expiresAt * 1000) : undefined;
   let session: Stripe.Checkout.Session;
   try {
-    session = await deps.stripe.checkout.sessions.create({
+    const stripe = await deps.stripe();
+    session = await stripe.checkout.sessions.create({
       mode: "subscription",
       line_items: lineItems,
       success_url: plan.successUrl,
@@ -205,7 +208,7 @@ export async function createCheckoutSession(
     if (!session.url) throw new Error(`Stripe answered session ${session.id} without a URL.`);
   } catch (error) {
     if (trial) await releaseTrial(deps, trial);
-    const refused = refusedLineItem(error);
+    const refused = await refusedLineItem(error);
     if (refused !== undefined) {
       // A price deactivated in Stripe since the last sync: the listings learn it, the buyer gets a 400.
       await deps.listings.refreshForMissingPrice();
@@ -262,8 +265,10 @@ async function listedLineItems(deps: CheckoutDeps, plan: CheckoutPlan) {
 }
 
 /** The index of the line item whose price Stripe refused (`param: "line_items[N][price]"`), if that was the refusal. */
-function refusedLineItem(error: unknown): number | undefined {
-  if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) return undefined;
+async function refusedLineItem(error: unknown): Promise<number | undefined> {
+  // An SDK that cannot be imported threw no Stripe error (it is the error at hand).
+  const sdk = await loadStripeSdk().catch(() => undefined);
+  if (!sdk || !(error instanceof sdk.errors.StripeInvalidRequestError)) return undefined;
   const index = /^line_items\[(\d+)\]\[price\]$/.exec(error.param ?? "")?.[1];
   return index === undefined ? undefined : Number(index);
 }
@@ -275,9 +280,10 @@ function lineItemField(plan: CheckoutPlan, index: number): string {
 }
 
 /** Stripe's status of a Checkout session, for `TrialClaims` ("missing" when Stripe has no such session). */
-export function checkoutSessionStatus(stripe: Stripe): (sessionId: string) => Promise<SessionStatus> {
+export function checkoutSessionStatus(sdk: StripeSdk): (sessionId: string) => Promise<SessionStatus> {
   return async (sessionId) => {
     try {
+      const stripe = await sdk();
       const { status } = await stripe.checkout.sessions.retrieve(sessionId);
       // A status this code does not know counts as payable: the trial stays held.
       if (status === "complete") return "complete";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import type Stripe from "stripe";
 import type { IntegratorClient } from "#lib/integrator/client.ts";
 import { IntegratorError } from "#lib/integrator/errors.ts";
 import type { Connector } from "#lib/integrator/schemas.ts";
 import { type Catalog, catalogPriceRefs } from "#lib/licensing/catalog.ts";
+import type { StripeSdk } from "#lib/stripe/client.ts";
 import { connectorListing, templateListing } from "./listing.ts";
 import type { ListingSnapshot, ListingStore } from "./listing-store.ts";
 import { resolvePriceRefs } from "./prices.ts";
@@ -13,7 +13,8 @@ import type { ListingsSyncResult } from "./schemas.ts";
 export interface ListingSources {
   catalog: Catalog;
   integrator: Pick<IntegratorClient, "connectors" | "templates">;
-  stripe: Stripe;
+  /** The client, built (and the SDK imported) at the first sync. */
+  stripe: StripeSdk;
 }
 
 const sha256 = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("base64url");
@@ -34,9 +35,11 @@ export async function buildSnapshot(
   const [remotes, templates, prices] = await Promise.all([
     Promise.all(catalog.connectors.map((connector) => connectorOrMissing(integrator, connector.connectorId))),
     integrator.templates.list(),
-    resolvePriceRefs(
-      sources.stripe,
-      catalogPriceRefs(catalog).map((match) => match.ref),
+    sources.stripe().then((stripe) =>
+      resolvePriceRefs(
+        stripe,
+        catalogPriceRefs(catalog).map((match) => match.ref),
+      ),
     ),
   ]);
   const problems: string[] = [];

@@ -75,7 +75,7 @@ export async function loadStripeState(
 ): Promise<StripeState> {
   const customers = new Map<string, StripeCustomerState>();
   const unreadable: UnreadableSubscription[] = [];
-  const list = ctx.stripe.stripe.subscriptions.list({
+  const list = (await ctx.stripe.sdk()).subscriptions.list({
     status: "all",
     limit: 100,
     expand: ["data.customer"],

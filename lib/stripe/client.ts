@@ -1,4 +1,4 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import type * as z from "zod/mini";
 import type { Config } from "../config.ts";
 import {
@@ -11,27 +11,60 @@ import {
 } from "./schemas.ts";
 import { describeIssues, type StripeObjectType, UnrecognisedStripeObject } from "./unrecognised.ts";
 
+/** The SDK's class, its module imported on first use (the SDK is ~240 KB of a bundle to evaluate). */
+let sdkClass: Promise<typeof Stripe> | undefined;
+
 /**
- * The official SDK, pointed at `STRIPE_API_URL` (the simulator locally, Stripe in production).
+ * The official SDK's class (`Stripe`, its `errors`, `API_VERSION`), imported once, at the first
+ * call: a function whose request never reaches Stripe never evaluates the SDK (docs/architecture.md §8).
+ */
+export function loadStripeSdk(): Promise<typeof Stripe> {
+  sdkClass ??= import("stripe").then(
+    (module) => module.default,
+    (error: unknown) => {
+      sdkClass = undefined;
+      throw error;
+    },
+  );
+  return sdkClass;
+}
+
+/** A Stripe client built at its first use (`createStripe`); every call after answers the same client. */
+export type StripeSdk = () => Promise<Stripe>;
+
+/**
+ * The official SDK, pointed at `STRIPE_API_URL` (the simulator locally, Stripe in production),
+ * built — and the SDK imported — at the first call of the returned function, once.
  * `secretKey` is the key, or how to read it: then every request (every retry too) asks for the key
  * as it is now, through the SDK's `authenticator`, so a rotated key takes over on the same client.
  */
 export function createStripe(
   config: Pick<Config, "stripeApiUrl">,
   secretKey: string | (() => Promise<string>),
-): Stripe {
+): StripeSdk {
+  // Parsed now: a malformed URL still fails the cold start, not the first Stripe call.
   const url = new URL(config.stripeApiUrl);
-  const auth = typeof secretKey === "string" ? {} : keyReadingAuth(secretKey);
-  return new Stripe(typeof secretKey === "string" ? secretKey : "", {
-    ...auth,
-    host: url.hostname,
-    port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
-    protocol: url.protocol === "https:" ? "https" : "http",
-    maxNetworkRetries: 2,
-    timeout: 10_000,
-    telemetry: false,
-    appInfo: { name: "integrator-licensing" },
-  });
+  let client: Promise<Stripe> | undefined;
+  const build = (StripeClass: typeof Stripe): Stripe => {
+    const auth = typeof secretKey === "string" ? {} : keyReadingAuth(StripeClass, secretKey);
+    return new StripeClass(typeof secretKey === "string" ? secretKey : "", {
+      ...auth,
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+      protocol: url.protocol === "https:" ? "https" : "http",
+      maxNetworkRetries: 2,
+      timeout: 10_000,
+      telemetry: false,
+      appInfo: { name: "integrator-licensing" },
+    });
+  };
+  return () => {
+    client ??= loadStripeSdk().then(build, (error: unknown) => {
+      client = undefined;
+      throw error;
+    });
+    return client;
+  };
 }
 
 /** The header by which `keyReadingAuth`'s authenticator hands a refused key read to its HTTP client. */
@@ -46,10 +79,10 @@ const REFUSED_HEADER = "x-integrator-licensing-key-refused";
  * caller as a connection error whose `detail` it is (lib/http/http-function.ts answers an
  * `HttpError` found there, e.g. 503 not_configured).
  */
-function keyReadingAuth(secretKey: () => Promise<string>) {
+function keyReadingAuth(StripeClass: typeof Stripe, secretKey: () => Promise<string>) {
   const refused = new Map<string, unknown>();
   let next = 0;
-  const base = Stripe.createNodeHttpClient();
+  const base = StripeClass.createNodeHttpClient();
   const httpClient: typeof base = Object.create(base);
   httpClient.makeRequest = (...args: Parameters<typeof base.makeRequest>) => {
     const headers = args[4] as Record<string, unknown>;
@@ -78,9 +111,12 @@ function keyReadingAuth(secretKey: () => Promise<string>) {
 /** The SDK's objects carry response metadata; we keep plain JSON, as a webhook would carry it. */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
-const isMissing = (error: unknown) =>
-  error instanceof Stripe.errors.StripeError &&
-  (error.statusCode === 404 || error.code === "resource_missing");
+const isMissing = async (error: unknown) => {
+  const { errors } = await loadStripeSdk();
+  return (
+    error instanceof errors.StripeError && (error.statusCode === 404 || error.code === "resource_missing")
+  );
+};
 
 /** An object fetched in the pinned API version, parsed; one that does not parse is `UnrecognisedStripeObject`. */
 function parsePinned<S extends z.ZodMiniType>(
@@ -101,11 +137,12 @@ function parsePinned<S extends z.ZodMiniType>(
  * something Stripe added since: `UnrecognisedStripeObject`.
  */
 export class StripeAccount {
-  constructor(readonly stripe: Stripe) {}
+  /** `sdk`: the client (`createStripe`), built at the first call that needs it. */
+  constructor(readonly sdk: StripeSdk) {}
 
   /** The subscription as Stripe holds it now, or `undefined` when Stripe answers 404. */
   async subscription(subscriptionId: string): Promise<StripeSubscription | undefined> {
-    const raw = await this.retrieve(() => this.stripe.subscriptions.retrieve(subscriptionId));
+    const raw = await this.retrieve((stripe) => stripe.subscriptions.retrieve(subscriptionId));
     return raw === undefined
       ? undefined
       : parsePinned(stripeSubscriptionSchema, "subscription", subscriptionId, raw);
@@ -113,22 +150,23 @@ export class StripeAccount {
 
   /** The customer, or `undefined` when Stripe answers 404. A deleted customer comes back with `deleted: true`. */
   async customer(customerId: string): Promise<StripeCustomer | undefined> {
-    const raw = await this.retrieve(() => this.stripe.customers.retrieve(customerId));
+    const raw = await this.retrieve((stripe) => stripe.customers.retrieve(customerId));
     return raw === undefined ? undefined : parsePinned(stripeCustomerSchema, "customer", customerId, raw);
   }
 
   /** The invoice, or `undefined` when Stripe answers 404. */
   async invoice(invoiceId: string): Promise<StripeInvoice | undefined> {
-    const raw = await this.retrieve(() => this.stripe.invoices.retrieve(invoiceId));
+    const raw = await this.retrieve((stripe) => stripe.invoices.retrieve(invoiceId));
     return raw === undefined ? undefined : parsePinned(stripeInvoiceSchema, "invoice", invoiceId, raw);
   }
 
   /** The object as plain JSON, or `undefined` when Stripe answers 404. */
-  private async retrieve(call: () => Promise<unknown>): Promise<unknown> {
+  private async retrieve(call: (stripe: Stripe) => Promise<unknown>): Promise<unknown> {
+    const stripe = await this.sdk();
     try {
-      return plain(await call());
+      return plain(await call(stripe));
     } catch (error) {
-      if (isMissing(error)) return undefined;
+      if (await isMissing(error)) return undefined;
       throw error;
     }
   }

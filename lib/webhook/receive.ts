@@ -6,13 +6,15 @@ import { IDENTIFIER_RULE, isEventType, isIdentifier } from "#lib/identifiers.ts"
 import type { ProductMetrics } from "#lib/observability/metrics.ts";
 import { NotConfiguredError, type SecretValue, secretValue } from "#lib/secrets.ts";
 import type { Inbox } from "#lib/store/inbox.ts";
+import type { StripeSdk } from "#lib/stripe/client.ts";
 import { stripeEventSchema } from "#lib/stripe/schemas.ts";
 
 /** Stripe's default signature tolerance: a signature older than 5 minutes is stale. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export interface WebhookDeps {
-  stripe: Stripe;
+  /** Verifies signatures (`webhooks.constructEvent`); built at the first delivery. */
+  stripe: StripeSdk;
   /**
    * `STRIPE_WEBHOOK_SECRET`, or how to read its current value: one signing secret, or several,
    * comma-separated, during a rolling rotation (a delivery signed under any of them is accepted).
@@ -144,7 +146,9 @@ export async function receiveStripeEvent(
   // None at all is "not configured yet" like a placeholder: 503, so Stripe delivers again later.
   if (secrets.length === 0)
     throw new NotConfiguredError("STRIPE_WEBHOOK_SECRET", "it holds no signing secret");
-  const parsed = stripeEventSchema.safeParse(verifySignature(deps.stripe, rawBody, signature, secrets));
+  const parsed = stripeEventSchema.safeParse(
+    verifySignature(await deps.stripe(), rawBody, signature, secrets),
+  );
   if (!parsed.success) {
     throw new HttpError(400, "invalid_event", "Signed payload is not a Stripe event.", {
       details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),

@@ -28,6 +28,8 @@ const checkoutTableName = "checkout-guards-checkout";
 let dynamo: DynamoDbLocal;
 let sim: SimHarness;
 let stripe: Stripe;
+/** The simulator's client as the functions hold theirs (`createStripe`): built on first use. */
+const sdk = async () => stripe;
 let table: Table;
 let now = Date.parse("2026-11-15T12:00:00Z");
 let sequence = 0;
@@ -87,7 +89,7 @@ describe("ListingStore.claimPriceRefresh", () => {
 });
 
 describe("TrialClaims", () => {
-  const trials = () => new TrialClaims(table, checkoutSessionStatus(stripe));
+  const trials = () => new TrialClaims(table, checkoutSessionStatus(sdk));
   // Sessions expire after the simulator's real time: each test starts the fake clock there.
   beforeEach(() => {
     now = Date.now();
@@ -204,8 +206,8 @@ describe("createCheckoutSession", () => {
   const deps = (overrides: Partial<CheckoutDeps> = {}): CheckoutDeps => ({
     catalog,
     listings,
-    trials: new TrialClaims(checkoutTable, checkoutSessionStatus(stripe)),
-    stripe,
+    trials: new TrialClaims(checkoutTable, checkoutSessionStatus(sdk)),
+    stripe: sdk,
     checkoutAllowedOrigins: [SHOP],
     logger,
     ...overrides,
@@ -226,7 +228,7 @@ describe("createCheckoutSession", () => {
     );
     listings = new Listings({
       store: new ListingStore(checkoutTable),
-      sources: { catalog, stripe, integrator },
+      sources: { catalog, stripe: sdk, integrator },
       logger,
       now: () => now,
       refreshWaitMs: 300,
@@ -269,7 +271,7 @@ describe("createCheckoutSession", () => {
       }
     }
     const email = freshEmail();
-    const failing = deps({ trials: new UnrecordableClaims(checkoutTable, checkoutSessionStatus(stripe)) });
+    const failing = deps({ trials: new UnrecordableClaims(checkoutTable, checkoutSessionStatus(sdk)) });
     await expect(createCheckoutSession(failing, request(email))).rejects.toThrow(
       "ProvisionedThroughputExceededException",
     );

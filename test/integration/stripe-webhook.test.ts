@@ -44,7 +44,7 @@ beforeAll(async () => {
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
   deps = {
-    stripe,
+    stripe: async () => stripe,
     webhookSecret: secret,
     livemode: false,
     inbox,

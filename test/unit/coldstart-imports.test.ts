@@ -52,4 +52,22 @@ describe("imports that decide a bundle's size (docs/architecture.md §8, §10)",
       .map((f) => f.path);
     expect(offenders).toEqual([]);
   });
+
+  it("imports the Stripe SDK as a value only through lib/stripe/client.ts's import() (evaluated at the first Stripe call)", () => {
+    // A static `import Stripe from "stripe"` anywhere a function's entry reaches evaluates the SDK
+    // (~240 KB) at every init, in functions whose request never calls Stripe. `import type` is
+    // erased; lib/cli/ is the command line, in no bundle.
+    const offenders = files
+      .filter((f) => !f.path.startsWith(join("lib", "cli")))
+      .filter(
+        (f) =>
+          /^import\s+(?!type\b)[^;]*from\s*["']stripe["']/m.test(f.text) ||
+          /import\(\s*["']stripe["']/.test(f.text),
+      )
+      .map((f) => f.path);
+    expect(offenders).toEqual([join("lib", "stripe", "client.ts")]);
+    const client = files.find((f) => f.path === join("lib", "stripe", "client.ts"))?.text ?? "";
+    expect(client).not.toMatch(/^import\s+(?!type\b)[^;]*from\s*["']stripe["']/m);
+    expect(client).toMatch(/import\("stripe"\)/);
+  });
 });
