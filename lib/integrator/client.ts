@@ -42,6 +42,7 @@ import {
   templateSchema,
   tokenInfoSchema,
 } from "./schemas.ts";
+import { nodeTransport, type Transport } from "./transport.ts";
 
 /** integrator.io's API base URLs per region. */
 export const INTEGRATOR_BASE_URLS = {
@@ -74,8 +75,12 @@ export interface IntegratorClientOptions {
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   hooks?: IntegratorHooks;
-  /** Defaults to the global `fetch`. */
-  fetch?: typeof fetch;
+  /**
+   * How requests go out: defaults to `nodeTransport` (./transport.ts: node:http with keep-alive,
+   * cheaper in CPU than the global `fetch`); the global `fetch`, or any function of the same
+   * shape, works too.
+   */
+  fetch?: Transport;
   /** Jitter source (default `Math.random`). */
   random?: () => number;
 }
@@ -202,7 +207,7 @@ export function createIntegratorClient(options: IntegratorClientOptions): Integr
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     retry: { ...DEFAULT_RETRY, ...options.retry },
     hooks: options.hooks ?? {},
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch ?? nodeTransport,
     random: options.random ?? Math.random,
   };
   return bind(ctx, options.baseUrl.replace(/\/+$/, ""), options.token);

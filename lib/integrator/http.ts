@@ -11,6 +11,7 @@ import {
 import type { Lane } from "./lanes.ts";
 import type { Limiter } from "./limiter.ts";
 import { errorBodySchema } from "./schemas.ts";
+import type { Transport, TransportResponse } from "./transport.ts";
 
 /** How calls are retried (docs/architecture.md §4). */
 export interface RetryPolicy extends BackoffPolicy {
@@ -78,7 +79,8 @@ export interface HttpContext {
   timeoutMs: number;
   retry: RetryPolicy;
   hooks: IntegratorHooks;
-  fetch: typeof fetch;
+  /** How requests go out: `nodeTransport` (./transport.ts) by default, or any `fetch`. */
+  fetch: Transport;
   random: () => number;
 }
 
@@ -94,14 +96,18 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
-  headers: Headers;
+  /** Case-insensitive `get(name)`, as `Headers`. */
+  headers: TransportResponse["headers"];
   /** Parsed JSON body, or undefined when empty. */
   body: unknown;
 }
 
 const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set(["GET", "PUT", "DELETE"]);
 
-/** The system error code of a failed fetch (`ECONNREFUSED`, `ECONNRESET`, `UND_ERR_SOCKET`...). */
+/**
+ * The system error code of a failed request (`ECONNREFUSED`, `ECONNRESET`, `UND_ERR_SOCKET`...):
+ * node:http's errors carry it themselves, undici's fetch wraps it in a TypeError's `cause`.
+ */
 export function networkCode(error: unknown): string | undefined {
   const seen = new Set<unknown>();
   let current: unknown = error;
@@ -175,25 +181,34 @@ export async function send(ctx: HttpContext, request: HttpRequest): Promise<Http
     await ctx.limiter.acquire(ctx.lane, signal);
     ctx.hooks.onSend?.({ method, path, waitedMs: performance.now() - waitFrom });
 
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), ctx.timeoutMs);
-    const attemptSignal = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
+    // One controller per attempt, aborted by the per-attempt timer or by the caller's signal
+    // (cheaper than AbortSignal.any of two signals, same behaviour).
+    const attemptAbort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attemptAbort.abort();
+    }, ctx.timeoutMs);
+    const onCallerAbort = () => attemptAbort.abort(signal?.reason);
+    if (signal) {
+      if (signal.aborted) onCallerAbort();
+      else signal.addEventListener("abort", onCallerAbort, { once: true });
+    }
     let status: number;
-    let responseHeaders: Headers;
+    let responseHeaders: HttpResponse["headers"];
     let text: string;
     try {
       const response = await ctx.fetch(request.url, {
         method,
         headers,
         body: payload,
-        signal: attemptSignal,
+        signal: attemptAbort.signal,
       });
       status = response.status;
       responseHeaders = response.headers;
       text = await response.text();
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      const timedOut = timeout.signal.aborted;
       const code = networkCode(error);
       const failure = timedOut
         ? new IntegratorTimeoutError(`integrator.io ${method} ${path} timed out after ${ctx.timeoutMs} ms`, {
@@ -223,6 +238,7 @@ export async function send(ctx: HttpContext, request: HttpRequest): Promise<Http
       continue;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onCallerAbort);
     }
 
     const parsed = parseJson(text);
