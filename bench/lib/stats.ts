@@ -10,6 +10,15 @@ export function quantile(values: readonly number[], q: number): number {
   return sorted[rank] ?? Number.NaN;
 }
 
+/** The median (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "results");
