@@ -2,15 +2,14 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogLevel, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { ESM_REQUIRE_BANNER } from "./esm-banner.ts";
+
+export { ESM_REQUIRE_BANNER };
 
 /**
  * How every function is bundled, in one place: the NodejsFunction options below and the plain
  * esbuild options the cold-start benchmark (bench/coldstart.ts) rebuilds with to read a metafile.
  */
-
-/** ESM bundles still meet CommonJS `require` inside dependencies; the banner gives them one. */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /**
  * Nothing is external: each bundle carries the `@aws-sdk/*` clients its function uses, tree-shaken

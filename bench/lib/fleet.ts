@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { createTable, startDynamoDbLocal } from "#local/dynamodb-local.ts";
-import { ESM_REQUIRE_BANNER } from "../../cdk/bundling.ts";
+import { ESM_REQUIRE_BANNER } from "../../cdk/esm-banner.ts";
 import type { WorkerConfig, WorkerResult } from "../throttle-worker.ts";
 
 const workerSource = join(dirname(fileURLToPath(import.meta.url)), "..", "throttle-worker.ts");
@@ -71,6 +71,8 @@ export async function runFleet(
     beforeStart?: () => Promise<void>;
     /** Each worker writes a V8 CPU profile here when it exits. */
     cpuProfileDir?: string;
+    /** Told the epoch ms at which the workers start. */
+    onStart?: (startAt: number) => void;
   },
 ): Promise<WorkerResult[]> {
   const workerPath = await bundledWorker();
@@ -92,6 +94,7 @@ export async function runFleet(
     await options.beforeStart?.();
     const startAt = Date.now() + (options.startDelayMs ?? 200);
     const endAt = startAt + options.seconds * 1000;
+    options.onStart?.(startAt);
     const results = children.map((child) => nextMessage<WorkerResult & { type: string }>(child, "result"));
     for (const child of children) child.send({ type: "start", startAt, endAt });
     return await Promise.all(results);

@@ -62,7 +62,7 @@ export async function createAdminDeps(environment: Environment, logger: Logger):
     reconcile,
     runs: reconcile.runs,
     leases: reconcile.leases,
-    launcher: createRunLauncher(environment, reconcile, logger),
+    launcher: createRunLauncher(environment, logger),
     redriveJobs,
     redriveLauncher: createRedriveLauncher(environment, {
       jobs: redriveJobs,

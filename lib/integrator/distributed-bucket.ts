@@ -52,10 +52,13 @@ import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } f
  * for the first lane its held tokens leave waiting. Lanes differ in how far ahead they may
  * reserve: `interactive` up to `maxAheadMs`, `background` and `bulk` only `backgroundAheadMs`. So
  * however busy the fleet, an interactive lease finds room at once and its tokens are usable
- * within `backgroundAheadMs` (+ its round trip). A `bulk` lease also sets `bulkTat = t + n·T / s`
- * (s = `bulkShare`) and is allowed only once the previous one's `bulkTat` has passed — so bulk gets
- * at most s of the refill — unless the bucket keeps `bulkFloor` tokens after it: nobody else is
- * waiting then (waiting lanes keep the bucket near empty), and bulk may take the rest.
+ * within about `backgroundAheadMs` + n·T + one or two round trips (interactive callers can still
+ * queue behind each other, up to `maxAheadMs`). A `bulk` lease also sets `bulkTat = t + n·T / s`
+ * (s = `bulkShare`) and is allowed only once the previous one's `bulkTat` has passed, unless the
+ * bucket keeps `bulkFloor` tokens after it. Waiting lanes keep the bucket near empty, so while
+ * they wait bulk gets at most s of the refill; over any window w, bulk takes at most
+ * s × rate × w + (capacity − bulkFloor) + `maxLease` (the bucket above the floor, which bulk may
+ * drain whenever the others leave it full). An idle lane's share thus goes to the others.
  *
  * **429.** `pauseUntil(now + Retry-After)` sets `tat = pausedUntil + B` (empty at
  * `pausedUntil`, refilling from then) and `pausedUntil`, so every process holds off. Reservations
@@ -297,7 +300,9 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
         // With tokens reserved for later, lease again only for a whole batch: waiters trickling
         // in would otherwise each get a lease, and DynamoDB a write per token. They wait anyway.
         const reserved = batches.some((batch) => batch.from > t);
-        if (!leasing && (!reserved || waiting >= maxLease)) void lease(Math.min(maxLease, waiting), lane);
+        // Interactive callers never wait for a whole batch: the reach is what bounds their wait.
+        if (!leasing && (lane === "interactive" || !reserved || waiting >= maxLease))
+          void lease(Math.min(maxLease, waiting), lane);
       }
     }
     if (next === Number.POSITIVE_INFINITY) {
@@ -382,8 +387,9 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
       }
     }
     if (bulk) {
+      // Never earlier than a share-mode lease already set it (a lease above the floor is extra).
       set.push("bulkTat = :bulkNext");
-      values[":bulkNext"] = num(t + increment / bulkShare);
+      values[":bulkNext"] = num(Math.max(bulkTat ?? 0, t + increment / bulkShare));
     }
     return new UpdateItemCommand({
       TableName: tableName,
@@ -413,7 +419,7 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
         // for the same room so they don't all write at once.
         const at = fitsAt(lane, increment, tat);
         if (at > t) {
-          holdOffUntil[lane] = Math.max(holdOffUntil[lane], t + (at - t) * (1 + 0.1 * random()));
+          holdOffUntil[lane] = Math.max(holdOffUntil[lane], at + Math.min(0.1 * (at - t), 50) * random());
           return;
         }
       }

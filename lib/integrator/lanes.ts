@@ -1,9 +1,9 @@
 /**
  * Priority lanes of the shared limiter. Every call names the lane of the work it serves:
  * - `interactive`: someone is waiting on the answer — integrator.io's own calls to the stack
- *   (install, uninstall, settings), admin and console actions, a marketplace request;
+ *   (install, uninstall, settings), admin API (and so console) actions, a marketplace request;
  * - `background`: the provisioning worker turning Stripe events into licenses;
- * - `bulk`: sweeps that can run slower — reconcile runs, the listings sync, DLQ redrives.
+ * - `bulk`: sweeps that can run slower — reconcile runs, the listings sync.
  * The limiters serve the lanes in this order, and the distributed bucket also keeps bulk to its
  * share of the refill while the others wait (lib/integrator/README.md).
  */

@@ -33,15 +33,20 @@ export async function createReconcileDeps(
 /**
  * Where a run requested through the admin API goes: the bus when one is configured (AWS), else —
  * outside Lambda, i.e. the local stack — this very process. In Lambda without a bus there is none:
- * a background promise would freeze with the function.
+ * a background promise would freeze with the function. A run in this process waits in the bulk
+ * lane like the reconcile function's, not in the admin API's interactive one: its own deps, built
+ * at the first run.
  */
-export function createRunLauncher(
-  environment: Environment,
-  deps: ReconcileDeps,
-  logger: Logger,
-): RunLauncher | undefined {
+export function createRunLauncher(environment: Environment, logger: Logger): RunLauncher | undefined {
   const { config } = environment;
   if (config.eventBusName) return new EventBridgeRunLauncher(config.eventBusName);
   if (config.inLambda) return undefined;
-  return new InProcessRunLauncher((runId) => executeRun(runId, deps), logger);
+  let bulk: Promise<ReconcileDeps> | undefined;
+  return new InProcessRunLauncher(async (runId) => {
+    bulk ??= createReconcileDeps(environment, logger, "reconcile", "bulk").catch((error: unknown) => {
+      bulk = undefined; // the next run tries again
+      throw error;
+    });
+    return executeRun(runId, await bulk);
+  }, logger);
 }
