@@ -60,6 +60,14 @@ import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } f
  * s × rate × w + (capacity − bulkFloor) + `maxLease` (the bucket above the floor, which bulk may
  * drain whenever the others leave it full). An idle lane's share thus goes to the others.
  *
+ * **Starting from a full bucket.** integrator.io's bucket is full then too, and stays full — its
+ * refill lost — until our first calls reach it: a round trip, a TLS handshake, a cold process
+ * later. A burst that starts from a full bucket would otherwise meet a 429 a second or two on,
+ * once the 2% margin is spent. So a "full" lease sets `tat = t + n·T + fullStartMs`: its tokens are
+ * usable at once, and the refill of those first `fullStartMs` is not counted on. It costs
+ * `fullStartMs × rate` tokens (15 at 294/s) each time the fleet starts from a full bucket, which
+ * only happens after the fleet left it idle.
+ *
  * **429.** `pauseUntil(now + Retry-After)` sets `tat = pausedUntil + B` (empty at
  * `pausedUntil`, refilling from then) and `pausedUntil`, so every process holds off. Reservations
  * other processes already hold (≤ `maxLease` each) are not recalled.
@@ -78,6 +86,11 @@ export interface DistributedTokenBucketOptions extends RateLimitSettings {
   leaseTtlMs?: number;
   /** How far ahead of the bucket an interactive lease may reserve tokens, in ms (default 1000). */
   maxAheadMs?: number;
+  /**
+   * A lease that finds the bucket full is charged as if taken this many ms later (default 50):
+   * integrator.io's bucket stays full, and loses its refill, until our first calls reach it.
+   */
+  fullStartMs?: number;
   /**
    * How far ahead background and bulk leases may reserve, in ms (default 150): the longest an
    * interactive call waits behind them, besides its own lease's round trip.
@@ -211,6 +224,7 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
   const maxLease = Math.max(1, Math.min(options.maxLease ?? 10, Math.floor(capacity)));
   const leaseTtlMs = options.leaseTtlMs ?? 100;
   const maxAheadMs = options.maxAheadMs ?? 1000;
+  const fullStartMs = options.fullStartMs ?? 50;
   const backgroundAheadMs = Math.min(options.backgroundAheadMs ?? 150, maxAheadMs);
   const bulkShare = options.bulkShare ?? 0.2;
   if (!(bulkShare > 0 && bulkShare <= 1)) throw new RangeError("bulkShare must be in (0, 1]");
@@ -373,9 +387,10 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     const conditions: string[] = [];
     if (full) {
       // A full bucket starts a new epoch (see giveBack); nobody is waiting, so bulk may take it.
+      // Charged as if taken `fullStartMs` later (the tokens are usable now): see the header.
       set.push("tat = :next");
       conditions.push("(attribute_not_exists(tat) OR tat < :t)");
-      values[":next"] = num(t + increment);
+      values[":next"] = num(t + increment + fullStartMs);
     } else {
       set.push("tat = tat + :increment");
       conditions.push("tat >= :t AND tat <= :limit");

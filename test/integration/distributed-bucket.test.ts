@@ -205,6 +205,23 @@ describe("distributed token bucket (DynamoDB Local)", () => {
     expect(Date.now() - before).toBeLessThan(400);
   });
 
+  it("a lease from a full bucket is charged fullStartMs late, its token usable at once", async () => {
+    const name = freshBucket();
+    const limiter = bucket({ capacity: 20, refillPerSecond: 5, bucketName: name, fullStartMs: 300 });
+    const before = Date.now();
+    await limiter.acquire("background");
+    const after = Date.now();
+    const item = await documentClient().send(
+      new GetItemCommand({ TableName: tableName, Key: bucketKey(name), ConsistentRead: true }),
+    );
+    const msPerToken = 1000 / effectiveRate({ capacity: 20, refillPerSecond: 5 }).refillPerSecond;
+    const tat = Number(item.Item?.tat?.N);
+    // One token plus the 300 ms whose refill integrator.io's full bucket would lose.
+    expect(tat).toBeGreaterThanOrEqual(before + msPerToken + 300);
+    expect(tat).toBeLessThanOrEqual(after + msPerToken + 300);
+    expect(after - before).toBeLessThan(300);
+  });
+
   it("hands the tokens a process holds to its interactive waiters first", async () => {
     const limiter = bucket({ capacity: 1, refillPerSecond: 20, bucketName: freshBucket(), maxLease: 1 });
     await limiter.acquire("background");
