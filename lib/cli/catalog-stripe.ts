@@ -11,6 +11,7 @@ import {
   planCatalogPush,
   type StripeCatalogApi,
 } from "#lib/stripe/catalog-push.ts";
+import { stripeEndpoint } from "#lib/stripe/endpoint.ts";
 import { CliError, EXIT } from "./errors.ts";
 
 /**
@@ -77,9 +78,7 @@ function stripeFromEnv(env: Record<string, string | undefined>): { stripe: Strip
   }
   const url = stripeApiUrl(env, key);
   const stripe = new Stripe(key, {
-    host: url.hostname.replace(/^\[|\]$/g, ""),
-    port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
-    protocol: url.protocol === "https:" ? "https" : "http",
+    ...stripeEndpoint(url),
     maxNetworkRetries: 2,
     timeout: 20_000,
     telemetry: false,

@@ -1,6 +1,7 @@
 import type Stripe from "stripe";
 import type * as z from "zod/mini";
 import type { Config } from "../config.ts";
+import { stripeEndpoint } from "./endpoint.ts";
 import {
   type StripeCustomer,
   type StripeInvoice,
@@ -49,9 +50,7 @@ export function createStripe(
     const auth = typeof secretKey === "string" ? {} : keyReadingAuth(StripeClass, secretKey);
     return new StripeClass(typeof secretKey === "string" ? secretKey : "", {
       ...auth,
-      host: url.hostname,
-      port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
-      protocol: url.protocol === "https:" ? "https" : "http",
+      ...stripeEndpoint(url),
       maxNetworkRetries: 2,
       timeout: 10_000,
       telemetry: false,
