@@ -62,7 +62,7 @@ function harness(options: { inboxFails?: boolean } = {}) {
         return [];
       },
     },
-    stripe: { stripe: { subscriptions: { list: () => (async function* () {})() } } },
+    stripe: { sdk: async () => ({ subscriptions: { list: () => (async function* () {})() } }) },
     customers: { customerIdsWithSubscriptions: async () => [] },
   } as unknown as ProvisioningContext;
   const leases = {
