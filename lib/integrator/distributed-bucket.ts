@@ -66,7 +66,12 @@ import { DEFAULT_MARGIN, effectiveRate, type Limiter, type RateLimitSettings } f
  * once the 2% margin is spent. So a "full" lease sets `tat = t + n·T + fullStartMs`: its tokens are
  * usable at once, and the refill of those first `fullStartMs` is not counted on. It costs
  * `fullStartMs × rate` tokens (15 at 294/s) each time the fleet starts from a full bucket, which
- * only happens after the fleet left it idle.
+ * only happens after the fleet left it idle. And a full lease is written with the `t` its process
+ * read before sending: one that answers later than `t + fullStartMs` (a starved process, a slow
+ * network) may have landed later, when the bucket had already given that refill to nobody, so
+ * `tat` would be up to a lease short. Such a lease is charged the difference at once
+ * (`SET tat = tat + late`, within its epoch); until that write lands, the fleet may be ahead by
+ * at most that lease.
  *
  * **429.** `pauseUntil(now + Retry-After)` sets `tat = pausedUntil + B` (empty at
  * `pausedUntil`, refilling from then) and `pausedUntil`, so every process holds off. Reservations
@@ -117,6 +122,8 @@ export interface DistributedBucketStats {
   tokensReturned: number;
   /** Leased tokens thrown away (a 429 pause, or a failed give-back). */
   tokensDropped: number;
+  /** Full-bucket leases that answered late and were charged the difference (see chargeLate). */
+  lateCharges: number;
 }
 
 export interface DistributedTokenBucket extends Limiter {
@@ -258,6 +265,7 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     conflicts: 0,
     tokensReturned: 0,
     tokensDropped: 0,
+    lateCharges: 0,
   };
 
   const held = () => batches.reduce((sum, batch) => sum + batch.count, 0);
@@ -363,6 +371,27 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
     }
   }
 
+  /**
+   * Moves `tat` on by `ms` for a full lease that may have landed that late (only within its
+   * epoch: a bucket refilled to the brim since has nothing left to correct).
+   */
+  async function chargeLate(ms: number, epoch: number): Promise<void> {
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: "SET tat = tat + :late",
+          ConditionExpression: "epoch = :epoch",
+          ExpressionAttributeValues: { ":late": num(ms), ":epoch": num(epoch) },
+        }),
+      );
+      stats.lateCharges += 1;
+    } catch {
+      // A new epoch (the bucket refilled) or DynamoDB failing: nothing to correct, or nothing we can.
+    }
+  }
+
   /** Smoothed DynamoDB round trip of a lease (EWMA), in ms. */
   function observeRoundTrip(ms: number): void {
     roundTripMs = roundTripMs === 0 ? ms : 0.8 * roundTripMs + 0.2 * ms;
@@ -453,10 +482,17 @@ export function createDistributedTokenBucket(options: DistributedTokenBucketOpti
         else tat = await readTat();
         return;
       }
-      observeRoundTrip(now() - sentAt);
+      const answeredAt = now();
+      observeRoundTrip(answeredAt - sentAt);
       const newTat = tatOf(item) ?? t + increment;
       const seenTat = tat;
       observe(item);
+      // A full lease that took long to answer may have landed well after `t`: the bucket was
+      // charged from `t`, so up to a lease of tokens would be forgiven. Charge the difference.
+      if (full) {
+        const late = Math.min(increment, answeredAt - t - fullStartMs);
+        if (late > 0) void chargeLate(late, numberOf(item, "epoch") ?? 0);
+      }
       tat = Math.max(seenTat ?? newTat, newTat);
       stats.leases += 1;
       stats.tokensLeased += want;

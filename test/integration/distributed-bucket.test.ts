@@ -1,6 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   bucketKey,
   createDistributedTokenBucket,
@@ -220,6 +220,43 @@ describe("distributed token bucket (DynamoDB Local)", () => {
     expect(tat).toBeGreaterThanOrEqual(before + msPerToken + 300);
     expect(tat).toBeLessThanOrEqual(after + msPerToken + 300);
     expect(after - before).toBeLessThan(300);
+  });
+
+  it("a full lease that answers late is charged the time it may have landed late", async () => {
+    const name = freshBucket();
+    // The process's clock moves 400 ms while its first lease is out (a starved process): the
+    // write carries the `t` read before it, but may have landed up to 400 ms later.
+    let offset = 0;
+    const real = documentClient();
+    const starved = {
+      send: async (command: Parameters<typeof real.send>[0]) => {
+        const answer = await real.send(command);
+        offset = 400;
+        return answer;
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const limiter = createDistributedTokenBucket({
+      client: starved,
+      tableName,
+      capacity: 20,
+      refillPerSecond: 5,
+      bucketName: name,
+      fullStartMs: 50,
+      maxLease: 5,
+      now: () => Date.now() + offset,
+    });
+    const before = Date.now();
+    await Promise.all(Array.from({ length: 5 }, () => limiter.acquire("background")));
+    const after = Date.now();
+    await vi.waitFor(() => expect(limiter.stats().lateCharges).toBe(1));
+    const item = await real.send(
+      new GetItemCommand({ TableName: tableName, Key: bucketKey(name), ConsistentRead: true }),
+    );
+    const lease = (5 * 1000) / effectiveRate({ capacity: 20, refillPerSecond: 5 }).refillPerSecond;
+    // t + the lease + fullStartMs, then min(the lease, 400 − 50 ms) more once it answered.
+    const tat = Number(item.Item?.tat?.N);
+    expect(tat).toBeGreaterThanOrEqual(before + lease + 50 + 350);
+    expect(tat).toBeLessThanOrEqual(after + lease + 50 + 350);
   });
 
   it("hands the tokens a process holds to its interactive waiters first", async () => {
