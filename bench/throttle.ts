@@ -114,6 +114,7 @@ export async function main(argv: string[]): Promise<void> {
       const leases = results.reduce((sum, r) => sum + (r.bucket?.leases ?? 0), 0);
       const dropped = results.reduce((sum, r) => sum + (r.bucket?.tokensDropped ?? 0), 0);
       const returned = results.reduce((sum, r) => sum + (r.bucket?.tokensReturned ?? 0), 0);
+      const late = results.reduce((sum, r) => sum + (r.bucket?.lateCharges ?? 0), 0);
       // Our limiters' promise, checked on what they granted: never more than the bucket allows.
       const excess =
         scenario.limiter === "distributed" || scenario.limiter === "token-bucket"
@@ -126,7 +127,9 @@ export async function main(argv: string[]): Promise<void> {
       const cpuMsPerSuccess = results.reduce((sum, r) => sum + r.cpuMs, 0) / Math.max(1, ok);
       const notes = [
         failed ? `${failed} failed: ${results.find((r) => r.firstError)?.firstError}` : "",
-        leases ? `${leases} leases, ${conflicts} conflicts, ${returned} returned, ${dropped} dropped` : "",
+        leases
+          ? `${leases} leases, ${conflicts} conflicts, ${returned} returned, ${dropped} dropped, ${late} charged late`
+          : "",
         Number.isNaN(excess)
           ? ""
           : `grants over any window − (capacity + refill × window): ${excess.toFixed(1)}`,
