@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { actingAs, currentActor } from "#lib/access/actor.ts";
+import { type BusClient, EventBus, InProcessLauncher } from "#lib/events/bus.ts";
 import { describeError } from "#lib/http/http-function.ts";
 import type { ReconcileDeps } from "#lib/reconcile/run.ts";
 import type { Environment } from "#lib/runtime.ts";
@@ -73,44 +73,14 @@ export interface RedriveLauncher {
 
 /** AWS: a `dlq.redrive.requested` event on the bus; its rule invokes the reconcile function. */
 export class EventBridgeRedriveLauncher implements RedriveLauncher {
-  constructor(
-    private readonly busName: string,
-    private client?: Pick<EventBridgeClient, "send">,
-  ) {}
+  private readonly bus: EventBus;
 
-  async launch(jobId: string): Promise<void> {
-    const { EventBridgeClient, PutEventsCommand } = await import("../sdk/eventbridge.ts");
-    this.client ??= new EventBridgeClient({});
-    const output = await this.client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: this.busName,
-            Source: REDRIVE_REQUEST.source,
-            DetailType: REDRIVE_REQUEST.detailType,
-            Detail: JSON.stringify({ jobId }),
-          },
-        ],
-      }),
-    );
-    if (output.FailedEntryCount)
-      throw new Error(
-        `EventBridge refused the redrive request: ${output.Entries?.[0]?.ErrorCode ?? "unknown"}`,
-      );
+  constructor(busName: string, client?: BusClient) {
+    this.bus = new EventBus(busName, client);
   }
-}
-
-/** The local stack: the job goes on in the background of the same process, the same code. */
-export class InProcessRedriveLauncher implements RedriveLauncher {
-  constructor(
-    private readonly execute: (jobId: string) => Promise<unknown>,
-    private readonly logger: Logger,
-  ) {}
 
   async launch(jobId: string): Promise<void> {
-    void this.execute(jobId).catch((error: unknown) =>
-      this.logger.error("dlq redrive failed", { jobId, error: describeError(error) }),
-    );
+    await this.bus.put({ ...REDRIVE_REQUEST, detail: { jobId } }, "the redrive request");
   }
 }
 
@@ -122,5 +92,10 @@ export function createRedriveLauncher(
   const { config } = environment;
   if (config.eventBusName) return new EventBridgeRedriveLauncher(config.eventBusName);
   if (config.inLambda) return undefined;
-  return new InProcessRedriveLauncher((jobId) => executeRedriveJob(jobId, deps), deps.logger);
+  return new InProcessLauncher(
+    (jobId) => executeRedriveJob(jobId, deps),
+    deps.logger,
+    "dlq redrive",
+    "jobId",
+  );
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { Table } from "#lib/store/dynamo.ts";
 import { withoutKeys } from "#lib/store/dynamo.ts";
+import { type BusClient, EventBus } from "./bus.ts";
 
 /** The outcomes the vendor's systems subscribe to (docs/architecture.md §1). */
 export type DomainEventType =
@@ -31,30 +31,14 @@ export interface DomainEvents {
 
 /** Publishes to the stack's EventBridge bus (`detail-type` = the event type). */
 export class EventBridgeDomainEvents implements DomainEvents {
-  constructor(
-    private readonly busName: string,
-    private client?: EventBridgeClient,
-  ) {}
+  private readonly bus: EventBus;
+
+  constructor(busName: string, client?: BusClient) {
+    this.bus = new EventBus(busName, client);
+  }
 
   async publish(type: DomainEventType, detail: Record<string, unknown>): Promise<void> {
-    // Loaded on the first publish: functions that only share this module's imports (the webhook,
-    // marketplace) never load the EventBridge client at cold start (bench/coldstart.ts).
-    const { EventBridgeClient, PutEventsCommand } = await import("../sdk/eventbridge.ts");
-    this.client ??= new EventBridgeClient({});
-    const output = await this.client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: this.busName,
-            Source: DOMAIN_EVENT_SOURCE,
-            DetailType: type,
-            Detail: JSON.stringify(detail),
-          },
-        ],
-      }),
-    );
-    if (output.FailedEntryCount)
-      throw new Error(`EventBridge refused ${type}: ${output.Entries?.[0]?.ErrorCode ?? "unknown"}`);
+    await this.bus.put({ source: DOMAIN_EVENT_SOURCE, detailType: type, detail }, type);
   }
 }
 

@@ -1,11 +1,12 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { createProvisioningContext, createTable } from "#lib/engine/wiring.ts";
+import { InProcessLauncher } from "#lib/events/bus.ts";
 import type { Lane } from "#lib/integrator/lanes.ts";
 import { createSqsClient } from "#lib/queue/sqs-client.ts";
 import type { Environment } from "#lib/runtime.ts";
 import { Leases } from "#lib/store/leases.ts";
 import { ReconcileRuns } from "#lib/store/reconcile-runs.ts";
-import { EventBridgeRunLauncher, InProcessRunLauncher, type RunLauncher } from "./launcher.ts";
+import { EventBridgeRunLauncher, type RunLauncher } from "./launcher.ts";
 import { executeRun, type ReconcileDeps } from "./run.ts";
 
 /**
@@ -42,11 +43,16 @@ export function createRunLauncher(environment: Environment, logger: Logger): Run
   if (config.eventBusName) return new EventBridgeRunLauncher(config.eventBusName);
   if (config.inLambda) return undefined;
   let bulk: Promise<ReconcileDeps> | undefined;
-  return new InProcessRunLauncher(async (runId) => {
-    bulk ??= createReconcileDeps(environment, logger, "reconcile", "bulk").catch((error: unknown) => {
-      bulk = undefined; // the next run tries again
-      throw error;
-    });
-    return executeRun(runId, await bulk);
-  }, logger);
+  return new InProcessLauncher(
+    async (runId) => {
+      bulk ??= createReconcileDeps(environment, logger, "reconcile", "bulk").catch((error: unknown) => {
+        bulk = undefined; // the next run tries again
+        throw error;
+      });
+      return executeRun(runId, await bulk);
+    },
+    logger,
+    "reconcile run",
+    "runId",
+  );
 }
